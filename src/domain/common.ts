@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+const knownZones = new Map<string, boolean>();
+
+/** Whether `zone` is an IANA time zone name this runtime knows (`Europe/Paris`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    knownZones.set(zone, known);
+  }
+  return known;
+}
+
+/** An IANA time zone name, such as `Europe/Paris`. */
+export const timeZoneSchema = z
+  .string()
+  .refine(isTimeZone, { message: "Expected an IANA time zone name such as 'Europe/Paris' or 'UTC'" });
+
+/**
+ * An instant: a `Date` or an ISO 8601 date-time string with an offset (`2026-12-01T09:00:00Z`), parsed into a
+ * `Date`.
+ */
+export const instantSchema = z
+  .union([z.date(), z.iso.datetime({ offset: true })], {
+    error: "Expected a Date or an ISO 8601 date-time with an offset, such as '2026-12-01T09:00:00Z'",
+  })
+  .transform((value) => (typeof value === "string" ? new Date(value) : value))
+  .refine((date) => !Number.isNaN(date.getTime()), { message: "Expected a valid date" });
+
+/** An identifier: 1 to 200 characters, no control characters. */
+export const idSchema = z
+  .string()
+  .min(1, "An id can't be empty")
+  .max(200, "An id is at most 200 characters")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
+  .regex(/^[^\u0000-\u001f\u007f]+$/, "An id can't contain control characters");
+
+/** The channels a campaign action can send on. */
+export const CHANNELS = ["email", "sms", "push", "webhook"] as const;
+/** A channel: `email`, `sms`, `push` or `webhook`. */
+export const channelSchema = z.enum(CHANNELS, {
+  error: `Expected a channel, one of: ${CHANNELS.join(", ")}`,
+});
+/** A channel a campaign action sends on. */
+export type Channel = z.infer<typeof channelSchema>;
+
+/** Campaign category: marketing sends need consent; transactional ones don't. */
+export const categorySchema = z.enum(["marketing", "transactional"]);
+/** `marketing` or `transactional`. */
+export type Category = z.infer<typeof categorySchema>;
+
+/** An email address. */
+export const emailAddressSchema = z.email({ error: "Expected an email address such as 'news@example.com'" });
+
+/** A phone number in E.164 form: `+` then 2 to 15 digits, no leading zero. */
+export const e164Schema = z
+  .string()
+  .regex(/^\+[1-9]\d{1,14}$/, "Expected an E.164 phone number such as '+33612345678'");
+
+/** An `http:` or `https:` URL. */
+export const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "Expected an http(s) URL such as 'https://example.com/hook'",
+});
+
+/** A local time of day: hour 0-23 and minute 0-59. */
+export const localTimeSchema = z.object({
+  hour: z.number().int().min(0).max(23),
+  minute: z.number().int().min(0).max(59).default(0),
+});
+/** A local wall-clock time of day. */
+export type LocalTime = z.infer<typeof localTimeSchema>;
+
+/** A free-form bag of named values: profile attributes, trigger context. */
+export const attributesSchema = z.record(z.string(), z.unknown());

@@ -1,0 +1,67 @@
+/**
+ * Every error code campaign-kit can raise, in one map, each with the default message that tells the reader
+ * what to do. Codes are stable: match on `error.code`, never on the message.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: "The input does not match the schema; see `issues` for each path and reason.",
+  INVALID_TRANSITION: "This action is not allowed from the campaign's current status.",
+  FORBIDDEN: "The actor lacks the permission this operation needs; assign a role that grants it.",
+  NOT_FOUND: "The object does not exist; check the id.",
+  CONFLICT: "The object changed since it was read; read it again and retry the update.",
+  ALREADY_EXISTS: "An object with this id already exists; pick another id.",
+  PREREQUISITES_UNMET: "The campaign's prerequisites are not met; see `problems` for each one and its fix.",
+  TEMPLATE_INVALID: "A template does not compile; fix its Handlebars syntax.",
+  CHANNEL_NOT_REGISTERED: "No channel adapter is registered for this channel; pass one in `channels`.",
+  AUDIENCE_SOURCE_MISSING: "No audience source can stream this audience; pass one in `audiences`.",
+  CAMPAIGN_NOT_LIVE: "The campaign must be live to be triggered; activate it first.",
+  OUTSIDE_WINDOW: "The call falls outside the campaign's start/end window.",
+  CONTEXT_TOO_LARGE: "The trigger's context is over 200 KB; send less context.",
+  CONTEXT_RESERVED: "`context.system` is reserved; use another key.",
+  UNKNOWN_RECIPIENT: "A recipient has no profile and the campaign does not create new ones.",
+  WRONG_CAMPAIGN_TYPE: "This operation does not apply to this type or category of campaign.",
+  IN_USE: "The object is used by a live or scheduled campaign; stop the campaign first.",
+  READ_ONLY_FIELD: "The field is read-only in the object's current status.",
+  STORAGE_FAILED: "The storage backend failed; see `cause`.",
+} as const;
+
+/** A stable error code; see {@link ERROR_CODES} for the meaning of each. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options for {@link CampaignKitError}. */
+export interface CampaignKitErrorOptions {
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+  /** Structured detail for programs: validation issues, unmet prerequisites, the missing permission... */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error class campaign-kit throws for bad input and refused operations.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await kit.campaigns.activate({ actor, id });
+ * } catch (error) {
+ *   if (isCampaignKitError(error, "FORBIDDEN")) console.log(error.details.permission);
+ * }
+ * ```
+ */
+export class CampaignKitError extends Error {
+  /** The stable code; see {@link ERROR_CODES}. */
+  readonly code: ErrorCode;
+  /** Structured detail; its keys depend on the code. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string = ERROR_CODES[code], options: CampaignKitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CampaignKitError";
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Whether `error` is a {@link CampaignKitError}, optionally of the given code. */
+export function isCampaignKitError(error: unknown, code?: ErrorCode): error is CampaignKitError {
+  return error instanceof CampaignKitError && (code === undefined || error.code === code);
+}
