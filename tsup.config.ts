@@ -1,8 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
+  // One entry per subpath export: optional dependencies (pg, vitest) stay behind their own subpath.
   entry: {
     index: "src/index.ts",
+    postgres: "src/adapters/postgres/index.ts",
+    testing: "src/testing/index.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
@@ -10,4 +13,5 @@ export default defineConfig({
   clean: true,
   target: "node20",
   treeshake: true,
+  external: ["pg", "vitest"],
 });

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   UNKNOWN_RECIPIENT: "A recipient has no profile and the campaign does not create new ones.",
   WRONG_CAMPAIGN_TYPE: "This operation does not apply to this type or category of campaign.",
   IN_USE: "The object is used by a live or scheduled campaign; stop the campaign first.",
+  NOT_EDITABLE: "Only draft campaigns can be edited; create a new version or duplicate the campaign.",
+  APPROVAL_REQUIRED: "An approval policy covers this campaign; request approval instead of activating it.",
   READ_ONLY_FIELD: "The field is read-only in the object's current status.",
   STORAGE_FAILED: "The storage backend failed; see `cause`.",
 } as const;

@@ -23,6 +23,11 @@ export const executionSchema = z.object({
   /** When a deferred execution should run, or when the occurrence is due. */
   executeAt: instantSchema.optional(),
   targetedProfileCount: z.number().int().min(0).default(0),
+  /**
+   * When the next slice of this execution becomes due (the next wave, or the next time zone when sending in
+   * profile time zones); absent once every slice has been sent.
+   */
+  resumeAt: instantSchema.optional(),
   createdAt: instantSchema,
   startedAt: instantSchema.optional(),
   finishedAt: instantSchema.optional(),

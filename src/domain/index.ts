@@ -1,4 +1,6 @@
+export * from "./approval.js";
 export * from "./audience.js";
+export * from "./audit.js";
 export * from "./campaign.js";
 export * from "./channel-configuration.js";
 export * from "./common.js";

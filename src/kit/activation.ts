@@ -1,0 +1,195 @@
+import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
+import type { Campaign } from "../domain/campaign.js";
+import { CampaignKitError } from "../errors.js";
+import { governingPolicy } from "./approval-policies.js";
+import { findCampaign, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
+import { type ActorRef, type KitContext, type OperationOutcome, type ResolvedActor, operate } from "./context.js";
+
+/** What the rest of the kit must do when a campaign starts or stops (wake the scheduler, abort sends). */
+export interface ActivationHooks {
+  onActivated(campaign: Campaign): void;
+  onStopped(campaign: Campaign): Promise<void>;
+}
+
+/**
+ * Putting campaigns live and taking them down, directly or through approval. Where an active approval policy
+ * matches, activation goes through `requestApproval` -> in review (locked) -> `approve` or `requestChanges` /
+ * `cancelApproval`; with no matching policy, a request is approved at once. A manager (no `campaign.publish`)
+ * can never activate directly.
+ */
+export interface ActivationApi {
+  /**
+   * Draft -> live (or scheduled when it starts later). Needs `campaign.publish`; `APPROVAL_REQUIRED` when a
+   * policy covers the campaign; `PREREQUISITES_UNMET` when the review finds problems. Activating a new version
+   * of a live recurring campaign stops the one it replaces.
+   */
+  activate(params: { actor: ActorRef; id: string }): Promise<Campaign>;
+  /** Live or scheduled -> stopped: cancels future occurrences and unsent waves. Needs `campaign.publish`. */
+  stop(params: { actor: ActorRef; id: string }): Promise<Campaign>;
+  /** Draft -> in review, or straight to live/scheduled when no policy matches. Needs `campaign.write`. */
+  requestApproval(params: { actor: ActorRef; id: string; comment?: string }): Promise<Campaign>;
+  /** In review -> live/scheduled. Needs `campaign.approve` and being one of the policy's approvers. */
+  approve(params: { actor: ActorRef; id: string; comment?: string }): Promise<Campaign>;
+  /** In review -> draft, with the approver's comment. Needs `campaign.approve` and being an approver. */
+  requestChanges(params: { actor: ActorRef; id: string; comment: string }): Promise<Campaign>;
+  /** In review -> draft, withdrawn by the requester or any campaign writer. Needs `campaign.write`. */
+  cancelApproval(params: { actor: ActorRef; id: string }): Promise<Campaign>;
+  /** A campaign's approval requests, oldest first. Needs `campaign.read`. */
+  listRequests(params: { actor: ActorRef; id: string }): Promise<ApprovalRequest[]>;
+}
+
+/** Builds the activation API. */
+export function activationApi(ctx: KitContext, hooks: ActivationHooks): ActivationApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "campaign" as const,
+    objectId,
+    read,
+  });
+
+  /** Puts an approved campaign live, and retires the live campaign it is a new version of. */
+  async function goLive(
+    actor: ResolvedActor,
+    campaign: Campaign,
+    action: "activate" | "approve",
+  ): Promise<OperationOutcome<Campaign>> {
+    await requirePrerequisites(ctx, actor, action === "activate" ? "activate" : "approve", campaign);
+    const outcome = await transitionCampaign(ctx, actor, campaign, action);
+    if (campaign.replacesCampaignId) {
+      const replaced = await ctx.storage.getCampaign({ id: campaign.replacesCampaignId });
+      if (replaced && (replaced.status === "live" || replaced.status === "scheduled")) {
+        const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
+        await hooks.onStopped(stopped.result);
+      }
+    }
+    hooks.onActivated(outcome.result);
+    return outcome;
+  }
+
+  async function pendingRequest(campaign: Campaign): Promise<ApprovalRequest> {
+    const requests = await ctx.storage.listApprovalRequests({ campaignId: campaign.id });
+    const pending = requests.findLast((r) => r.status === "pending");
+    if (!pending) {
+      throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no pending approval request.`);
+    }
+    return pending;
+  }
+
+  async function requireApprover(actor: ResolvedActor, request: ApprovalRequest): Promise<void> {
+    const policy: ApprovalPolicy | undefined = request.policyId
+      ? (await ctx.storage.listApprovalPolicies()).find((p) => p.id === request.policyId)
+      : undefined;
+    if (policy) {
+      const listed =
+        policy.approvers.users.includes(actor.id) || policy.approvers.roles.some((r) => actor.roles.includes(r));
+      if (!listed) {
+        throw new CampaignKitError(
+          "FORBIDDEN",
+          `User '${actor.id}' is not an approver under policy '${policy.id}'; ask one of its approvers.`,
+          { details: { policyId: policy.id, reason: "not-an-approver" } },
+        );
+      }
+      if (policy.blockSelfApproval && request.requestedBy === actor.id) {
+        throw new CampaignKitError(
+          "FORBIDDEN",
+          `User '${actor.id}' requested this approval and policy '${policy.id}' blocks self-approval; ` +
+            "another approver must decide.",
+          { details: { policyId: policy.id, reason: "self-approval-blocked" } },
+        );
+      }
+    }
+  }
+
+  async function decide(
+    actor: ResolvedActor,
+    request: ApprovalRequest,
+    status: ApprovalRequest["status"],
+    comment?: string,
+  ): Promise<void> {
+    const decided: ApprovalRequest = { ...request, status, decidedBy: actor.id, decidedAt: ctx.now() };
+    if (comment !== undefined) decided.comment = comment;
+    await ctx.storage.putApprovalRequest({ request: decided });
+  }
+
+  return {
+    activate: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.publish", target("campaign.activate", id), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        const policy = await governingPolicy(ctx, campaign, a);
+        if (policy) {
+          throw new CampaignKitError(
+            "APPROVAL_REQUIRED",
+            `Campaign '${id}' falls under approval policy '${policy.name}'; request approval instead.`,
+            { details: { policyId: policy.id } },
+          );
+        }
+        return goLive(a, campaign, "activate");
+      }),
+    stop: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.publish", target("campaign.stop", id), async (a) => {
+        const outcome = await transitionCampaign(ctx, a, await findCampaign(ctx, id), "stop");
+        await hooks.onStopped(outcome.result);
+        return outcome;
+      }),
+    requestApproval: ({ actor, id, comment }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.request-approval", id), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        if (campaign.status !== "draft") {
+          throw new CampaignKitError("INVALID_TRANSITION", `Campaign '${id}' is ${campaign.status}; only drafts can be submitted.`, {
+            details: { status: campaign.status, action: "request-approval" },
+          });
+        }
+        await requirePrerequisites(ctx, a, "request-approval", campaign);
+        const policy = await governingPolicy(ctx, campaign, a);
+        const request: ApprovalRequest = {
+          id: ctx.newId(),
+          campaignId: id,
+          campaignVersion: campaign.version,
+          status: policy ? "pending" : "approved",
+          requestedBy: a.id,
+          requestedAt: ctx.now(),
+        };
+        if (policy) request.policyId = policy.id;
+        if (comment !== undefined) request.comment = comment;
+        if (!policy) {
+          // No policy governs it: the reference product approves the request at once.
+          const outcome = await goLive(a, campaign, "activate");
+          await ctx.storage.putApprovalRequest({ request: { ...request, decidedAt: ctx.now() } });
+          return { ...outcome, detail: { requestId: request.id, autoApproved: true } };
+        }
+        const outcome = await transitionCampaign(ctx, a, campaign, "request-approval");
+        await ctx.storage.putApprovalRequest({ request });
+        return { ...outcome, detail: { requestId: request.id, policyId: policy.id } };
+      }),
+    approve: ({ actor, id, comment }) =>
+      operate(ctx, actor, "campaign.approve", target("campaign.approve", id), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        const request = await pendingRequest(campaign);
+        await requireApprover(a, request);
+        const outcome = await goLive(a, campaign, "approve");
+        await decide(a, request, "approved", comment);
+        return { ...outcome, detail: { requestId: request.id } };
+      }),
+    requestChanges: ({ actor, id, comment }) =>
+      operate(ctx, actor, "campaign.approve", target("campaign.request-changes", id), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        const request = await pendingRequest(campaign);
+        await requireApprover(a, request);
+        const outcome = await transitionCampaign(ctx, a, campaign, "request-changes");
+        await decide(a, request, "changes-requested", comment);
+        return { ...outcome, detail: { requestId: request.id, comment } };
+      }),
+    cancelApproval: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.cancel-approval", id), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        const request = await pendingRequest(campaign);
+        const outcome = await transitionCampaign(ctx, a, campaign, "cancel-approval");
+        await decide(a, request, "cancelled");
+        return { ...outcome, detail: { requestId: request.id } };
+      }),
+    listRequests: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("campaign.approval-requests", id, true), async () => ({
+        result: await ctx.storage.listApprovalRequests({ campaignId: id }),
+      })),
+  };
+}

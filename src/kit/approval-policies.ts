@@ -1,0 +1,92 @@
+import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../domain/approval.js";
+import type { Campaign } from "../domain/campaign.js";
+import { parseWith } from "../domain/parse.js";
+import { type ActorRef, type KitContext, type ResolvedActor, operate } from "./context.js";
+import { CampaignKitError } from "../errors.js";
+
+/** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
+export interface ApprovalPoliciesApi {
+  /** Defines or replaces a policy; it starts inactive unless `status: "active"` is given. */
+  define(params: { actor: ActorRef; policy: ApprovalPolicyInput }): Promise<ApprovalPolicy>;
+  /** Activates a policy; among several matching policies, the most recently activated wins. */
+  activate(params: { actor: ActorRef; id: string }): Promise<ApprovalPolicy>;
+  /** Deactivates a policy. */
+  deactivate(params: { actor: ActorRef; id: string }): Promise<ApprovalPolicy>;
+  /** Every policy. */
+  list(params: { actor: ActorRef }): Promise<ApprovalPolicy[]>;
+}
+
+const matchesAny = <T>(wanted: readonly T[] | undefined, has: (value: T) => boolean) =>
+  wanted === undefined || wanted.length === 0 || wanted.some(has);
+
+/** Whether `policy`'s conditions all hold for `campaign` requested by `requester`. */
+export function policyMatches(
+  policy: ApprovalPolicy,
+  campaign: Campaign,
+  requester: Pick<ResolvedActor, "id" | "groups">,
+): boolean {
+  const c = policy.conditions;
+  return (
+    matchesAny(c.types, (t) => t === campaign.type) &&
+    matchesAny(c.categories, (category) => category === campaign.category) &&
+    matchesAny(c.channels, (channel) => campaign.actions.some((a) => a.channel === channel)) &&
+    matchesAny(c.tags, (tag) => campaign.tags.includes(tag)) &&
+    matchesAny(c.requesters, (id) => id === requester.id) &&
+    matchesAny(c.requesterGroups, (group) => requester.groups.includes(group))
+  );
+}
+
+/** The active policy that governs `campaign` for `requester`: the most recently activated match. */
+export async function governingPolicy(
+  ctx: KitContext,
+  campaign: Campaign,
+  requester: Pick<ResolvedActor, "id" | "groups">,
+): Promise<ApprovalPolicy | undefined> {
+  const policies = await ctx.storage.listApprovalPolicies();
+  let winner: ApprovalPolicy | undefined;
+  for (const policy of policies) {
+    if (policy.status !== "active" || !policyMatches(policy, campaign, requester)) continue;
+    if (!winner || (policy.activatedAt?.getTime() ?? 0) > (winner.activatedAt?.getTime() ?? 0)) winner = policy;
+  }
+  return winner;
+}
+
+/** Builds the approval policies API. */
+export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "approval-policy" as const,
+    objectId,
+    read,
+  });
+  async function find(id: string): Promise<ApprovalPolicy> {
+    const policy = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === id);
+    if (!policy) throw new CampaignKitError("NOT_FOUND", `No approval policy has id '${id}'; check the id.`);
+    return policy;
+  }
+  async function setStatus(id: string, status: ApprovalPolicy["status"]) {
+    const current = await find(id);
+    const next: ApprovalPolicy = { ...current, status };
+    if (status === "active") next.activatedAt = ctx.now();
+    await ctx.storage.putApprovalPolicy({ policy: next });
+    return { result: next, fromStatus: current.status, toStatus: status };
+  }
+
+  return {
+    define: ({ actor, policy }) =>
+      operate(ctx, actor, "role.manage", target("approval-policy.define", String(policy?.id)), async () => {
+        const parsed = parseWith(approvalPolicySchema, policy, "approval policy");
+        if (parsed.status === "active" && !parsed.activatedAt) parsed.activatedAt = ctx.now();
+        await ctx.storage.putApprovalPolicy({ policy: parsed });
+        return { result: parsed, toStatus: parsed.status };
+      }),
+    activate: ({ actor, id }) =>
+      operate(ctx, actor, "role.manage", target("approval-policy.activate", id), () => setStatus(id, "active")),
+    deactivate: ({ actor, id }) =>
+      operate(ctx, actor, "role.manage", target("approval-policy.deactivate", id), () => setStatus(id, "inactive")),
+    list: ({ actor }) =>
+      operate(ctx, actor, "campaign.read", target("approval-policy.list", "*", true), async () => ({
+        result: await ctx.storage.listApprovalPolicies(),
+      })),
+  };
+}

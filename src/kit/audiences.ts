@@ -1,0 +1,62 @@
+import { type Audience, type AudienceInput, audienceSchema } from "../domain/audience.js";
+import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import type { Page, PageParams } from "../storage/storage.js";
+import { type ActorRef, type KitContext, operate } from "./context.js";
+
+/** Audience registration. Writes need `audience.manage` (administrators); reads need `campaign.read`. */
+export interface AudiencesApi {
+  /** Registers a new audience. `ALREADY_EXISTS` when the id is taken. */
+  register(params: { actor: ActorRef; audience: AudienceInput }): Promise<Audience>;
+  /** Changes an audience (name, status after evaluation, estimated size...); the id stays. */
+  update(params: { actor: ActorRef; id: string; changes: Partial<Omit<AudienceInput, "id">> }): Promise<Audience>;
+  /** The audience; `NOT_FOUND` when absent. */
+  get(params: { actor: ActorRef; id: string }): Promise<Audience>;
+  /** Audiences by id, paged. */
+  list(params: { actor: ActorRef } & PageParams): Promise<Page<Audience>>;
+}
+
+/** Reads an object or throws `NOT_FOUND` naming what is missing. */
+export async function mustFind<T>(what: string, id: string, read: Promise<T | undefined>): Promise<T> {
+  const found = await read;
+  if (found === undefined) {
+    throw new CampaignKitError("NOT_FOUND", `No ${what} has id '${id}'; check the id.`, { details: { id } });
+  }
+  return found;
+}
+
+/** Builds the audiences API. */
+export function audiencesApi(ctx: KitContext): AudiencesApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "audience" as const,
+    objectId,
+    read,
+  });
+  const find = (id: string) => mustFind("audience", id, ctx.storage.getAudience({ id }));
+
+  return {
+    register: ({ actor, audience }) =>
+      operate(ctx, actor, "audience.manage", target("audience.register", String(audience?.id)), async () => {
+        const parsed = parseWith(audienceSchema, audience, "audience");
+        if (await ctx.storage.getAudience({ id: parsed.id })) {
+          throw new CampaignKitError("ALREADY_EXISTS", `Audience '${parsed.id}' already exists; update it instead.`);
+        }
+        await ctx.storage.putAudience({ audience: parsed });
+        return { result: parsed, toStatus: parsed.status };
+      }),
+    update: ({ actor, id, changes }) =>
+      operate(ctx, actor, "audience.manage", target("audience.update", id), async () => {
+        const current = await find(id);
+        const parsed = parseWith(audienceSchema, { ...current, ...changes, id }, "audience");
+        await ctx.storage.putAudience({ audience: parsed });
+        return { result: parsed, fromStatus: current.status, toStatus: parsed.status };
+      }),
+    get: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("audience.read", id, true), async () => ({ result: await find(id) })),
+    list: ({ actor, ...page }) =>
+      operate(ctx, actor, "campaign.read", target("audience.list", "*", true), async () => ({
+        result: await ctx.storage.listAudiences(page),
+      })),
+  };
+}

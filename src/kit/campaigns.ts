@@ -1,0 +1,165 @@
+import { type Campaign, type CampaignDraftInput, campaignDraftSchema, campaignSchema } from "../domain/campaign.js";
+import { parseWith } from "../domain/parse.js";
+import { applyLifecycleAction } from "../domain/status-machine.js";
+import { CampaignKitError } from "../errors.js";
+import { type PrerequisiteIntent, type PrerequisiteResult, checkPrerequisites } from "../prerequisites/index.js";
+import type { CampaignFilter, Page, PageParams } from "../storage/storage.js";
+import { type ActorRef, type KitContext, operate } from "./context.js";
+import {
+  findCampaign,
+  prerequisiteInputs,
+  requirePrerequisites,
+  saveCampaign,
+  transitionCampaign,
+} from "./campaign-store.js";
+
+/** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
+export interface CampaignsApi {
+  /**
+   * Creates a draft campaign, after checking every prerequisite (permission, audience, configurations,
+   * content, schedule); refuses with `PREREQUISITES_UNMET` listing all problems. Needs `campaign.write`.
+   */
+  create(params: { actor: ActorRef; campaign: CampaignDraftInput & { id?: string } }): Promise<Campaign>;
+  /** The campaign; `NOT_FOUND` when absent. Needs `campaign.read`. */
+  get(params: { actor: ActorRef; id: string }): Promise<Campaign>;
+  /** Campaigns matching `filter`, by id, paged. Needs `campaign.read`. */
+  list(params: { actor: ActorRef; filter?: CampaignFilter } & PageParams): Promise<Page<Campaign>>;
+  /**
+   * Edits a draft (`NOT_EDITABLE` otherwise). With `expectedVersion`, a campaign changed since it was read
+   * fails with `CONFLICT`. Needs `campaign.write`.
+   */
+  update(params: {
+    actor: ActorRef;
+    id: string;
+    changes: Partial<CampaignDraftInput>;
+    expectedVersion?: number;
+  }): Promise<Campaign>;
+  /** Copies a campaign of any status into a new draft. Needs `campaign.write`. */
+  duplicate(params: { actor: ActorRef; id: string; newId?: string; name?: string }): Promise<Campaign>;
+  /** Archives a campaign of any status but draft. Needs `campaign.write`. */
+  archive(params: { actor: ActorRef; id: string }): Promise<Campaign>;
+  /** Deletes a draft. Needs `campaign.delete`. */
+  delete(params: { actor: ActorRef; id: string }): Promise<void>;
+  /**
+   * Modifying a live recurring campaign: creates a new draft version beside it; activating that draft
+   * replaces (stops) the live one. Needs `campaign.write`.
+   */
+  createVersion(params: { actor: ActorRef; id: string; newId?: string }): Promise<Campaign>;
+  /** Every unmet prerequisite for `intent`, without changing anything. Needs `campaign.read`. */
+  check(params: { actor: ActorRef; id: string; intent: PrerequisiteIntent }): Promise<PrerequisiteResult>;
+}
+
+const draftFields = (campaign: Campaign) => {
+  const { id, status, version, createdAt, updatedAt, createdBy, updatedBy, activatedAt, replacesCampaignId, ...draft } =
+    campaign;
+  return draft;
+};
+
+/** Builds the campaigns API. */
+export function campaignsApi(ctx: KitContext): CampaignsApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "campaign" as const,
+    objectId,
+    read,
+  });
+
+  async function insert(actorId: string, fields: Record<string, unknown>): Promise<Campaign> {
+    const now = ctx.now();
+    const campaign = parseWith(
+      campaignSchema,
+      { ...fields, status: "draft", version: 1, createdAt: now, updatedAt: now, createdBy: actorId, updatedBy: actorId },
+      "campaign",
+    );
+    await ctx.storage.createCampaign({ campaign });
+    return campaign;
+  }
+
+  return {
+    create: ({ actor, campaign }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.create", String(campaign?.id ?? "(new)")), async (a) => {
+        const { id, ...fields } = campaign ?? ({} as CampaignDraftInput & { id?: string });
+        const draft = parseWith(campaignDraftSchema, fields, "campaign");
+        await requirePrerequisites(ctx, a, "create", draft);
+        const created = await insert(a.id, { ...draft, id: id ?? ctx.newId() });
+        return { result: created, toStatus: created.status, detail: { campaignId: created.id } };
+      }),
+    get: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("campaign.read", id, true), async () => ({
+        result: await findCampaign(ctx, id),
+      })),
+    list: ({ actor, ...params }) =>
+      operate(ctx, actor, "campaign.read", target("campaign.list", "*", true), async () => ({
+        result: await ctx.storage.listCampaigns(params),
+      })),
+    update: ({ actor, id, changes, expectedVersion }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.update", id), async (a) => {
+        const current = await findCampaign(ctx, id);
+        if (expectedVersion !== undefined && expectedVersion !== current.version) {
+          throw new CampaignKitError(
+            "CONFLICT",
+            `Campaign '${id}' is at version ${current.version}, not ${expectedVersion}: read it again and reapply your changes.`,
+            { details: { expectedVersion, actualVersion: current.version } },
+          );
+        }
+        if (current.status !== "draft") {
+          throw new CampaignKitError(
+            "NOT_EDITABLE",
+            `Campaign '${id}' is ${current.status}; only drafts can be edited.` +
+              (current.status === "in-review" ? " Cancel the approval request first." : " Create a new version."),
+            { details: { status: current.status } },
+          );
+        }
+        const draft = parseWith(campaignDraftSchema, { ...draftFields(current), ...changes }, "campaign");
+        await requirePrerequisites(ctx, a, "update", draft);
+        return saveCampaign(ctx, a, current, draft as Partial<Campaign>);
+      }),
+    duplicate: ({ actor, id, newId, name }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.duplicate", id), async (a) => {
+        const source = await findCampaign(ctx, id);
+        const copy = await insert(a.id, {
+          ...draftFields(source),
+          id: newId ?? ctx.newId(),
+          name: name ?? `${source.name} (copy)`.slice(0, 200),
+        });
+        return { result: copy, toStatus: copy.status, detail: { copyId: copy.id } };
+      }),
+    archive: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.archive", id), async (a) =>
+        transitionCampaign(ctx, a, await findCampaign(ctx, id), "archive"),
+      ),
+    delete: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.delete", target("campaign.delete", id), async () => {
+        const current = await findCampaign(ctx, id);
+        applyLifecycleAction(current.status, "delete");
+        await ctx.storage.deleteCampaign({ id, expectedVersion: current.version });
+        return { result: undefined, fromStatus: current.status };
+      }),
+    createVersion: ({ actor, id, newId }) =>
+      operate(ctx, actor, "campaign.write", target("campaign.create-version", id), async (a) => {
+        const live = await findCampaign(ctx, id);
+        if (!(live.status === "live" || live.status === "scheduled") || !live.schedule?.recurrence) {
+          throw new CampaignKitError(
+            "WRONG_CAMPAIGN_TYPE",
+            `Campaign '${id}' is not a live recurring campaign; edit a draft directly or duplicate it.`,
+            { details: { status: live.status } },
+          );
+        }
+        const pending = await ctx.storage.listCampaigns({ filter: { replacesCampaignId: id, status: ["draft", "in-review"] }, limit: 1 });
+        if (pending.items[0]) {
+          throw new CampaignKitError(
+            "ALREADY_EXISTS",
+            `Campaign '${id}' already has a new version in progress: '${pending.items[0].id}'. Edit that one.`,
+            { details: { versionId: pending.items[0].id } },
+          );
+        }
+        const version = await insert(a.id, { ...draftFields(live), id: newId ?? ctx.newId(), replacesCampaignId: id });
+        return { result: version, toStatus: version.status, detail: { versionId: version.id } };
+      }),
+    check: ({ actor, id, intent }) =>
+      operate(ctx, actor, "campaign.read", target("campaign.check", id, true), async (a) => {
+        const campaign = await findCampaign(ctx, id);
+        return { result: checkPrerequisites(await prerequisiteInputs(ctx, a, intent, campaign)) };
+      }),
+  };
+}

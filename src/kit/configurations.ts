@@ -1,0 +1,141 @@
+import {
+  type ChannelConfiguration,
+  type ChannelConfigurationInput,
+  channelConfigurationSchema,
+} from "../domain/channel-configuration.js";
+import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import type { Campaign } from "../domain/campaign.js";
+import type { Page, PageParams, Storage } from "../storage/storage.js";
+import { mustFind } from "./audiences.js";
+import { type ActorRef, type KitContext, operate } from "./context.js";
+
+/**
+ * Channel configurations. Writes need `channel-configuration.manage` (administrators); reads need
+ * `campaign.read`. An active configuration keeps its name, channel and subdomain; one used by a live or
+ * scheduled campaign can't be deactivated.
+ */
+export interface ConfigurationsApi {
+  /** Registers a configuration (in `draft` unless a status is given). `ALREADY_EXISTS` when the id is taken. */
+  register(params: { actor: ActorRef; configuration: ChannelConfigurationInput }): Promise<ChannelConfiguration>;
+  /** Changes settings or purpose; `READ_ONLY_FIELD` for name, channel or subdomain of an active one. */
+  update(params: {
+    actor: ActorRef;
+    id: string;
+    changes: Partial<Omit<ChannelConfigurationInput, "id" | "status">>;
+  }): Promise<ChannelConfiguration>;
+  /** Makes a configuration active, so campaigns can select it. */
+  activate(params: { actor: ActorRef; id: string }): Promise<ChannelConfiguration>;
+  /** Deactivates a configuration; `IN_USE` while a live or scheduled campaign uses it. */
+  deactivate(params: { actor: ActorRef; id: string }): Promise<ChannelConfiguration>;
+  /** The configuration; `NOT_FOUND` when absent. */
+  get(params: { actor: ActorRef; id: string }): Promise<ChannelConfiguration>;
+  /** Configurations by id, paged. */
+  list(params: { actor: ActorRef; channel?: ChannelConfiguration["channel"] } & PageParams): Promise<
+    Page<ChannelConfiguration>
+  >;
+}
+
+/** Every campaign in `statuses`, streamed page by page. */
+export async function* campaignsIn(
+  storage: Storage,
+  statuses: readonly Campaign["status"][],
+): AsyncGenerator<Campaign> {
+  let cursor: string | undefined;
+  do {
+    const page = await storage.listCampaigns({ filter: { status: statuses }, limit: 200, ...(cursor ? { cursor } : {}) });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+const readOnlyWhenActive = (c: ChannelConfiguration) => ({
+  name: c.name,
+  channel: c.channel,
+  subdomain: c.channel === "email" ? c.settings.subdomain : undefined,
+});
+
+/** Builds the configurations API. */
+export function configurationsApi(ctx: KitContext): ConfigurationsApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "channel-configuration" as const,
+    objectId,
+    read,
+  });
+  const find = (id: string) => mustFind("channel configuration", id, ctx.storage.getChannelConfiguration({ id }));
+  const manage = "channel-configuration.manage" as const;
+
+  async function save(current: ChannelConfiguration, next: ChannelConfiguration) {
+    await ctx.storage.putChannelConfiguration({ configuration: next });
+    return { result: next, fromStatus: current.status, toStatus: next.status };
+  }
+
+  return {
+    register: ({ actor, configuration }) =>
+      operate(ctx, actor, manage, target("channel-configuration.register", String(configuration?.id)), async () => {
+        const now = ctx.now();
+        const parsed = parseWith(
+          channelConfigurationSchema,
+          { ...configuration, createdAt: now, updatedAt: now },
+          "channel configuration",
+        );
+        if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
+          throw new CampaignKitError("ALREADY_EXISTS", `Channel configuration '${parsed.id}' already exists.`);
+        }
+        await ctx.storage.putChannelConfiguration({ configuration: parsed });
+        return { result: parsed, toStatus: parsed.status };
+      }),
+    update: ({ actor, id, changes }) =>
+      operate(ctx, actor, manage, target("channel-configuration.update", id), async () => {
+        const current = await find(id);
+        const next = parseWith(
+          channelConfigurationSchema,
+          { ...current, ...changes, id, status: current.status, updatedAt: ctx.now() },
+          "channel configuration",
+        );
+        if (current.status === "active") {
+          const before = readOnlyWhenActive(current);
+          const after = readOnlyWhenActive(next);
+          const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
+          if (changed.length > 0) {
+            throw new CampaignKitError(
+              "READ_ONLY_FIELD",
+              `Channel configuration '${id}' is active: its ${changed.join(", ")} can't change. Create a new ` +
+                "configuration instead.",
+              { details: { fields: changed } },
+            );
+          }
+        }
+        return save(current, next);
+      }),
+    activate: ({ actor, id }) =>
+      operate(ctx, actor, manage, target("channel-configuration.activate", id), async () => {
+        const current = await find(id);
+        return save(current, { ...current, status: "active", updatedAt: ctx.now() });
+      }),
+    deactivate: ({ actor, id }) =>
+      operate(ctx, actor, manage, target("channel-configuration.deactivate", id), async () => {
+        const current = await find(id);
+        for await (const campaign of campaignsIn(ctx.storage, ["live", "scheduled"])) {
+          if (campaign.actions.some((a) => a.channelConfigurationId === id)) {
+            throw new CampaignKitError(
+              "IN_USE",
+              `Channel configuration '${id}' is used by ${campaign.status} campaign '${campaign.id}'; stop ` +
+                "that campaign before deactivating it.",
+              { details: { campaignId: campaign.id } },
+            );
+          }
+        }
+        return save(current, { ...current, status: "deactivated", updatedAt: ctx.now() });
+      }),
+    get: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("channel-configuration.read", id, true), async () => ({
+        result: await find(id),
+      })),
+    list: ({ actor, ...params }) =>
+      operate(ctx, actor, "campaign.read", target("channel-configuration.list", "*", true), async () => ({
+        result: await ctx.storage.listChannelConfigurations(params),
+      })),
+  };
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import type { AuditEntry } from "../domain/audit.js";
+import type { Permission, Role } from "../domain/roles.js";
+import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
+import { CampaignKitError } from "../errors.js";
+import type { Clock } from "../engine/clock.js";
+import type { Storage } from "../storage/storage.js";
+
+/**
+ * Who performs a kit operation: a user id, or an object with the id and the groups the user belongs to
+ * (approval policies can match groups). Roles are never passed in: the kit reads them from storage, so an
+ * actor holds exactly the roles an administrator assigned.
+ */
+export type ActorRef = string | { id: string; groups?: readonly string[] };
+
+/** An actor with the roles and permissions storage gives it. */
+export interface ResolvedActor {
+  id: string;
+  groups: readonly string[];
+  roles: string[];
+  permissions: Set<Permission>;
+  /** Every custom role, for checks that need to resolve role ids again. */
+  customRoles: Role[];
+}
+
+/** What one audited operation is about. */
+export interface OperationTarget {
+  action: string;
+  objectType: AuditEntry["objectType"];
+  objectId: string;
+  /** A read: audited only when refused, since an allowed read changes nothing. */
+  read?: boolean;
+}
+
+/** Shared by every part of the kit. */
+export interface KitContext {
+  storage: Storage;
+  clock: Clock;
+  newId: () => string;
+  now: () => Date;
+}
+
+/** Builds the shared context. */
+export function createContext(options: { storage: Storage; clock: Clock; newId?: () => string }): KitContext {
+  const { storage, clock } = options;
+  return { storage, clock, newId: options.newId ?? randomUUID, now: () => new Date(clock.now()) };
+}
+
+/** Reads the actor's roles from storage and resolves its permissions. */
+export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<ResolvedActor> {
+  const id = typeof actor === "string" ? actor : actor.id;
+  if (typeof id !== "string" || id.length === 0) {
+    throw new CampaignKitError("VALIDATION_FAILED", "Every operation needs an actor: pass the acting user's id.", {
+      details: { issues: [{ path: "actor", message: "Expected a non-empty user id" }] },
+    });
+  }
+  const groups = typeof actor === "string" ? [] : [...(actor.groups ?? [])];
+  const [roles, customRoles] = await Promise.all([
+    ctx.storage.listUserRoles({ userId: id }),
+    ctx.storage.listRoles(),
+  ]);
+  return { id, groups, roles, permissions: permissionsOf({ roles }, customRoles), customRoles };
+}
+
+/** The `FORBIDDEN` error for a missing permission, naming the built-in roles that would grant it. */
+export function forbidden(actor: ResolvedActor, permission: Permission, target: OperationTarget): CampaignKitError {
+  const roles = builtInRolesGranting(permission);
+  return new CampaignKitError(
+    "FORBIDDEN",
+    `User '${actor.id}' can't ${target.action} (${target.objectType} '${target.objectId}'): it needs the ` +
+      `'${permission}' permission, which ${roles.map((r) => `'${r}'`).join(" or ")} grants.`,
+    { details: { permission, actorId: actor.id, grantedBy: roles, action: target.action } },
+  );
+}
+
+/** Appends one audit entry. */
+export async function audit(
+  ctx: KitContext,
+  actorId: string,
+  target: OperationTarget,
+  outcome: AuditEntry["outcome"],
+  extra: Pick<AuditEntry, "fromStatus" | "toStatus" | "errorCode" | "detail"> = {},
+): Promise<void> {
+  const { read: _read, ...about } = target;
+  const entry: AuditEntry = { id: ctx.newId(), at: ctx.now(), actorId, outcome, ...about };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value !== undefined) (entry as Record<string, unknown>)[key] = value;
+  }
+  await ctx.storage.appendAudit({ entry });
+}
+
+/** What an operation's body returns to be audited: its result and the status change it made. */
+export interface OperationOutcome<T> {
+  result: T;
+  fromStatus?: string;
+  toStatus?: string;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * Runs one kit operation: resolves the actor, checks `permission`, runs `body`, and audits the attempt
+ * whatever happens. A refusal (missing permission, invalid transition, unmet prerequisites, conflict) is
+ * audited as `denied` and rethrown; `body` must check before it writes, so a refusal changes nothing.
+ */
+export async function operate<T>(
+  ctx: KitContext,
+  actorRef: ActorRef,
+  permission: Permission | null,
+  target: OperationTarget,
+  body: (actor: ResolvedActor) => Promise<OperationOutcome<T>>,
+): Promise<T> {
+  const actor = await resolveActor(ctx, actorRef);
+  try {
+    if (permission !== null && !actor.permissions.has(permission)) throw forbidden(actor, permission, target);
+    const outcome = await body(actor);
+    if (!target.read) await audit(ctx, actor.id, target, "allowed", outcome);
+    return outcome.result;
+  } catch (error) {
+    const code = error instanceof CampaignKitError ? error.code : undefined;
+    const outcome = code === undefined || code === "STORAGE_FAILED" ? "failed" : "denied";
+    // The refusal is what the caller needs to see; a failing audit write must not mask it.
+    await audit(ctx, actor.id, target, outcome, code === undefined ? {} : { errorCode: code }).catch(() => {});
+    throw error;
+  }
+}

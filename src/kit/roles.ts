@@ -1,0 +1,75 @@
+import { type Permission, type Role, isBuiltInRole, roleSchema } from "../domain/roles.js";
+import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import { type ActorRef, type KitContext, operate, resolveActor } from "./context.js";
+
+/** A user's roles and the permissions they add up to. */
+export interface UserAccess {
+  userId: string;
+  roles: string[];
+  permissions: Permission[];
+}
+
+/** Role management: assigning and revoking roles (administrators only) and custom roles. */
+export interface RolesApi {
+  /** Gives `userId` the role `roleId` (built-in or custom). Needs `role.manage`. */
+  assign(params: { actor: ActorRef; userId: string; roleId: string }): Promise<void>;
+  /** Takes `roleId` from `userId`. Needs `role.manage`. Returns whether the user had it. */
+  revoke(params: { actor: ActorRef; userId: string; roleId: string }): Promise<boolean>;
+  /** Defines or replaces a custom role. Needs `role.manage`; built-in ids are reserved. */
+  define(params: { actor: ActorRef; role: Role }): Promise<Role>;
+  /** A user's roles and permissions. Anyone may read their own; reading another's needs `role.manage`. */
+  get(params: { actor: ActorRef; userId?: string }): Promise<UserAccess>;
+}
+
+/** Builds the roles API. */
+export function rolesApi(ctx: KitContext): RolesApi {
+  const target = (action: string, objectId: string) => ({ action, objectType: "role" as const, objectId });
+
+  async function knownRole(roleId: string): Promise<void> {
+    if (isBuiltInRole(roleId)) return;
+    const custom = await ctx.storage.listRoles();
+    if (!custom.some((role) => role.id === roleId)) {
+      throw new CampaignKitError(
+        "NOT_FOUND",
+        `Role '${roleId}' does not exist: use a built-in role (campaign-administrator, campaign-approver, ` +
+          "campaign-manager, campaign-viewer) or define a custom one first.",
+        { details: { roleId } },
+      );
+    }
+  }
+
+  return {
+    assign: ({ actor, userId, roleId }) =>
+      operate(ctx, actor, "role.manage", target("role.assign", roleId), async () => {
+        await knownRole(roleId);
+        await ctx.storage.assignRole({ assignment: { userId, roleId } });
+        return { result: undefined, detail: { userId } };
+      }),
+    revoke: ({ actor, userId, roleId }) =>
+      operate(ctx, actor, "role.manage", target("role.revoke", roleId), async () => {
+        const had = await ctx.storage.revokeRole({ assignment: { userId, roleId } });
+        return { result: had, detail: { userId } };
+      }),
+    define: ({ actor, role }) =>
+      operate(ctx, actor, "role.manage", target("role.define", String(role?.id)), async () => {
+        const parsed = parseWith(roleSchema, role, "role");
+        if (isBuiltInRole(parsed.id)) {
+          throw new CampaignKitError("ALREADY_EXISTS", `'${parsed.id}' is a built-in role; pick another id.`);
+        }
+        await ctx.storage.putRole({ role: parsed });
+        return { result: parsed };
+      }),
+    get: async ({ actor, userId }) => {
+      const self = await resolveActor(ctx, actor);
+      const subject = userId ?? self.id;
+      const permission = subject === self.id ? null : "role.manage";
+      return operate(ctx, actor, permission, { ...target("role.read", subject), read: true }, async () => {
+        const resolved = subject === self.id ? self : await resolveActor(ctx, subject);
+        return {
+          result: { userId: subject, roles: resolved.roles, permissions: [...resolved.permissions].sort() },
+        };
+      });
+    },
+  };
+}
