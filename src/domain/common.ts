@@ -22,14 +22,17 @@ export const timeZoneSchema = z
   .string()
   .refine(isTimeZone, { message: "Expected an IANA time zone name such as 'Europe/Paris' or 'UTC'" });
 
+// Also on the string branch: zod reports a union's failure through the branch whose type matched, so a bad
+// string would otherwise say only "Invalid ISO datetime", without the offset it needs.
+const INSTANT_MESSAGE =
+  "Expected a Date or an ISO 8601 date-time with an offset, such as '2026-12-01T09:00:00Z'";
+
 /**
  * An instant: a `Date` or an ISO 8601 date-time string with an offset (`2026-12-01T09:00:00Z`), parsed into a
  * `Date`.
  */
 export const instantSchema = z
-  .union([z.date(), z.iso.datetime({ offset: true })], {
-    error: "Expected a Date or an ISO 8601 date-time with an offset, such as '2026-12-01T09:00:00Z'",
-  })
+  .union([z.date(), z.iso.datetime({ offset: true, error: INSTANT_MESSAGE })], { error: INSTANT_MESSAGE })
   .transform((value) => (typeof value === "string" ? new Date(value) : value))
   .refine((date) => !Number.isNaN(date.getTime()), { message: "Expected a valid date" });
 
@@ -38,8 +41,9 @@ export const idSchema = z
   .string()
   .min(1, "An id can't be empty")
   .max(200, "An id is at most 200 characters")
+  // `*`, not `+`: emptiness is min(1)'s to report, else an empty id gets two issues.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "An id can't contain control characters");
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "An id can't contain control characters");
 
 /** The channels a campaign action can send on. */
 export const CHANNELS = ["email", "sms", "push", "webhook"] as const;

@@ -20,6 +20,11 @@ export const executionSchema = z.object({
   audienceId: idSchema.optional(),
   /** The trigger's real-time context, shared by every recipient of an audience execution. */
   context: attributesSchema.optional(),
+  /**
+   * A unitary execution's recipients as the call named them (at most 20), kept so a crashed execution can
+   * resume: each has `userId`, `namespace`, and optional `context`, `profile` and `channelData`.
+   */
+  recipients: z.array(z.record(z.string(), z.unknown())).max(20).optional(),
   /** When a deferred execution should run, or when the occurrence is due. */
   executeAt: instantSchema.optional(),
   targetedProfileCount: z.number().int().min(0).default(0),
