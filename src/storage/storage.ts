@@ -123,6 +123,7 @@ export interface Storage extends DeliveryLedger {
   /**
    * Creates an execution unless one with the same (`campaignId`, `requestId`) exists. Atomic: of concurrent
    * calls with one request id, exactly one creates. Returns the stored execution and whether it was created.
+   * Throws `ALREADY_EXISTS` when the execution's id is taken by another (campaign, request id).
    */
   createExecution(params: { execution: Execution }): Promise<{ execution: Execution; created: boolean }>;
   /** The execution, or `undefined`. */
@@ -140,7 +141,7 @@ export interface Storage extends DeliveryLedger {
   /** Gives up `owner`'s lease on `key`; a lease held by another owner is left alone. */
   releaseLease(params: { key: string; owner: string }): Promise<void>;
 
-  /** Appends an audit entry. */
+  /** Appends an audit entry. Throws `ALREADY_EXISTS` when its id is taken. */
   appendAudit(params: { entry: AuditEntry }): Promise<void>;
   /** Audit entries matching `filter`, oldest first, paged (the cursor follows insertion order). */
   listAudit(params: { filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
