@@ -15,8 +15,6 @@ export const ERROR_CODES = {
   AUDIENCE_SOURCE_MISSING: "No audience source can stream this audience; pass one in `audiences`.",
   CAMPAIGN_NOT_LIVE: "The campaign must be live to be triggered; activate it first.",
   OUTSIDE_WINDOW: "The call falls outside the campaign's start/end window.",
-  CONTEXT_TOO_LARGE: "The trigger's context is over 200 KB; send less context.",
-  CONTEXT_RESERVED: "`context.system` is reserved; use another key.",
   UNKNOWN_RECIPIENT: "A recipient has no profile and the campaign does not create new ones.",
   WRONG_CAMPAIGN_TYPE: "This operation does not apply to this type or category of campaign.",
   IN_USE: "The object is used by a live or scheduled campaign; stop the campaign first.",

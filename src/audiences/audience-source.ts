@@ -16,7 +16,11 @@ export interface AudienceSource {
    * The audience's members, in pages of about `pageSize` profiles. Stops early when `signal` aborts.
    * Throws `NOT_FOUND` for an audience it doesn't know.
    */
-  members(params: { audienceId: string; pageSize?: number; signal?: AbortSignal }): AsyncIterable<readonly Profile[]>;
+  members(params: {
+    audienceId: string;
+    pageSize?: number;
+    signal?: AbortSignal;
+  }): AsyncIterable<readonly Profile[]>;
   /** The profile whose identity in `namespace` is `value`, or `undefined`. */
   findProfile(params: { namespace: string; value: string }): Promise<Profile | undefined>;
   /** Creates or replaces a profile (API-triggered transactional sends with `createNewProfile`). */

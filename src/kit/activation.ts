@@ -47,13 +47,15 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     read,
   });
 
-  /** Puts an approved campaign live, and retires the live campaign it is a new version of. */
+  /**
+   * Puts a reviewed campaign live, and retires the live campaign it is a new version of. The caller has
+   * checked the prerequisites for its own intent.
+   */
   async function goLive(
     actor: ResolvedActor,
     campaign: Campaign,
     action: "activate" | "approve",
   ): Promise<OperationOutcome<Campaign>> {
-    await requirePrerequisites(ctx, actor, action === "activate" ? "activate" : "approve", campaign);
     const outcome = await transitionCampaign(ctx, actor, campaign, action);
     if (campaign.replacesCampaignId) {
       const replaced = await ctx.storage.getCampaign({ id: campaign.replacesCampaignId });
@@ -123,6 +125,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
             { details: { policyId: policy.id } },
           );
         }
+        await requirePrerequisites(ctx, a, "activate", campaign);
         return goLive(a, campaign, "activate");
       }),
     stop: ({ actor, id }) =>
@@ -152,7 +155,8 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         if (policy) request.policyId = policy.id;
         if (comment !== undefined) request.comment = comment;
         if (!policy) {
-          // No policy governs it: the reference product approves the request at once.
+          // No policy governs it: the reference product approves the request at once, so the requester's
+          // lack of `campaign.publish` doesn't matter here.
           const outcome = await goLive(a, campaign, "activate");
           await ctx.storage.putApprovalRequest({ request: { ...request, decidedAt: ctx.now() } });
           return { ...outcome, detail: { requestId: request.id, autoApproved: true } };
@@ -166,6 +170,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         const campaign = await findCampaign(ctx, id);
         const request = await pendingRequest(campaign);
         await requireApprover(a, request);
+        await requirePrerequisites(ctx, a, "approve", campaign);
         const outcome = await goLive(a, campaign, "approve");
         await decide(a, request, "approved", comment);
         return { ...outcome, detail: { requestId: request.id } };

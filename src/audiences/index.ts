@@ -1,0 +1,2 @@
+export * from "./audience-source.js";
+export * from "./memory-audiences.js";

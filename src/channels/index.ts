@@ -1,0 +1,3 @@
+export * from "./channel-adapter.js";
+export * from "./errors.js";
+export * from "./memory-channel.js";

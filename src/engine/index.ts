@@ -1,0 +1,10 @@
+export * from "./clock.js";
+export * from "./dispatcher.js";
+export * from "./dispatcher-events.js";
+export * from "./dispatcher-types.js";
+export * from "./message-id.js";
+export * from "./personalization.js";
+export * from "./random.js";
+export * from "./retry.js";
+export { fallbackHelper, formatDateHelper, isBlank } from "./template-helpers.js";
+export * from "./token-bucket.js";

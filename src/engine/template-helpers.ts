@@ -1,0 +1,43 @@
+import { TZDate } from "@date-fns/tz";
+import { format } from "date-fns";
+import type { HelperOptions } from "handlebars";
+
+/** Whether a template value counts as missing: `undefined`, `null` or the empty string. */
+export function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || value === "";
+}
+
+/**
+ * `{{fallback profile.firstName "there"}}`: the value, or the default when it is missing. Wrapping a variable
+ * in `fallback` is how a template says it may be missing; plain `{{profile.firstName}}` makes it required.
+ */
+export function fallbackHelper(value: unknown, ...rest: unknown[]): unknown {
+  // Handlebars appends its options object; a lone `{{fallback x}}` falls back to "".
+  const defaultValue = rest.length >= 2 ? rest[0] : "";
+  return isBlank(value) ? defaultValue : value;
+}
+
+function toDate(value: unknown): Date | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  if (typeof value === "string" || typeof value === "number") {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
+  return undefined;
+}
+
+/**
+ * `{{formatDate profile.renewsAt "d MMMM yyyy"}}`, optionally `{{formatDate date "HH:mm" "Europe/Paris"}}` or
+ * `timeZone="Europe/Paris"`: a date-fns `format` pattern (default `yyyy-MM-dd`) in an IANA zone, UTC when
+ * none is given so output never depends on the server's zone. Accepts a `Date`, an ISO string or epoch ms;
+ * anything else renders as "".
+ */
+export function formatDateHelper(value: unknown, ...rest: unknown[]): string {
+  const options = rest.pop() as HelperOptions | undefined;
+  const date = toDate(value);
+  if (!date) return "";
+  const pattern = typeof rest[0] === "string" ? rest[0] : "yyyy-MM-dd";
+  const hashZone = options?.hash?.timeZone;
+  const zone = typeof rest[1] === "string" ? rest[1] : typeof hashZone === "string" ? hashZone : "UTC";
+  return format(new TZDate(date.getTime(), zone), pattern);
+}

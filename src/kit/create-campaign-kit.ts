@@ -1,0 +1,146 @@
+import type { AudienceSource } from "../audiences/audience-source.js";
+import type { ChannelAdapter } from "../channels/channel-adapter.js";
+import { type Clock, systemClock } from "../engine/clock.js";
+import { memoryStorage } from "../storage/memory-storage.js";
+import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
+import type { AuditEntry } from "../domain/audit.js";
+import { hostname } from "node:os";
+import { type Dispatcher, createDispatcher } from "../engine/dispatcher.js";
+import type { DispatcherOptions } from "../engine/dispatcher-types.js";
+import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";
+import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { type ReportsApi, reportsApi } from "./reports.js";
+import { allExecutions, createRunner } from "./runner.js";
+import { type Scheduler, createScheduler } from "./scheduler.js";
+import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
+import { type AudiencesApi, audiencesApi } from "./audiences.js";
+import { type CampaignsApi, campaignsApi } from "./campaigns.js";
+import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
+import { type ActorRef, type KitContext, audit, createContext, operate } from "./context.js";
+import { type RolesApi, rolesApi } from "./roles.js";
+
+/** Options for {@link createCampaignKit}. */
+export interface CampaignKitOptions {
+  /** Where everything is kept; defaults to {@link memoryStorage} (embedded, lost on exit). */
+  storage?: Storage;
+  /** One adapter per channel the campaigns send on. */
+  channels?: readonly ChannelAdapter[];
+  /** Streams audience members and finds profiles for API triggers. */
+  audiences?: AudienceSource;
+  /** Time; defaults to the system clock. Inject a virtual one in tests. */
+  clock?: Clock;
+  /** Makes ids for new objects; defaults to `crypto.randomUUID`. */
+  newId?: () => string;
+  /**
+   * Users made campaign administrators when the kit starts, so someone can assign the other roles. Assigning
+   * is idempotent; audited as done by `system`.
+   */
+  administrators?: readonly string[];
+  /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
+  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock">;
+  /**
+   * How long this process's claim on a running execution lasts, in ms (default 60000): after a crash, another
+   * process (or this one restarted) resumes the execution once the claim expires.
+   */
+  leaseMs?: number;
+}
+
+/**
+ * The object a host app holds: every operation takes the acting user, checks the permission the reference
+ * product gives it, applies the status machine and audits the attempt.
+ */
+export interface CampaignKit {
+  roles: RolesApi;
+  audiences: AudiencesApi;
+  configurations: ConfigurationsApi;
+  /** Authoring plus the lifecycle: activate, stop, approvals. */
+  campaigns: CampaignsApi & ActivationApi;
+  approvalPolicies: ApprovalPoliciesApi;
+  /** API-triggered executions: unitary (transactional) and audience (marketing) calls, and their status. */
+  executions: ExecutionsApi;
+  /** Delivery reports by campaign and by execution. */
+  reports: ReportsApi;
+  /** Runs scheduled campaigns, deferred executions and waves: drive it with `tick()` or `start()`. */
+  scheduler: Scheduler;
+  /** The dispatcher: subscribe to its events (`sent`, `failed`, `excluded`, `progress`...). */
+  dispatcher: Dispatcher;
+  /** Resolves once every send this process started is done. */
+  idle(): Promise<void>;
+  /** Stops the scheduler and aborts sends in flight (recorded; resumed later from the ledger), then waits. */
+  close(): Promise<void>;
+  /** The audit log, oldest first. Needs `campaign-report.read`. */
+  audit(params: { actor: ActorRef; filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
+  /** The storage the kit writes to. */
+  readonly storage: Storage;
+}
+
+/**
+ * Creates the kit: wires storage, channel adapters, audience sources and the clock, and makes the given
+ * users administrators.
+ *
+ * @example
+ * ```ts
+ * const kit = await createCampaignKit({
+ *   channels: [memoryChannel({ channel: "email" })],
+ *   audiences: memoryAudiences({ audiences: { vip: profiles } }),
+ *   administrators: ["root"],
+ * });
+ * await kit.roles.assign({ actor: "root", userId: "ana", roleId: "campaign-manager" });
+ * ```
+ */
+export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
+  const ctx: KitContext = createContext({
+    storage: options.storage ?? memoryStorage(),
+    clock: options.clock ?? systemClock,
+    ...(options.newId ? { newId: options.newId } : {}),
+  });
+  for (const userId of options.administrators ?? []) {
+    const held = await ctx.storage.listUserRoles({ userId });
+    if (!held.includes("campaign-administrator")) {
+      await ctx.storage.assignRole({ assignment: { userId, roleId: "campaign-administrator" } });
+      await audit(ctx, "system", { action: "role.assign", objectType: "role", objectId: "campaign-administrator" }, "allowed", {
+        detail: { userId },
+      });
+    }
+  }
+  const dispatcher = createDispatcher({ ...options.dispatcher, channels: options.channels ?? [], ledger: ctx.storage, clock: ctx.clock });
+  const runner = createRunner(ctx, {
+    dispatcher,
+    audiences: options.audiences,
+    owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
+    leaseMs: options.leaseMs ?? 60_000,
+  });
+  const scheduler = createScheduler(ctx, runner);
+  const hooks: ActivationHooks = {
+    onActivated: () => {},
+    async onStopped(campaign) {
+      await runner.abortCampaign(campaign.id);
+      // Stopping cancels future occurrences, deferred triggers and unsent waves.
+      const open = await allExecutions(ctx.storage, { campaignId: campaign.id, status: ["scheduled", "in-progress"] });
+      for (const execution of open) {
+        await ctx.storage.updateExecution({ execution: { ...execution, status: "cancelled", finishedAt: ctx.now() } });
+      }
+    },
+  };
+  return {
+    roles: rolesApi(ctx),
+    audiences: audiencesApi(ctx),
+    configurations: configurationsApi(ctx),
+    campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, hooks) },
+    approvalPolicies: approvalPoliciesApi(ctx),
+    audit: ({ actor, filter, ...page }) =>
+      operate(ctx, actor, "campaign-report.read", { action: "audit.list", objectType: "campaign", objectId: filter?.objectId ?? "*", read: true }, async () => ({
+        result: await ctx.storage.listAudit({ ...(filter ? { filter } : {}), ...page }),
+      })),
+    executions: executionsApi(ctx, runner, options.audiences),
+    reports: reportsApi(ctx),
+    scheduler,
+    dispatcher,
+    storage: ctx.storage,
+    idle: () => runner.idle(),
+    async close() {
+      await scheduler.stop();
+      await runner.close();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import type { AudienceSource } from "../audiences/audience-source.js";
+import type { Campaign } from "../domain/campaign.js";
+import type { Execution } from "../domain/execution.js";
+import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import { assertPrerequisites } from "../prerequisites/index.js";
+import type { ExecutionFilter, Page, PageParams } from "../storage/storage.js";
+import { mustFind } from "./audiences.js";
+import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
+import { type ActorRef, type KitContext, type ResolvedActor, operate } from "./context.js";
+import type { Runner } from "./runner.js";
+import {
+  type AudienceExecutionRequest,
+  audienceExecutionRequestSchema,
+  type ExecutionAccepted,
+  type ExecutionStatusView,
+  type UnitaryExecutionRequest,
+  unitaryExecutionRequestSchema,
+} from "./trigger-payloads.js";
+import { resolveUnitaryRecipients } from "./unitary-recipients.js";
+
+/**
+ * API-triggered executions, accepting the reference execution API's payloads verbatim. Triggering needs
+ * `campaign.publish`; reading needs `campaign.read`. Both triggers answer at once while sending goes on, and
+ * the same `requestId` again answers with the same execution and sends nothing more.
+ */
+export interface ExecutionsApi {
+  /** `POST /im/executions/unitary`: a transactional send to 1-20 named recipients. */
+  triggerUnitary(params: { actor: ActorRef; request: UnitaryExecutionRequest }): Promise<ExecutionAccepted>;
+  /** `POST /im/executions/audience`: a marketing send to the campaign's audience, now or at `executeAt`. */
+  triggerAudience(params: { actor: ActorRef; request: AudienceExecutionRequest }): Promise<ExecutionAccepted>;
+  /** `GET /im/executions/audience/{id}`, in the reference shape. */
+  status(params: { actor: ActorRef; id: string }): Promise<ExecutionStatusView>;
+  /** The stored execution. */
+  get(params: { actor: ActorRef; id: string }): Promise<Execution>;
+  /** Executions matching `filter`, by id, paged. */
+  list(params: { actor: ActorRef; filter?: ExecutionFilter } & PageParams): Promise<Page<Execution>>;
+  /** Cancels an execution scheduled for later (`executeAt`) before it fires. */
+  cancel(params: { actor: ActorRef; id: string }): Promise<Execution>;
+  /** Resolves when this process has finished sending the execution (or at once when it isn't sending it). */
+  wait(params: { id: string }): Promise<void>;
+}
+
+const REFERENCE_STATUS: Record<Execution["status"], ExecutionStatusView["status"]> = {
+  scheduled: "Scheduled",
+  "in-progress": "InProgress",
+  succeeded: "Succeeded",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/** Builds the executions API. */
+export function executionsApi(ctx: KitContext, runner: Runner, audiences: AudienceSource | undefined): ExecutionsApi {
+  const target = (action: string, objectId: string, read = false) => ({
+    action,
+    objectType: "execution" as const,
+    objectId,
+    read,
+  });
+  const find = (id: string) => mustFind("execution", id, ctx.storage.getExecution({ id }));
+
+  /** The checks every trigger makes: campaign type and category, live, inside its window, content ready. */
+  async function triggerable(actor: ResolvedActor, campaignId: string, category: Campaign["category"]): Promise<Campaign> {
+    const campaign = await findCampaign(ctx, campaignId);
+    if (campaign.type !== "api-triggered" || campaign.category !== category) {
+      throw new CampaignKitError(
+        "WRONG_CAMPAIGN_TYPE",
+        `Campaign '${campaignId}' is ${campaign.type} ${campaign.category}; this call needs an API-triggered ` +
+          `${category} campaign (${category === "transactional" ? "unitary" : "audience"} executions).`,
+        { details: { type: campaign.type, category: campaign.category } },
+      );
+    }
+    if (campaign.status !== "live") {
+      throw new CampaignKitError(
+        "CAMPAIGN_NOT_LIVE",
+        `Campaign '${campaignId}' is ${campaign.status}; activate it before triggering it.`,
+        { details: { status: campaign.status } },
+      );
+    }
+    const now = ctx.now();
+    const { startAt, endAt } = campaign.schedule ?? {};
+    if ((startAt && now < startAt) || (endAt && now > endAt)) {
+      throw new CampaignKitError(
+        "OUTSIDE_WINDOW",
+        `Campaign '${campaignId}' accepts calls from ${startAt?.toISOString() ?? "its activation"} to ` +
+          `${endAt?.toISOString() ?? "its stop"}; it is ${now.toISOString()}.`,
+        { details: { startAt, endAt, now } },
+      );
+    }
+    assertPrerequisites(await prerequisiteInputs(ctx, actor, "trigger", campaign));
+    return campaign;
+  }
+
+  async function accept(execution: Execution): Promise<ExecutionAccepted> {
+    const { execution: stored, created } = await ctx.storage.createExecution({ execution });
+    if (created && stored.status !== "scheduled") void runner.launch(stored.id);
+    return { executionId: stored.id, requestId: stored.requestId, createdAt: stored.createdAt.toISOString(), created };
+  }
+
+  return {
+    triggerUnitary: ({ actor, request }) =>
+      operate(ctx, actor, "campaign.publish", target("execution.trigger-unitary", String(request?.requestId)), async (a) => {
+        const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
+        const campaign = await triggerable(a, parsed.campaignId, "transactional");
+        if (!audiences) {
+          throw new CampaignKitError("AUDIENCE_SOURCE_MISSING", "The kit has no `audiences` source to find profiles in.");
+        }
+        const { unknown } = await resolveUnitaryRecipients(audiences, campaign, parsed.recipients, false);
+        if (unknown.length > 0) {
+          throw new CampaignKitError(
+            "UNKNOWN_RECIPIENT",
+            `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
+              "create new profiles: set `apiTrigger.createNewProfile` or send `type: \"external\"` recipients.",
+            { details: { userIds: unknown } },
+          );
+        }
+        const accepted = await accept({
+          id: ctx.newId(),
+          campaignId: campaign.id,
+          requestId: parsed.requestId,
+          kind: "unitary",
+          status: "in-progress",
+          recipients: parsed.recipients,
+          targetedProfileCount: parsed.recipients.length,
+          createdAt: ctx.now(),
+        });
+        return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+      }),
+    triggerAudience: ({ actor, request }) =>
+      operate(ctx, actor, "campaign.publish", target("execution.trigger-audience", String(request?.requestId ?? "(new)")), async (a) => {
+        const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
+        const campaign = await triggerable(a, parsed.campaignId, "marketing");
+        if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
+          throw new CampaignKitError(
+            "VALIDATION_FAILED",
+            `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
+            { details: { issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }] } },
+          );
+        }
+        const executeAt = parsed.schedule?.executeAt;
+        const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+        const execution: Execution = {
+          id: ctx.newId(),
+          campaignId: campaign.id,
+          requestId: parsed.requestId ?? ctx.newId(),
+          kind: "audience",
+          status: deferred ? "scheduled" : "in-progress",
+          targetedProfileCount: 0,
+          createdAt: ctx.now(),
+        };
+        if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+        if (parsed.context) execution.context = parsed.context;
+        if (executeAt) execution.executeAt = executeAt;
+        const accepted = await accept(execution);
+        return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+      }),
+    status: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => {
+        const e = await find(id);
+        const view: ExecutionStatusView = {
+          executionId: e.id,
+          campaignId: e.campaignId,
+          status: REFERENCE_STATUS[e.status],
+          targetedProfileCount: e.targetedProfileCount,
+          createdAt: e.createdAt.toISOString(),
+        };
+        if (e.audienceId) view.audienceId = e.audienceId;
+        return { result: view };
+      }),
+    get: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => ({ result: await find(id) })),
+    list: ({ actor, ...params }) =>
+      operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => ({
+        result: await ctx.storage.listExecutions(params),
+      })),
+    cancel: ({ actor, id }) =>
+      operate(ctx, actor, "campaign.publish", target("execution.cancel", id), async () => {
+        const execution = await find(id);
+        if (execution.status !== "scheduled") {
+          throw new CampaignKitError(
+            "INVALID_TRANSITION",
+            `Execution '${id}' is ${execution.status}; only scheduled executions can be cancelled (stop the campaign to halt sends).`,
+            { details: { status: execution.status } },
+          );
+        }
+        const cancelled: Execution = { ...execution, status: "cancelled", finishedAt: ctx.now() };
+        await ctx.storage.updateExecution({ execution: cancelled });
+        return { result: cancelled, fromStatus: execution.status, toStatus: "cancelled" };
+      }),
+    wait: ({ id }) => runner.wait(id),
+  };
+}

@@ -1,0 +1,12 @@
+export type { ActivationApi } from "./activation.js";
+export type { ApprovalPoliciesApi } from "./approval-policies.js";
+export type { AudiencesApi } from "./audiences.js";
+export type { CampaignsApi } from "./campaigns.js";
+export type { ConfigurationsApi } from "./configurations.js";
+export type { ActorRef } from "./context.js";
+export { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "./create-campaign-kit.js";
+export type { ExecutionsApi } from "./executions.js";
+export type { DeliveryReport, ReportsApi } from "./reports.js";
+export type { RolesApi, UserAccess } from "./roles.js";
+export { SCHEDULER_ACTOR, type Scheduler, type TickSummary } from "./scheduler.js";
+export * from "./trigger-payloads.js";

@@ -1,0 +1,57 @@
+import type { Execution } from "../domain/execution.js";
+import type { LedgerSummary } from "../storage/ledger.js";
+import { mustFind } from "./audiences.js";
+import { findCampaign } from "./campaign-store.js";
+import { type ActorRef, type KitContext, operate } from "./context.js";
+import { allExecutions } from "./runner.js";
+
+/** Delivery counts of a campaign or one of its executions. */
+export interface DeliveryReport extends LedgerSummary {
+  campaignId: string;
+  /** Set on an execution's report. */
+  executionId?: string;
+  /** Profiles targeted: the audience members streamed, or the recipients named by unitary calls. */
+  targeted: number;
+  /** Executions counted (1 for an execution's report). */
+  executions: number;
+  /** Executions by status. */
+  executionsByStatus: Partial<Record<Execution["status"], number>>;
+}
+
+/** Reports. Need `campaign-report.read`. */
+export interface ReportsApi {
+  /** Every execution of a campaign, summed. */
+  campaign(params: { actor: ActorRef; id: string }): Promise<DeliveryReport>;
+  /** One execution. */
+  execution(params: { actor: ActorRef; id: string }): Promise<DeliveryReport>;
+}
+
+function report(campaignId: string, summary: LedgerSummary, executions: readonly Execution[]): DeliveryReport {
+  const executionsByStatus: DeliveryReport["executionsByStatus"] = {};
+  for (const e of executions) executionsByStatus[e.status] = (executionsByStatus[e.status] ?? 0) + 1;
+  return {
+    campaignId,
+    ...summary,
+    targeted: executions.reduce((sum, e) => sum + e.targetedProfileCount, 0),
+    executions: executions.length,
+    executionsByStatus,
+  };
+}
+
+/** Builds the reports API. */
+export function reportsApi(ctx: KitContext): ReportsApi {
+  return {
+    campaign: ({ actor, id }) =>
+      operate(ctx, actor, "campaign-report.read", { action: "report.campaign", objectType: "campaign", objectId: id, read: true }, async () => {
+        await findCampaign(ctx, id);
+        const executions = await allExecutions(ctx.storage, { campaignId: id });
+        return { result: report(id, await ctx.storage.summarize({ campaignId: id }), executions) };
+      }),
+    execution: ({ actor, id }) =>
+      operate(ctx, actor, "campaign-report.read", { action: "report.execution", objectType: "execution", objectId: id, read: true }, async () => {
+        const execution = await mustFind("execution", id, ctx.storage.getExecution({ id }));
+        const summary = await ctx.storage.summarize({ campaignId: execution.campaignId, executionId: id });
+        return { result: { ...report(execution.campaignId, summary, [execution]), executionId: id } };
+      }),
+  };
+}

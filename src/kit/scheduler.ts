@@ -1,0 +1,169 @@
+import type { Campaign } from "../domain/campaign.js";
+import type { Execution } from "../domain/execution.js";
+import type { LifecycleAction } from "../domain/status-machine.js";
+import { isCampaignKitError } from "../errors.js";
+import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
+import { transitionCampaign } from "./campaign-store.js";
+import { campaignsIn } from "./configurations.js";
+import { type KitContext, type ResolvedActor, audit } from "./context.js";
+import { FINISHED_EXECUTION, type Runner, allExecutions } from "./runner.js";
+
+/** The actor the scheduler acts as in the audit log. */
+export const SCHEDULER_ACTOR = "system:scheduler";
+
+/** What one {@link Scheduler.tick} did. */
+export interface TickSummary {
+  /** Campaigns that went from scheduled to live. */
+  started: string[];
+  /** Executions launched (new occurrences, deferred triggers, resumed or next slices). */
+  launched: string[];
+  /** Campaigns that completed (or failed) because nothing is left to send. */
+  completed: string[];
+}
+
+/**
+ * Runs campaigns by themselves. `tick()` does what is due at an instant (for hosts that drive it from cron);
+ * `start()` and `stop()` run ticks on a timer. Every occurrence is claimed in storage (an execution keyed by
+ * the occurrence) and run under a lease, so overlapping ticks or processes send it once, and a crashed
+ * occurrence resumes from the ledger on a later tick.
+ */
+export interface Scheduler {
+  /**
+   * Does what is due now: starts scheduled campaigns whose time has come, launches due occurrences, deferred
+   * executions and next slices (waves, time zones), resumes abandoned ones, and completes campaigns with
+   * nothing left to send. With `wait` (the default) it resolves once the launched sends are done.
+   */
+  tick(options?: { wait?: boolean }): Promise<TickSummary>;
+  /** Ticks every `intervalMs` (default 1000) until {@link Scheduler.stop}; sends run in the background. */
+  start(options?: { intervalMs?: number }): void;
+  /** Stops ticking and waits for the tick in progress. Sends in flight go on; `kit.close()` stops them. */
+  stop(): Promise<void>;
+}
+
+const system: ResolvedActor = {
+  id: SCHEDULER_ACTOR,
+  groups: [],
+  roles: [],
+  permissions: new Set(),
+  customRoles: [],
+};
+const HOUR = 3_600_000;
+
+/** Builds the scheduler. */
+export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<TickSummary> | undefined;
+
+  /** Moves a campaign through the status machine as the scheduler; another process doing it first is fine. */
+  async function move(campaign: Campaign, action: LifecycleAction): Promise<boolean> {
+    try {
+      const outcome = await transitionCampaign(ctx, system, campaign, action);
+      await audit(ctx, SCHEDULER_ACTOR, { action: `campaign.${action}`, objectType: "campaign", objectId: campaign.id }, "allowed", outcome);
+      return true;
+    } catch (error) {
+      if (isCampaignKitError(error, "CONFLICT") || isCampaignKitError(error, "INVALID_TRANSITION")) return false;
+      throw error;
+    }
+  }
+
+  /** Claims each due occurrence as an execution keyed by it; returns those to run. */
+  async function claimOccurrences(campaign: Campaign, now: Date): Promise<string[]> {
+    const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
+    const window = campaign.deliveryControls.deliveryWindowHours * HOUR;
+    // Occurrences older than the delivery window (the scheduler was down) are past saving.
+    const since = new Date(now.getTime() - window - (schedule.sendInProfileTimeZone ? 26 * HOUR : 0));
+    const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
+    const launch: string[] = [];
+    for (const occurrence of dueOccurrences(schedule, { now, since, ...anchor })) {
+      const execution: Execution = {
+        id: ctx.newId(),
+        campaignId: campaign.id,
+        requestId: `occurrence:${occurrence.key}`,
+        kind: "occurrence",
+        status: "in-progress",
+        executeAt: occurrence.at,
+        targetedProfileCount: 0,
+        createdAt: now,
+      };
+      if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+      const { execution: claimed } = await ctx.storage.createExecution({ execution });
+      if (!FINISHED_EXECUTION.has(claimed.status)) launch.push(claimed.id);
+    }
+    return launch;
+  }
+
+  /** Completes (or fails) a live campaign once nothing is left to send. */
+  async function settle(campaign: Campaign, now: Date): Promise<boolean> {
+    const schedule = campaign.schedule;
+    if (campaign.type === "api-triggered") {
+      if (!schedule?.endAt || schedule.endAt > now) return false;
+    } else {
+      const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
+      const next = schedule ? nextOccurrence(schedule, { after: now, ...anchor }) : undefined;
+      if (next) return false;
+    }
+    const executions = await allExecutions(ctx.storage, { campaignId: campaign.id });
+    if (executions.some((e) => !FINISHED_EXECUTION.has(e.status))) return false;
+    const oneShot = campaign.type === "scheduled" && !schedule?.recurrence;
+    const failed = oneShot && executions.length > 0 && executions.every((e) => e.status === "failed");
+    return move(campaign, failed ? "fail" : "complete");
+  }
+
+  async function tick(wait: boolean): Promise<TickSummary> {
+    const summary: TickSummary = { started: [], launched: [], completed: [] };
+    const now = ctx.now();
+    for await (const campaign of campaignsIn(ctx.storage, ["scheduled"])) {
+      if ((campaign.schedule?.startAt?.getTime() ?? 0) <= now.getTime() && (await move(campaign, "start"))) {
+        summary.started.push(campaign.id);
+      }
+    }
+    const live: Campaign[] = [];
+    for await (const campaign of campaignsIn(ctx.storage, ["live"])) live.push(campaign);
+    const launch = new Set<string>();
+    for (const campaign of live) {
+      if (campaign.type === "scheduled") for (const id of await claimOccurrences(campaign, now)) launch.add(id);
+    }
+    for (const execution of await allExecutions(ctx.storage, { status: ["scheduled", "in-progress"] })) {
+      const dueAt = execution.status === "scheduled" ? execution.executeAt : execution.resumeAt;
+      if (!dueAt || dueAt <= now) launch.add(execution.id);
+    }
+    summary.launched = [...launch];
+    const runs = summary.launched.map((id) => runner.launch(id));
+    if (wait) await Promise.all(runs);
+    for (const campaign of live) {
+      const fresh = await ctx.storage.getCampaign({ id: campaign.id });
+      if (fresh?.status === "live" && (await settle(fresh, ctx.now()))) summary.completed.push(campaign.id);
+    }
+    return summary;
+  }
+
+  const scheduler: Scheduler = {
+    async tick(options = {}) {
+      // Ticks in one process never overlap: a second caller waits for the first, then ticks.
+      while (current) await current.catch(() => {});
+      current = tick(options.wait ?? true);
+      try {
+        return await current;
+      } finally {
+        current = undefined;
+      }
+    },
+    start({ intervalMs = 1000 } = {}) {
+      if (timer) return;
+      const loop = () => {
+        scheduler.tick({ wait: false })
+          .catch((error: unknown) => console.error("campaign-kit scheduler tick failed:", error))
+          .finally(() => {
+            if (timer) timer = setTimeout(loop, intervalMs);
+          });
+      };
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await current?.catch(() => {});
+    },
+  };
+  return scheduler;
+}

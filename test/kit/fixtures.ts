@@ -1,0 +1,107 @@
+import type { CampaignDraftInput } from "../../src/domain/campaign.js";
+import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
+import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
+import type { Profile } from "../../src/domain/profile.js";
+import type { Storage } from "../../src/storage/storage.js";
+
+export const ADMIN = "root";
+
+/**
+ * A virtual clock: time moves when a test moves it or something sleeps, plus one millisecond per reading so
+ * that successive events never share an instant (as on a real clock).
+ */
+export function virtualClock(start = Date.parse("2026-12-01T08:00:00Z")) {
+  let now = start;
+  return {
+    now: () => now++,
+    sleep: async (ms: number) => {
+      now += Math.max(0, ms);
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+    set(date: Date | string) {
+      now = new Date(date).getTime();
+    },
+  };
+}
+
+export const emailConfiguration: ChannelConfigurationInput = {
+  id: "email-marketing",
+  name: "Marketing email",
+  channel: "email",
+  purpose: "marketing",
+  status: "active",
+  settings: { fromName: "Acme", fromAddress: "news@mail.acme.example", subdomain: "mail.acme.example" },
+};
+
+export const smsConfiguration: ChannelConfigurationInput = {
+  id: "sms-marketing",
+  name: "Marketing SMS",
+  channel: "sms",
+  purpose: "marketing",
+  status: "active",
+  settings: { provider: "memory", senderNumber: "+33612345678" },
+};
+
+export const promotion: CampaignDraftInput = {
+  type: "scheduled",
+  category: "marketing",
+  name: "Winter sale",
+  tags: ["promo"],
+  audienceId: "vip",
+  identityNamespace: "email",
+  actions: [
+    {
+      channel: "email",
+      channelConfigurationId: "email-marketing",
+      content: { subject: "Hi {{fallback profile.firstName 'there'}}", text: "Our winter sale starts now." },
+    },
+  ],
+};
+
+/** A kit on memory storage with an administrator, an available audience and active configurations. */
+export async function seededKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
+  const kit = await createCampaignKit({ clock: virtualClock(), administrators: [ADMIN], ...options });
+  await kit.audiences.register({
+    actor: ADMIN,
+    audience: { id: "vip", name: "VIP", status: "realized", identityNamespace: "email", estimatedSize: 3 },
+  });
+  await kit.configurations.register({ actor: ADMIN, configuration: emailConfiguration });
+  await kit.configurations.register({ actor: ADMIN, configuration: smsConfiguration });
+  return kit;
+}
+
+/** Everything storage holds but the audit log, for "nothing changed" assertions. */
+export async function snapshot(storage: Storage, userIds: readonly string[]) {
+  const [campaigns, audiences, configurations, roles, policies] = await Promise.all([
+    storage.listCampaigns({ limit: 500 }),
+    storage.listAudiences({ limit: 500 }),
+    storage.listChannelConfigurations({ limit: 500 }),
+    storage.listRoles(),
+    storage.listApprovalPolicies(),
+  ]);
+  const assignments = await Promise.all(userIds.map((userId) => storage.listUserRoles({ userId })));
+  const requests = await Promise.all(
+    campaigns.items.map((c) => storage.listApprovalRequests({ campaignId: c.id })),
+  );
+  return { campaigns, audiences, configurations, roles, policies, assignments, requests };
+}
+
+/** Every audit entry, oldest first. */
+export async function auditLog(storage: Storage) {
+  return (await storage.listAudit({ limit: 500 })).items;
+}
+
+/** A marketing-ready profile: email identity, consent on email and SMS. */
+export function person(i: number, extra: Partial<Profile> = {}): Profile {
+  return {
+    id: `p${i}`,
+    identities: { email: `p${i}@example.com` },
+    addresses: { sms: `+3361234${String(i).padStart(4, "0")}` },
+    attributes: { firstName: `Name${i}` },
+    consent: { email: true, sms: true },
+    suppressedChannels: [],
+    ...extra,
+  };
+}

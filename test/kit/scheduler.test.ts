@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
+import { memoryChannel } from "../../src/channels/memory-channel.js";
+import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
+
+const profiles = Array.from({ length: 30 }, (_, i) => person(i));
+
+async function setup(members = profiles) {
+  const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+  const email = memoryChannel({ channel: "email" });
+  const sms = memoryChannel({ channel: "sms" });
+  const kit = await seededKit({
+    clock,
+    channels: [email, sms],
+    audiences: memoryAudiences({ audiences: { vip: members }, profiles: members }),
+  });
+  return { kit, clock, email, sms };
+}
+
+describe("the scheduler", () => {
+  it("sends a one-shot campaign once on activation, then completes it", async () => {
+    const { kit, email } = await setup();
+    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "now" } });
+    await kit.campaigns.activate({ actor: ADMIN, id: "now" });
+    const first = await kit.scheduler.tick();
+    expect(first.launched).toHaveLength(1);
+    expect(first.completed).toEqual(["now"]);
+    expect(email.sent).toHaveLength(30);
+    expect(email.sent[0]?.content).toEqual({ channel: "email", subject: "Hi Name0", text: "Our winter sale starts now." });
+    const second = await kit.scheduler.tick();
+    expect(second.launched).toEqual([]);
+    expect(email.sent).toHaveLength(30);
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "now" })).status).toBe("completed");
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "now" });
+    expect(report).toMatchObject({ targeted: 30, executions: 1, outcomes: { sent: 30, failed: 0, excluded: 0 } });
+  });
+
+  it("starts a scheduled campaign at its start time, not before", async () => {
+    const { kit, clock, email } = await setup();
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: { ...promotion, id: "later", schedule: { startAt: "2026-12-01T12:00:00Z" } },
+    });
+    expect((await kit.campaigns.activate({ actor: ADMIN, id: "later" })).status).toBe("scheduled");
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(0);
+    clock.set("2026-12-01T12:00:00Z");
+    const tick = await kit.scheduler.tick();
+    expect(tick.started).toEqual(["later"]);
+    expect(email.sent).toHaveLength(30);
+  });
+
+  it("sends every action of a campaign, each counted on its own", async () => {
+    const { kit, email, sms } = await setup();
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "both",
+        actions: [
+          ...promotion.actions,
+          { channel: "sms", channelConfigurationId: "sms-marketing", content: { body: "Sale, {{profile.firstName}}" } },
+        ],
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "both" });
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(30);
+    expect(sms.sent).toHaveLength(30);
+    expect(sms.sent.find((m) => m.recipientId === "p7")?.to).toBe("+33612340007");
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "both" });
+    expect(report.outcomes.sent).toBe(60);
+  });
+
+  it("runs a recurring campaign at each occurrence until its end, then completes it", async () => {
+    const { kit, clock, email } = await setup(profiles.slice(0, 5));
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "daily",
+        schedule: {
+          timeZone: "Europe/Paris",
+          endAt: "2026-12-04T00:00:00Z",
+          recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 30 } },
+        },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "daily" });
+    const sentAt: number[] = [];
+    for (let hour = 0; hour < 4 * 24; hour++) {
+      await kit.scheduler.tick();
+      sentAt.push(email.sent.length);
+      clock.advance(3_600_000);
+    }
+    // 1, 2 and 3 December at 09:30 Paris (08:30 UTC): three occurrences of five messages.
+    expect(email.sent).toHaveLength(15);
+    const executions = await kit.executions.list({ actor: ADMIN, filter: { campaignId: "daily" } });
+    expect(executions.items.map((e) => e.executeAt?.toISOString()).sort()).toEqual([
+      "2026-12-01T08:30:00.000Z",
+      "2026-12-02T08:30:00.000Z",
+      "2026-12-03T08:30:00.000Z",
+    ]);
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "daily" })).status).toBe("completed");
+  });
+
+  it("sends an occurrence once when two schedulers tick at the same time", async () => {
+    const { kit, email } = await setup();
+    const other = await (await import("../../src/kit/index.js")).createCampaignKit({
+      storage: kit.storage,
+      clock: virtualClock(Date.parse("2026-12-01T08:00:00Z")),
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "once" } });
+    await kit.campaigns.activate({ actor: ADMIN, id: "once" });
+    await Promise.all([kit.scheduler.tick(), other.scheduler.tick(), kit.scheduler.tick(), other.scheduler.tick()]);
+    await Promise.all([kit.idle(), other.idle()]);
+    expect(email.sent).toHaveLength(30);
+    expect(new Set(email.sent.map((m) => m.id)).size).toBe(30);
+  });
+
+  it("stopping a campaign cancels its unsent waves", async () => {
+    const { kit, clock, email } = await setup();
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "waves",
+        deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "waves" });
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(10);
+    clock.advance(30 * 60_000);
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(20);
+    await kit.campaigns.stop({ actor: ADMIN, id: "waves" });
+    clock.advance(30 * 60_000);
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(20);
+    const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "waves" } })).items;
+    expect(execution?.status).toBe("cancelled");
+  });
+
+  it("sends waves at least their interval apart and completes after the last", async () => {
+    const { kit, clock, email } = await setup();
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "waves",
+        deliveryControls: { waves: { split: "percentages", percentages: [50, 30, 20], intervalMinutes: 45 } },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "waves" });
+    const counts: number[] = [];
+    for (let step = 0; step < 8; step++) {
+      await kit.scheduler.tick();
+      counts.push(email.sent.length);
+      clock.advance(15 * 60_000);
+    }
+    expect(counts).toEqual([15, 15, 15, 24, 24, 24, 30, 30]);
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "waves" })).status).toBe("completed");
+  });
+
+  it("sends in each profile's time zone and stays live until the last zone is done", async () => {
+    const members = [
+      person(1, { timeZone: "Asia/Tokyo" }),
+      person(2, { timeZone: "Europe/Paris" }),
+      person(3, { timeZone: "America/New_York" }),
+      person(4),
+    ];
+    const { kit, clock, email } = await setup(members);
+    clock.set("2026-11-30T12:00:00Z");
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "local",
+        schedule: {
+          timeZone: "Europe/Paris",
+          startAt: "2026-12-01T00:00:00Z",
+          maxOccurrences: 1,
+          sendInProfileTimeZone: true,
+          recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 0 } },
+        },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "local" });
+    const timeline: Record<string, string[]> = {};
+    for (let hour = 0; hour < 48; hour++) {
+      await kit.scheduler.tick();
+      for (const m of email.sent) {
+        const at = new Date(clock.now()).toISOString().slice(0, 13);
+        if (!Object.values(timeline).flat().includes(m.recipientId)) (timeline[at] ??= []).push(m.recipientId);
+      }
+      clock.advance(3_600_000);
+    }
+    // 09:00 local: Tokyo 00:00Z, Paris 08:00Z (p4 has no zone: the campaign's), New York 14:00Z.
+    expect(timeline).toEqual({
+      "2026-12-01T00": ["p1"],
+      "2026-12-01T08": ["p2", "p4"],
+      "2026-12-01T14": ["p3"],
+    });
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "local" })).status).toBe("completed");
+  });
+});
