@@ -3,11 +3,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { migrate, postgresStorage, SCHEMA_VERSION } from "../src/adapters/postgres/index.js";
 import { isCampaignKitError } from "../src/errors.js";
 import { fullCampaign } from "../src/testing/storage-fixtures.js";
+import { databaseUrl } from "./support/database.js";
 
-const url = process.env.DATABASE_URL;
-if (url === undefined && process.env.CI === "true") throw new Error("CI needs DATABASE_URL");
-if (url === undefined)
-  console.warn("Skipping the PostgreSQL concurrency tests: set DATABASE_URL to run them.");
+const url = databaseUrl("the PostgreSQL concurrency tests");
 
 (url === undefined ? describe.skip : describe)("postgresStorage under concurrency", () => {
   const pool = new pg.Pool({ connectionString: url, max: 25 });

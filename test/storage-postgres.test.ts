@@ -2,10 +2,9 @@ import pg from "pg";
 import { afterAll, describe } from "vitest";
 import { migrate, postgresStorage } from "../src/adapters/postgres/index.js";
 import { runStorageSuite } from "../src/testing/index.js";
+import { databaseUrl } from "./support/database.js";
 
-const url = process.env.DATABASE_URL;
-if (url === undefined && process.env.CI === "true") throw new Error("CI needs DATABASE_URL");
-if (url === undefined) console.warn("Skipping the PostgreSQL storage suite: set DATABASE_URL to run it.");
+const url = databaseUrl("the PostgreSQL storage suite");
 
 (url === undefined ? describe.skip : describe)("PostgreSQL (DATABASE_URL)", () => {
   const pool = new pg.Pool({ connectionString: url, max: 20 });

@@ -207,3 +207,43 @@ describe("the scheduler", () => {
     expect((await kit.campaigns.get({ actor: ADMIN, id: "local" })).status).toBe("completed");
   });
 });
+
+describe("a crash mid-occurrence", () => {
+  it("is resumed by another process once its lease expires, without re-sending", async () => {
+    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+    const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+    // A real-time latency so the first process is caught mid-send.
+    const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
+    const crashed = await seededKit({
+      clock,
+      channels: [slow],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+      leaseMs: 10_000,
+      dispatcher: { concurrency: 1, batchSize: 1 },
+    });
+    await crashed.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
+    await crashed.campaigns.activate({ actor: ADMIN, id: "big" });
+    await crashed.scheduler.tick({ wait: false });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await crashed.close();
+    const sentBeforeCrash = slow.sent.length;
+    expect(sentBeforeCrash).toBeGreaterThan(0);
+    expect(sentBeforeCrash).toBeLessThan(40);
+    expect((await crashed.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("live");
+
+    const fast = memoryChannel({ channel: "email" });
+    const survivor = await (await import("../../src/kit/index.js")).createCampaignKit({
+      storage: crashed.storage,
+      clock,
+      channels: [fast],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    clock.advance(11_000);
+    await survivor.scheduler.tick();
+    await survivor.scheduler.tick();
+    expect(fast.sent.length + sentBeforeCrash).toBe(40);
+    const everyone = new Set([...slow.sent, ...fast.sent].map((m) => m.recipientId));
+    expect(everyone.size).toBe(40);
+    expect((await survivor.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("completed");
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { memoryChannel } from "../src/channels/memory-channel.js";
+import type { ExclusionDetail } from "../src/engine/dispatcher-events.js";
+import { createDispatcher } from "../src/engine/dispatcher.js";
+import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { T0, campaign, configurations, profile, virtualClock } from "./dispatcher/fixtures.js";
+
+// At T0 (12:00 UTC, 1 January) it is 01:00 in Auckland (UTC+13): inside 22:00-07:00 quiet hours, which end
+// there at 07:00, 18:00 UTC.
+const AUCKLAND_QUIET_END = Date.UTC(2026, 0, 1, 18, 0, 0);
+
+describe("dispatcher exclusions", () => {
+  it("counts each exclusion reason exactly and sends the rest", async () => {
+    const ledger = memoryLedger();
+    // "capped" already had one email today from another campaign.
+    await ledger.record({
+      records: [
+        { messageId: "other", campaignId: "other", executionId: "x", recipientId: "capped", channel: "email", outcome: "sent", attempts: 1, at: new Date(T0 - 3_600_000) },
+      ],
+    });
+    const email = memoryChannel();
+    const details: ExclusionDetail[] = [];
+    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock() });
+    dispatcher.on("excluded", (_record, detail) => details.push(detail));
+    const marketing = campaign({
+      identityNamespace: "ecid",
+      deliveryControls: {
+        frequencyCap: { max: 1, period: "day" },
+        quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "discard" },
+      },
+    });
+    const withEcid = (id: string, input: Parameters<typeof profile>[1] = {}) =>
+      profile(id, { identities: { ecid: id, email: `${id}@x.io` }, ...input });
+    const report = await dispatcher.dispatch({
+      campaign: marketing,
+      executionId: "e",
+      configurations,
+      recipients: [
+        withEcid("ok"),
+        profile("no-identity"),
+        withEcid("no-address", { identities: { ecid: "1" } }),
+        withEcid("no-consent", { consent: { email: false } }),
+        withEcid("suppressed", { suppressedChannels: ["email"] }),
+        withEcid("capped"),
+        withEcid("quiet", { timeZone: "Pacific/Auckland" }),
+        withEcid("nameless", { attributes: { firstName: "" } }),
+        withEcid("ok2", { timeZone: "Europe/Paris" }),
+      ],
+    });
+    expect(report.outcomes).toEqual({ sent: 2, failed: 0, excluded: 7 });
+    expect(report.excludedByReason).toEqual({
+      "no-consent": 1,
+      suppressed: 1,
+      "missing-identity": 1,
+      "missing-address": 1,
+      "frequency-capped": 1,
+      "quiet-hours": 1,
+      "outside-window": 0,
+      "missing-variable": 1,
+    });
+    expect(email.sent.map((m) => m.recipientId)).toEqual(["ok", "ok2"]);
+    expect(details).toContainEqual({ reason: "missing-variable", variable: "profile.firstName" });
+    const summary = await ledger.summarize({ campaignId: "spring", executionId: "e" });
+    expect(summary.excludedByReason).toEqual({
+      "no-consent": 1,
+      suppressed: 1,
+      "missing-identity": 1,
+      "missing-address": 1,
+      "frequency-capped": 1,
+      "quiet-hours": 1,
+      "missing-variable": 1,
+    });
+  });
+
+  it("transactional campaigns need no consent and are not capped", async () => {
+    const email = memoryChannel();
+    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock: virtualClock() });
+    const tx = campaign({
+      category: "transactional",
+      actions: [{ channel: "email", channelConfigurationId: "tx", content: { subject: "Hi", text: "Hi" } }],
+    });
+    const report = await dispatcher.dispatch({ campaign: tx, executionId: "e", configurations, recipients: [profile("a", { consent: {} })] });
+    expect(report.outcomes.sent).toBe(1);
+  });
+
+  it("queues quiet-hours recipients until quiet hours end in their zone", async () => {
+    const clock = virtualClock();
+    const email = memoryChannel();
+    const sentAt = new Map<string, number>();
+    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock });
+    dispatcher.on("sent", (record) => sentAt.set(record.recipientId, clock.now()));
+    const queued = campaign({ deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "queue" } } });
+    const report = await dispatcher.dispatch({
+      campaign: queued,
+      executionId: "e",
+      configurations,
+      recipients: [profile("paris", { timeZone: "Europe/Paris" }), profile("auckland", { timeZone: "Pacific/Auckland" })],
+    });
+    expect(report.outcomes.sent).toBe(2);
+    expect(sentAt.get("paris")).toBe(T0);
+    expect(sentAt.get("auckland")).toBe(AUCKLAND_QUIET_END);
+  });
+
+  it("excludes as outside-window what can't go before the window ends, and reports it", async () => {
+    const email = memoryChannel();
+    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock: virtualClock() });
+    const queued = campaign({ deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 } } } });
+    const report = await dispatcher.dispatch({
+      campaign: queued,
+      executionId: "e",
+      configurations,
+      recipients: [profile("paris", { timeZone: "Europe/Paris" }), profile("auckland", { timeZone: "Pacific/Auckland" })],
+      window: { start: new Date(T0), end: new Date(T0 + 3_600_000) },
+    });
+    expect(report.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });
+    expect(report.excludedByReason["outside-window"]).toBe(1);
+  });
+
+  it("excludes as outside-window what the rate limit can't fit into the window", async () => {
+    const clock = virtualClock();
+    const email = memoryChannel();
+    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock, batchSize: 10 });
+    const slow = campaign({ deliveryControls: { rateLimit: 10 } });
+    const people = Array.from({ length: 50 }, (_, i) => profile(`p${i}`));
+    const report = await dispatcher.dispatch({
+      campaign: slow,
+      executionId: "e",
+      configurations,
+      recipients: people,
+      window: { start: new Date(T0), end: new Date(T0 + 2000) },
+    });
+    // A burst of 10 at once, then 10 per second up to the end of the window: 30 sent, 20 excluded.
+    expect(report.outcomes).toEqual({ sent: 30, failed: 0, excluded: 20 });
+    expect(report.excludedByReason["outside-window"]).toBe(20);
+  });
+});

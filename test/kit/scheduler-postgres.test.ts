@@ -1,0 +1,53 @@
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
+import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
+import { memoryChannel } from "../../src/channels/memory-channel.js";
+import { createCampaignKit } from "../../src/kit/index.js";
+import { databaseUrl } from "../support/database.js";
+import { ADMIN, emailConfiguration, person, promotion, virtualClock } from "./fixtures.js";
+
+const url = databaseUrl("the PostgreSQL scheduler tests");
+
+(url === undefined ? describe.skip : describe)("two schedulers on one PostgreSQL database", () => {
+  // Two pools: two processes, as far as the database can tell.
+  const pools = [new pg.Pool({ connectionString: url, max: 10 }), new pg.Pool({ connectionString: url, max: 10 })];
+  const schema = `ck_sched_${process.pid}_${Date.now().toString(36)}`;
+  afterAll(async () => {
+    await pools[0]?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await Promise.all(pools.map((pool) => pool.end()));
+  });
+
+  it("send a due campaign once when they tick at the same time", async () => {
+    const [a, b] = pools as [pg.Pool, pg.Pool];
+    await migrate({ pool: a, schema });
+    const profiles = Array.from({ length: 200 }, (_, i) => person(i));
+    const email = memoryChannel({ channel: "email" });
+    const kit = (pool: pg.Pool) =>
+      createCampaignKit({
+        storage: postgresStorage({ pool, schema }),
+        clock: virtualClock(Date.parse("2026-12-01T08:00:00Z")),
+        channels: [email],
+        audiences: memoryAudiences({ audiences: { vip: profiles } }),
+        administrators: [ADMIN],
+      });
+    const [first, second] = await Promise.all([kit(a), kit(b)]);
+    await first.audiences.register({
+      actor: ADMIN,
+      audience: { id: "vip", name: "VIP", status: "realized", identityNamespace: "email" },
+    });
+    await first.configurations.register({ actor: ADMIN, configuration: emailConfiguration });
+    await first.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "once" } });
+    await first.campaigns.activate({ actor: ADMIN, id: "once" });
+
+    await Promise.all([first.scheduler.tick(), second.scheduler.tick(), first.scheduler.tick(), second.scheduler.tick()]);
+    await Promise.all([first.idle(), second.idle()]);
+    await Promise.all([first.scheduler.tick(), second.scheduler.tick()]);
+
+    expect(email.sent).toHaveLength(200);
+    expect(new Set(email.sent.map((m) => m.recipientId)).size).toBe(200);
+    const report = await first.reports.campaign({ actor: ADMIN, id: "once" });
+    expect(report).toMatchObject({ executions: 1, outcomes: { sent: 200, failed: 0, excluded: 0 } });
+    expect((await second.campaigns.get({ actor: ADMIN, id: "once" })).status).toBe("completed");
+  });
+});
