@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     postgres: "src/adapters/postgres/index.ts",
+    smtp: "src/adapters/smtp/index.ts",
     testing: "src/testing/index.ts",
   },
   format: ["esm", "cjs"],
@@ -13,5 +14,5 @@ export default defineConfig({
   clean: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "vitest"],
+  external: ["pg", "nodemailer", "vitest"],
 });

@@ -26,3 +26,4 @@ export type {
   PageParams,
   Storage,
 } from "./storage/storage.js";
+export * from "./templates/index.js";

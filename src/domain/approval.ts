@@ -27,7 +27,9 @@ export const approvalPolicySchema = z.object({
   /** Who may approve: any listed user, or anyone holding a listed role. */
   approvers: z
     .object({ users: z.array(idSchema).default([]), roles: z.array(idSchema).default([]) })
-    .refine((a) => a.users.length + a.roles.length > 0, { message: "Name at least one approver user or role" }),
+    .refine((a) => a.users.length + a.roles.length > 0, {
+      message: "Name at least one approver user or role",
+    }),
   /** When set, the requester can't approve their own request. */
   blockSelfApproval: z.boolean().default(true),
 });

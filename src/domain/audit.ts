@@ -8,7 +8,14 @@ export const auditEntrySchema = z.object({
   actorId: idSchema,
   /** The operation, as `object.verb`: `campaign.activate`, `role.assign`... */
   action: z.string().min(1),
-  objectType: z.enum(["campaign", "audience", "channel-configuration", "role", "approval-policy", "execution"]),
+  objectType: z.enum([
+    "campaign",
+    "audience",
+    "channel-configuration",
+    "role",
+    "approval-policy",
+    "execution",
+  ]),
   objectId: idSchema,
   /** `denied` for refused attempts (missing permission, invalid transition...), `failed` for other errors. */
   outcome: z.enum(["allowed", "denied", "failed"]),

@@ -1,18 +1,29 @@
 import { z } from "zod";
-import { categorySchema, e164Schema, emailAddressSchema, httpUrlSchema, idSchema, instantSchema } from "./common.js";
+import {
+  categorySchema,
+  e164Schema,
+  emailAddressSchema,
+  httpUrlSchema,
+  idSchema,
+  instantSchema,
+} from "./common.js";
 
 /** A configuration's lifecycle; campaigns may only select `active` ones. */
-export const CHANNEL_CONFIGURATION_STATUSES = ["draft", "processing", "active", "failed", "deactivated"] as const;
+export const CHANNEL_CONFIGURATION_STATUSES = [
+  "draft",
+  "processing",
+  "active",
+  "failed",
+  "deactivated",
+] as const;
 /** A configuration's status. */
 export const channelConfigurationStatusSchema = z.enum(CHANNEL_CONFIGURATION_STATUSES);
 /** A configuration's status. */
 export type ChannelConfigurationStatus = z.infer<typeof channelConfigurationStatusSchema>;
 
-const hostname = z
-  .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
-    message: "Expected a domain name such as 'mail.example.com'",
-  });
+const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
+  message: "Expected a domain name such as 'mail.example.com'",
+});
 
 /** Email send settings. */
 export const emailSettingsSchema = z.object({
@@ -23,7 +34,11 @@ export const emailSettingsSchema = z.object({
   subdomain: hostname,
   ipPool: z.string().min(1).optional(),
   listUnsubscribe: z
-    .object({ mailto: emailAddressSchema.optional(), url: httpUrlSchema.optional(), oneClick: z.boolean().default(true) })
+    .object({
+      mailto: emailAddressSchema.optional(),
+      url: httpUrlSchema.optional(),
+      oneClick: z.boolean().default(true),
+    })
     .optional(),
 });
 /** SMS send settings. */

@@ -27,7 +27,11 @@ export const wavesSchema = z
     ],
     { error: "Expected `split` to be one of: equal, percentages, counts" },
   )
-  .and(z.object({ intervalMinutes: z.number().int().min(30, "Waves are at least 30 minutes apart").default(60) }));
+  .and(
+    z.object({
+      intervalMinutes: z.number().int().min(30, "Waves are at least 30 minutes apart").default(60),
+    }),
+  );
 /** How an audience is split into waves. */
 export type Waves = z.infer<typeof wavesSchema>;
 

@@ -1,4 +1,4 @@
-import { type ZodType, z } from "zod";
+import type { ZodType, z } from "zod";
 import { CampaignKitError } from "../errors.js";
 
 /** One reason a value failed validation. */

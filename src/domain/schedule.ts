@@ -2,11 +2,24 @@ import { z } from "zod";
 import { instantSchema, localTimeSchema, timeZoneSchema } from "./common.js";
 
 /** Days of the week, as recurrence rules name them. */
-export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+export const WEEKDAYS = [
+  "sunday",
+  "monday",
+  "tuesday",
+  "wednesday",
+  "thursday",
+  "friday",
+  "saturday",
+] as const;
 /** A day of the week. */
 export type Weekday = (typeof WEEKDAYS)[number];
 
-const interval = z.number().int().min(1, "`interval` is at least 1 (every 1, 2, ... periods)").max(366).default(1);
+const interval = z
+  .number()
+  .int()
+  .min(1, "`interval` is at least 1 (every 1, 2, ... periods)")
+  .max(366)
+  .default(1);
 
 const uniqueItems = <T>(items: readonly T[]) => new Set(items).size === items.length;
 

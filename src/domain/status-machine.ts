@@ -40,7 +40,12 @@ export const CAMPAIGN_TRANSITIONS: Readonly<
   Record<CampaignStatus, Readonly<Partial<Record<LifecycleAction, CampaignStatus | null>>>>
 > = {
   draft: { activate: "live", "request-approval": "in-review", delete: null },
-  "in-review": { approve: "live", "request-changes": "draft", "cancel-approval": "draft", archive: "archived" },
+  "in-review": {
+    approve: "live",
+    "request-changes": "draft",
+    "cancel-approval": "draft",
+    archive: "archived",
+  },
   scheduled: { start: "live", stop: "stopped", fail: "failed", complete: "completed", archive: "archived" },
   live: { stop: "stopped", complete: "completed", fail: "failed", archive: "archived" },
   stopped: { archive: "archived" },

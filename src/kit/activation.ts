@@ -3,7 +3,13 @@ import type { Campaign } from "../domain/campaign.js";
 import { CampaignKitError } from "../errors.js";
 import { governingPolicy } from "./approval-policies.js";
 import { findCampaign, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
-import { type ActorRef, type KitContext, type OperationOutcome, type ResolvedActor, operate } from "./context.js";
+import {
+  type ActorRef,
+  type KitContext,
+  type OperationOutcome,
+  operate,
+  type ResolvedActor,
+} from "./context.js";
 
 /** What the rest of the kit must do when a campaign starts or stops (wake the scheduler, abort sends). */
 export interface ActivationHooks {
@@ -83,7 +89,8 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
       : undefined;
     if (policy) {
       const listed =
-        policy.approvers.users.includes(actor.id) || policy.approvers.roles.some((r) => actor.roles.includes(r));
+        policy.approvers.users.includes(actor.id) ||
+        policy.approvers.roles.some((r) => actor.roles.includes(r));
       if (!listed) {
         throw new CampaignKitError(
           "FORBIDDEN",
@@ -138,9 +145,13 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
       operate(ctx, actor, "campaign.write", target("campaign.request-approval", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
         if (campaign.status !== "draft") {
-          throw new CampaignKitError("INVALID_TRANSITION", `Campaign '${id}' is ${campaign.status}; only drafts can be submitted.`, {
-            details: { status: campaign.status, action: "request-approval" },
-          });
+          throw new CampaignKitError(
+            "INVALID_TRANSITION",
+            `Campaign '${id}' is ${campaign.status}; only drafts can be submitted.`,
+            {
+              details: { status: campaign.status, action: "request-approval" },
+            },
+          );
         }
         await requirePrerequisites(ctx, a, "request-approval", campaign);
         const policy = await governingPolicy(ctx, campaign, a);

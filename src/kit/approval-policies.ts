@@ -1,8 +1,8 @@
 import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../domain/approval.js";
 import type { Campaign } from "../domain/campaign.js";
 import { parseWith } from "../domain/parse.js";
-import { type ActorRef, type KitContext, type ResolvedActor, operate } from "./context.js";
 import { CampaignKitError } from "../errors.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor } from "./context.js";
 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
 export interface ApprovalPoliciesApi {
@@ -46,7 +46,8 @@ export async function governingPolicy(
   let winner: ApprovalPolicy | undefined;
   for (const policy of policies) {
     if (policy.status !== "active" || !policyMatches(policy, campaign, requester)) continue;
-    if (!winner || (policy.activatedAt?.getTime() ?? 0) > (winner.activatedAt?.getTime() ?? 0)) winner = policy;
+    if (!winner || (policy.activatedAt?.getTime() ?? 0) > (winner.activatedAt?.getTime() ?? 0))
+      winner = policy;
   }
   return winner;
 }
@@ -81,9 +82,13 @@ export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
         return { result: parsed, toStatus: parsed.status };
       }),
     activate: ({ actor, id }) =>
-      operate(ctx, actor, "role.manage", target("approval-policy.activate", id), () => setStatus(id, "active")),
+      operate(ctx, actor, "role.manage", target("approval-policy.activate", id), () =>
+        setStatus(id, "active"),
+      ),
     deactivate: ({ actor, id }) =>
-      operate(ctx, actor, "role.manage", target("approval-policy.deactivate", id), () => setStatus(id, "inactive")),
+      operate(ctx, actor, "role.manage", target("approval-policy.deactivate", id), () =>
+        setStatus(id, "inactive"),
+      ),
     list: ({ actor }) =>
       operate(ctx, actor, "campaign.read", target("approval-policy.list", "*", true), async () => ({
         result: await ctx.storage.listApprovalPolicies(),

@@ -9,7 +9,11 @@ export interface AudiencesApi {
   /** Registers a new audience. `ALREADY_EXISTS` when the id is taken. */
   register(params: { actor: ActorRef; audience: AudienceInput }): Promise<Audience>;
   /** Changes an audience (name, status after evaluation, estimated size...); the id stays. */
-  update(params: { actor: ActorRef; id: string; changes: Partial<Omit<AudienceInput, "id">> }): Promise<Audience>;
+  update(params: {
+    actor: ActorRef;
+    id: string;
+    changes: Partial<Omit<AudienceInput, "id">>;
+  }): Promise<Audience>;
   /** The audience; `NOT_FOUND` when absent. */
   get(params: { actor: ActorRef; id: string }): Promise<Audience>;
   /** Audiences by id, paged. */
@@ -40,7 +44,10 @@ export function audiencesApi(ctx: KitContext): AudiencesApi {
       operate(ctx, actor, "audience.manage", target("audience.register", String(audience?.id)), async () => {
         const parsed = parseWith(audienceSchema, audience, "audience");
         if (await ctx.storage.getAudience({ id: parsed.id })) {
-          throw new CampaignKitError("ALREADY_EXISTS", `Audience '${parsed.id}' already exists; update it instead.`);
+          throw new CampaignKitError(
+            "ALREADY_EXISTS",
+            `Audience '${parsed.id}' already exists; update it instead.`,
+          );
         }
         await ctx.storage.putAudience({ audience: parsed });
         return { result: parsed, toStatus: parsed.status };
@@ -53,7 +60,9 @@ export function audiencesApi(ctx: KitContext): AudiencesApi {
         return { result: parsed, fromStatus: current.status, toStatus: parsed.status };
       }),
     get: ({ actor, id }) =>
-      operate(ctx, actor, "campaign.read", target("audience.read", id, true), async () => ({ result: await find(id) })),
+      operate(ctx, actor, "campaign.read", target("audience.read", id, true), async () => ({
+        result: await find(id),
+      })),
     list: ({ actor, ...page }) =>
       operate(ctx, actor, "campaign.read", target("audience.list", "*", true), async () => ({
         result: await ctx.storage.listAudiences(page),

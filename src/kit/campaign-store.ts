@@ -1,7 +1,11 @@
 import type { Campaign, CampaignDraft } from "../domain/campaign.js";
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";
-import { type LifecycleAction, applyLifecycleAction } from "../domain/status-machine.js";
-import { type PrerequisiteInput, type PrerequisiteIntent, assertPrerequisites } from "../prerequisites/index.js";
+import { applyLifecycleAction, type LifecycleAction } from "../domain/status-machine.js";
+import {
+  assertPrerequisites,
+  type PrerequisiteInput,
+  type PrerequisiteIntent,
+} from "../prerequisites/index.js";
 import { mustFind } from "./audiences.js";
 import type { KitContext, OperationOutcome, ResolvedActor } from "./context.js";
 
@@ -80,7 +84,9 @@ export async function transitionCampaign(
   action: LifecycleAction,
   changes: Partial<Campaign> = {},
 ): Promise<OperationOutcome<Campaign>> {
-  const status = applyLifecycleAction(campaign.status, action, { startsLater: startsLater(campaign, ctx.now()) });
+  const status = applyLifecycleAction(campaign.status, action, {
+    startsLater: startsLater(campaign, ctx.now()),
+  });
   const activating = action === "activate" || action === "approve";
   return saveCampaign(ctx, actor, campaign, {
     ...changes,

@@ -1,10 +1,18 @@
-import { type Campaign, type CampaignDraftInput, campaignDraftSchema, campaignSchema } from "../domain/campaign.js";
+import {
+  type Campaign,
+  type CampaignDraftInput,
+  campaignDraftSchema,
+  campaignSchema,
+} from "../domain/campaign.js";
 import { parseWith } from "../domain/parse.js";
 import { applyLifecycleAction } from "../domain/status-machine.js";
 import { CampaignKitError } from "../errors.js";
-import { type PrerequisiteIntent, type PrerequisiteResult, checkPrerequisites } from "../prerequisites/index.js";
+import {
+  checkPrerequisites,
+  type PrerequisiteIntent,
+  type PrerequisiteResult,
+} from "../prerequisites/index.js";
 import type { CampaignFilter, Page, PageParams } from "../storage/storage.js";
-import { type ActorRef, type KitContext, operate } from "./context.js";
 import {
   findCampaign,
   prerequisiteInputs,
@@ -12,6 +20,7 @@ import {
   saveCampaign,
   transitionCampaign,
 } from "./campaign-store.js";
+import { type ActorRef, type KitContext, operate } from "./context.js";
 
 /** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
 export interface CampaignsApi {
@@ -50,8 +59,18 @@ export interface CampaignsApi {
 }
 
 const draftFields = (campaign: Campaign) => {
-  const { id, status, version, createdAt, updatedAt, createdBy, updatedBy, activatedAt, replacesCampaignId, ...draft } =
-    campaign;
+  const {
+    id,
+    status,
+    version,
+    createdAt,
+    updatedAt,
+    createdBy,
+    updatedBy,
+    activatedAt,
+    replacesCampaignId,
+    ...draft
+  } = campaign;
   return draft;
 };
 
@@ -68,7 +87,15 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
     const now = ctx.now();
     const campaign = parseWith(
       campaignSchema,
-      { ...fields, status: "draft", version: 1, createdAt: now, updatedAt: now, createdBy: actorId, updatedBy: actorId },
+      {
+        ...fields,
+        status: "draft",
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: actorId,
+        updatedBy: actorId,
+      },
       "campaign",
     );
     await ctx.storage.createCampaign({ campaign });
@@ -77,13 +104,19 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
 
   return {
     create: ({ actor, campaign }) =>
-      operate(ctx, actor, "campaign.write", target("campaign.create", String(campaign?.id ?? "(new)")), async (a) => {
-        const { id, ...fields } = campaign ?? ({} as CampaignDraftInput & { id?: string });
-        const draft = parseWith(campaignDraftSchema, fields, "campaign");
-        await requirePrerequisites(ctx, a, "create", draft);
-        const created = await insert(a.id, { ...draft, id: id ?? ctx.newId() });
-        return { result: created, toStatus: created.status, detail: { campaignId: created.id } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "campaign.write",
+        target("campaign.create", String(campaign?.id ?? "(new)")),
+        async (a) => {
+          const { id, ...fields } = campaign ?? ({} as CampaignDraftInput & { id?: string });
+          const draft = parseWith(campaignDraftSchema, fields, "campaign");
+          await requirePrerequisites(ctx, a, "create", draft);
+          const created = await insert(a.id, { ...draft, id: id ?? ctx.newId() });
+          return { result: created, toStatus: created.status, detail: { campaignId: created.id } };
+        },
+      ),
     get: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("campaign.read", id, true), async () => ({
         result: await findCampaign(ctx, id),
@@ -106,7 +139,9 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
           throw new CampaignKitError(
             "NOT_EDITABLE",
             `Campaign '${id}' is ${current.status}; only drafts can be edited.` +
-              (current.status === "in-review" ? " Cancel the approval request first." : " Create a new version."),
+              (current.status === "in-review"
+                ? " Cancel the approval request first."
+                : " Create a new version."),
             { details: { status: current.status } },
           );
         }
@@ -145,7 +180,10 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
             { details: { status: live.status } },
           );
         }
-        const pending = await ctx.storage.listCampaigns({ filter: { replacesCampaignId: id, status: ["draft", "in-review"] }, limit: 1 });
+        const pending = await ctx.storage.listCampaigns({
+          filter: { replacesCampaignId: id, status: ["draft", "in-review"] },
+          limit: 1,
+        });
         if (pending.items[0]) {
           throw new CampaignKitError(
             "ALREADY_EXISTS",
@@ -153,7 +191,11 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
             { details: { versionId: pending.items[0].id } },
           );
         }
-        const version = await insert(a.id, { ...draftFields(live), id: newId ?? ctx.newId(), replacesCampaignId: id });
+        const version = await insert(a.id, {
+          ...draftFields(live),
+          id: newId ?? ctx.newId(),
+          replacesCampaignId: id,
+        });
         return { result: version, toStatus: version.status, detail: { versionId: version.id } };
       }),
     check: ({ actor, id, intent }) =>

@@ -1,3 +1,4 @@
+import type { Campaign } from "../domain/campaign.js";
 import {
   type ChannelConfiguration,
   type ChannelConfigurationInput,
@@ -5,7 +6,6 @@ import {
 } from "../domain/channel-configuration.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import type { Campaign } from "../domain/campaign.js";
 import type { Page, PageParams, Storage } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
 import { type ActorRef, type KitContext, operate } from "./context.js";
@@ -17,7 +17,10 @@ import { type ActorRef, type KitContext, operate } from "./context.js";
  */
 export interface ConfigurationsApi {
   /** Registers a configuration (in `draft` unless a status is given). `ALREADY_EXISTS` when the id is taken. */
-  register(params: { actor: ActorRef; configuration: ChannelConfigurationInput }): Promise<ChannelConfiguration>;
+  register(params: {
+    actor: ActorRef;
+    configuration: ChannelConfigurationInput;
+  }): Promise<ChannelConfiguration>;
   /** Changes settings or purpose; `READ_ONLY_FIELD` for name, channel or subdomain of an active one. */
   update(params: {
     actor: ActorRef;
@@ -31,9 +34,9 @@ export interface ConfigurationsApi {
   /** The configuration; `NOT_FOUND` when absent. */
   get(params: { actor: ActorRef; id: string }): Promise<ChannelConfiguration>;
   /** Configurations by id, paged. */
-  list(params: { actor: ActorRef; channel?: ChannelConfiguration["channel"] } & PageParams): Promise<
-    Page<ChannelConfiguration>
-  >;
+  list(
+    params: { actor: ActorRef; channel?: ChannelConfiguration["channel"] } & PageParams,
+  ): Promise<Page<ChannelConfiguration>>;
 }
 
 /** Every campaign in `statuses`, streamed page by page. */
@@ -43,7 +46,11 @@ export async function* campaignsIn(
 ): AsyncGenerator<Campaign> {
   let cursor: string | undefined;
   do {
-    const page = await storage.listCampaigns({ filter: { status: statuses }, limit: 200, ...(cursor ? { cursor } : {}) });
+    const page = await storage.listCampaigns({
+      filter: { status: statuses },
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
     yield* page.items;
     cursor = page.nextCursor;
   } while (cursor);
@@ -63,7 +70,8 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
     objectId,
     read,
   });
-  const find = (id: string) => mustFind("channel configuration", id, ctx.storage.getChannelConfiguration({ id }));
+  const find = (id: string) =>
+    mustFind("channel configuration", id, ctx.storage.getChannelConfiguration({ id }));
   const manage = "channel-configuration.manage" as const;
 
   async function save(current: ChannelConfiguration, next: ChannelConfiguration) {
@@ -73,19 +81,28 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
 
   return {
     register: ({ actor, configuration }) =>
-      operate(ctx, actor, manage, target("channel-configuration.register", String(configuration?.id)), async () => {
-        const now = ctx.now();
-        const parsed = parseWith(
-          channelConfigurationSchema,
-          { ...configuration, createdAt: now, updatedAt: now },
-          "channel configuration",
-        );
-        if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
-          throw new CampaignKitError("ALREADY_EXISTS", `Channel configuration '${parsed.id}' already exists.`);
-        }
-        await ctx.storage.putChannelConfiguration({ configuration: parsed });
-        return { result: parsed, toStatus: parsed.status };
-      }),
+      operate(
+        ctx,
+        actor,
+        manage,
+        target("channel-configuration.register", String(configuration?.id)),
+        async () => {
+          const now = ctx.now();
+          const parsed = parseWith(
+            channelConfigurationSchema,
+            { ...configuration, createdAt: now, updatedAt: now },
+            "channel configuration",
+          );
+          if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
+            throw new CampaignKitError(
+              "ALREADY_EXISTS",
+              `Channel configuration '${parsed.id}' already exists.`,
+            );
+          }
+          await ctx.storage.putChannelConfiguration({ configuration: parsed });
+          return { result: parsed, toStatus: parsed.status };
+        },
+      ),
     update: ({ actor, id, changes }) =>
       operate(ctx, actor, manage, target("channel-configuration.update", id), async () => {
         const current = await find(id);
@@ -97,7 +114,9 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
         if (current.status === "active") {
           const before = readOnlyWhenActive(current);
           const after = readOnlyWhenActive(next);
-          const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
+          const changed = (Object.keys(before) as (keyof typeof before)[]).filter(
+            (k) => before[k] !== after[k],
+          );
           if (changed.length > 0) {
             throw new CampaignKitError(
               "READ_ONLY_FIELD",

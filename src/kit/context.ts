@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AuditEntry } from "../domain/audit.js";
 import type { Permission, Role } from "../domain/roles.js";
 import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
-import { CampaignKitError } from "../errors.js";
 import type { Clock } from "../engine/clock.js";
+import { CampaignKitError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 
 /**
@@ -50,9 +50,13 @@ export function createContext(options: { storage: Storage; clock: Clock; newId?:
 export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<ResolvedActor> {
   const id = typeof actor === "string" ? actor : actor.id;
   if (typeof id !== "string" || id.length === 0) {
-    throw new CampaignKitError("VALIDATION_FAILED", "Every operation needs an actor: pass the acting user's id.", {
-      details: { issues: [{ path: "actor", message: "Expected a non-empty user id" }] },
-    });
+    throw new CampaignKitError(
+      "VALIDATION_FAILED",
+      "Every operation needs an actor: pass the acting user's id.",
+      {
+        details: { issues: [{ path: "actor", message: "Expected a non-empty user id" }] },
+      },
+    );
   }
   const groups = typeof actor === "string" ? [] : [...(actor.groups ?? [])];
   const [roles, customRoles] = await Promise.all([
@@ -63,7 +67,11 @@ export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<Re
 }
 
 /** The `FORBIDDEN` error for a missing permission, naming the built-in roles that would grant it. */
-export function forbidden(actor: ResolvedActor, permission: Permission, target: OperationTarget): CampaignKitError {
+export function forbidden(
+  actor: ResolvedActor,
+  permission: Permission,
+  target: OperationTarget,
+): CampaignKitError {
   const roles = builtInRolesGranting(permission);
   return new CampaignKitError(
     "FORBIDDEN",
@@ -119,7 +127,9 @@ export async function operate<T>(
     const code = error instanceof CampaignKitError ? error.code : undefined;
     const outcome = code === undefined || code === "STORAGE_FAILED" ? "failed" : "denied";
     // The refusal is what the caller needs to see; a failing audit write must not mask it.
-    await audit(ctx, actor.id, target, outcome, code === undefined ? {} : { errorCode: code }).catch(() => {});
+    await audit(ctx, actor.id, target, outcome, code === undefined ? {} : { errorCode: code }).catch(
+      () => {},
+    );
     throw error;
   }
 }

@@ -1,23 +1,23 @@
+import { hostname } from "node:os";
 import type { AudienceSource } from "../audiences/audience-source.js";
 import type { ChannelAdapter } from "../channels/channel-adapter.js";
+import type { AuditEntry } from "../domain/audit.js";
 import { type Clock, systemClock } from "../engine/clock.js";
+import { createDispatcher, type Dispatcher } from "../engine/dispatcher.js";
+import type { DispatcherOptions } from "../engine/dispatcher-types.js";
 import { memoryStorage } from "../storage/memory-storage.js";
 import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
-import type { AuditEntry } from "../domain/audit.js";
-import { hostname } from "node:os";
-import { type Dispatcher, createDispatcher } from "../engine/dispatcher.js";
-import type { DispatcherOptions } from "../engine/dispatcher-types.js";
 import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";
-import { type ExecutionsApi, executionsApi } from "./executions.js";
-import { type ReportsApi, reportsApi } from "./reports.js";
-import { allExecutions, createRunner } from "./runner.js";
-import { type Scheduler, createScheduler } from "./scheduler.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
 import { type AudiencesApi, audiencesApi } from "./audiences.js";
 import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
-import { type ActorRef, type KitContext, audit, createContext, operate } from "./context.js";
+import { type ActorRef, audit, createContext, type KitContext, operate } from "./context.js";
+import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
+import { allExecutions, createRunner } from "./runner.js";
+import { createScheduler, type Scheduler } from "./scheduler.js";
 
 /** Options for {@link createCampaignKit}. */
 export interface CampaignKitOptions {
@@ -98,12 +98,23 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     const held = await ctx.storage.listUserRoles({ userId });
     if (!held.includes("campaign-administrator")) {
       await ctx.storage.assignRole({ assignment: { userId, roleId: "campaign-administrator" } });
-      await audit(ctx, "system", { action: "role.assign", objectType: "role", objectId: "campaign-administrator" }, "allowed", {
-        detail: { userId },
-      });
+      await audit(
+        ctx,
+        "system",
+        { action: "role.assign", objectType: "role", objectId: "campaign-administrator" },
+        "allowed",
+        {
+          detail: { userId },
+        },
+      );
     }
   }
-  const dispatcher = createDispatcher({ ...options.dispatcher, channels: options.channels ?? [], ledger: ctx.storage, clock: ctx.clock });
+  const dispatcher = createDispatcher({
+    ...options.dispatcher,
+    channels: options.channels ?? [],
+    ledger: ctx.storage,
+    clock: ctx.clock,
+  });
   const runner = createRunner(ctx, {
     dispatcher,
     audiences: options.audiences,
@@ -116,9 +127,14 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     async onStopped(campaign) {
       await runner.abortCampaign(campaign.id);
       // Stopping cancels future occurrences, deferred triggers and unsent waves.
-      const open = await allExecutions(ctx.storage, { campaignId: campaign.id, status: ["scheduled", "in-progress"] });
+      const open = await allExecutions(ctx.storage, {
+        campaignId: campaign.id,
+        status: ["scheduled", "in-progress"],
+      });
       for (const execution of open) {
-        await ctx.storage.updateExecution({ execution: { ...execution, status: "cancelled", finishedAt: ctx.now() } });
+        await ctx.storage.updateExecution({
+          execution: { ...execution, status: "cancelled", finishedAt: ctx.now() },
+        });
       }
     },
   };
@@ -129,9 +145,15 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, hooks) },
     approvalPolicies: approvalPoliciesApi(ctx),
     audit: ({ actor, filter, ...page }) =>
-      operate(ctx, actor, "campaign-report.read", { action: "audit.list", objectType: "campaign", objectId: filter?.objectId ?? "*", read: true }, async () => ({
-        result: await ctx.storage.listAudit({ ...(filter ? { filter } : {}), ...page }),
-      })),
+      operate(
+        ctx,
+        actor,
+        "campaign-report.read",
+        { action: "audit.list", objectType: "campaign", objectId: filter?.objectId ?? "*", read: true },
+        async () => ({
+          result: await ctx.storage.listAudit({ ...(filter ? { filter } : {}), ...page }),
+        }),
+      ),
     executions: executionsApi(ctx, runner, options.audiences),
     reports: reportsApi(ctx),
     scheduler,

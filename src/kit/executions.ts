@@ -7,7 +7,7 @@ import { assertPrerequisites } from "../prerequisites/index.js";
 import type { ExecutionFilter, Page, PageParams } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
 import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
-import { type ActorRef, type KitContext, type ResolvedActor, operate } from "./context.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor } from "./context.js";
 import type { Runner } from "./runner.js";
 import {
   type AudienceExecutionRequest,
@@ -50,7 +50,11 @@ const REFERENCE_STATUS: Record<Execution["status"], ExecutionStatusView["status"
 };
 
 /** Builds the executions API. */
-export function executionsApi(ctx: KitContext, runner: Runner, audiences: AudienceSource | undefined): ExecutionsApi {
+export function executionsApi(
+  ctx: KitContext,
+  runner: Runner,
+  audiences: AudienceSource | undefined,
+): ExecutionsApi {
   const target = (action: string, objectId: string, read = false) => ({
     action,
     objectType: "execution" as const,
@@ -60,7 +64,11 @@ export function executionsApi(ctx: KitContext, runner: Runner, audiences: Audien
   const find = (id: string) => mustFind("execution", id, ctx.storage.getExecution({ id }));
 
   /** The checks every trigger makes: campaign type and category, live, inside its window, content ready. */
-  async function triggerable(actor: ResolvedActor, campaignId: string, category: Campaign["category"]): Promise<Campaign> {
+  async function triggerable(
+    actor: ResolvedActor,
+    campaignId: string,
+    category: Campaign["category"],
+  ): Promise<Campaign> {
     const campaign = await findCampaign(ctx, campaignId);
     if (campaign.type !== "api-triggered" || campaign.category !== category) {
       throw new CampaignKitError(
@@ -94,66 +102,88 @@ export function executionsApi(ctx: KitContext, runner: Runner, audiences: Audien
   async function accept(execution: Execution): Promise<ExecutionAccepted> {
     const { execution: stored, created } = await ctx.storage.createExecution({ execution });
     if (created && stored.status !== "scheduled") void runner.launch(stored.id);
-    return { executionId: stored.id, requestId: stored.requestId, createdAt: stored.createdAt.toISOString(), created };
+    return {
+      executionId: stored.id,
+      requestId: stored.requestId,
+      createdAt: stored.createdAt.toISOString(),
+      created,
+    };
   }
 
   return {
     triggerUnitary: ({ actor, request }) =>
-      operate(ctx, actor, "campaign.publish", target("execution.trigger-unitary", String(request?.requestId)), async (a) => {
-        const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
-        const campaign = await triggerable(a, parsed.campaignId, "transactional");
-        if (!audiences) {
-          throw new CampaignKitError("AUDIENCE_SOURCE_MISSING", "The kit has no `audiences` source to find profiles in.");
-        }
-        const { unknown } = await resolveUnitaryRecipients(audiences, campaign, parsed.recipients, false);
-        if (unknown.length > 0) {
-          throw new CampaignKitError(
-            "UNKNOWN_RECIPIENT",
-            `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
-              "create new profiles: set `apiTrigger.createNewProfile` or send `type: \"external\"` recipients.",
-            { details: { userIds: unknown } },
-          );
-        }
-        const accepted = await accept({
-          id: ctx.newId(),
-          campaignId: campaign.id,
-          requestId: parsed.requestId,
-          kind: "unitary",
-          status: "in-progress",
-          recipients: parsed.recipients,
-          targetedProfileCount: parsed.recipients.length,
-          createdAt: ctx.now(),
-        });
-        return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "campaign.publish",
+        target("execution.trigger-unitary", String(request?.requestId)),
+        async (a) => {
+          const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
+          const campaign = await triggerable(a, parsed.campaignId, "transactional");
+          if (!audiences) {
+            throw new CampaignKitError(
+              "AUDIENCE_SOURCE_MISSING",
+              "The kit has no `audiences` source to find profiles in.",
+            );
+          }
+          const { unknown } = await resolveUnitaryRecipients(audiences, campaign, parsed.recipients, false);
+          if (unknown.length > 0) {
+            throw new CampaignKitError(
+              "UNKNOWN_RECIPIENT",
+              `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
+                'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
+              { details: { userIds: unknown } },
+            );
+          }
+          const accepted = await accept({
+            id: ctx.newId(),
+            campaignId: campaign.id,
+            requestId: parsed.requestId,
+            kind: "unitary",
+            status: "in-progress",
+            recipients: parsed.recipients,
+            targetedProfileCount: parsed.recipients.length,
+            createdAt: ctx.now(),
+          });
+          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+        },
+      ),
     triggerAudience: ({ actor, request }) =>
-      operate(ctx, actor, "campaign.publish", target("execution.trigger-audience", String(request?.requestId ?? "(new)")), async (a) => {
-        const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
-        const campaign = await triggerable(a, parsed.campaignId, "marketing");
-        if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
-          throw new CampaignKitError(
-            "VALIDATION_FAILED",
-            `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
-            { details: { issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }] } },
-          );
-        }
-        const executeAt = parsed.schedule?.executeAt;
-        const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
-        const execution: Execution = {
-          id: ctx.newId(),
-          campaignId: campaign.id,
-          requestId: parsed.requestId ?? ctx.newId(),
-          kind: "audience",
-          status: deferred ? "scheduled" : "in-progress",
-          targetedProfileCount: 0,
-          createdAt: ctx.now(),
-        };
-        if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-        if (parsed.context) execution.context = parsed.context;
-        if (executeAt) execution.executeAt = executeAt;
-        const accepted = await accept(execution);
-        return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "campaign.publish",
+        target("execution.trigger-audience", String(request?.requestId ?? "(new)")),
+        async (a) => {
+          const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
+          const campaign = await triggerable(a, parsed.campaignId, "marketing");
+          if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
+            throw new CampaignKitError(
+              "VALIDATION_FAILED",
+              `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
+              {
+                details: { issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }] },
+              },
+            );
+          }
+          const executeAt = parsed.schedule?.executeAt;
+          const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+          const execution: Execution = {
+            id: ctx.newId(),
+            campaignId: campaign.id,
+            requestId: parsed.requestId ?? ctx.newId(),
+            kind: "audience",
+            status: deferred ? "scheduled" : "in-progress",
+            targetedProfileCount: 0,
+            createdAt: ctx.now(),
+          };
+          if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+          if (parsed.context) execution.context = parsed.context;
+          if (executeAt) execution.executeAt = executeAt;
+          const accepted = await accept(execution);
+          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+        },
+      ),
     status: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => {
         const e = await find(id);
@@ -168,7 +198,9 @@ export function executionsApi(ctx: KitContext, runner: Runner, audiences: Audien
         return { result: view };
       }),
     get: ({ actor, id }) =>
-      operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => ({ result: await find(id) })),
+      operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => ({
+        result: await find(id),
+      })),
     list: ({ actor, ...params }) =>
       operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => ({
         result: await ctx.storage.listExecutions(params),

@@ -26,7 +26,11 @@ export interface ReportsApi {
   execution(params: { actor: ActorRef; id: string }): Promise<DeliveryReport>;
 }
 
-function report(campaignId: string, summary: LedgerSummary, executions: readonly Execution[]): DeliveryReport {
+function report(
+  campaignId: string,
+  summary: LedgerSummary,
+  executions: readonly Execution[],
+): DeliveryReport {
   const executionsByStatus: DeliveryReport["executionsByStatus"] = {};
   for (const e of executions) executionsByStatus[e.status] = (executionsByStatus[e.status] ?? 0) + 1;
   return {
@@ -42,16 +46,28 @@ function report(campaignId: string, summary: LedgerSummary, executions: readonly
 export function reportsApi(ctx: KitContext): ReportsApi {
   return {
     campaign: ({ actor, id }) =>
-      operate(ctx, actor, "campaign-report.read", { action: "report.campaign", objectType: "campaign", objectId: id, read: true }, async () => {
-        await findCampaign(ctx, id);
-        const executions = await allExecutions(ctx.storage, { campaignId: id });
-        return { result: report(id, await ctx.storage.summarize({ campaignId: id }), executions) };
-      }),
+      operate(
+        ctx,
+        actor,
+        "campaign-report.read",
+        { action: "report.campaign", objectType: "campaign", objectId: id, read: true },
+        async () => {
+          await findCampaign(ctx, id);
+          const executions = await allExecutions(ctx.storage, { campaignId: id });
+          return { result: report(id, await ctx.storage.summarize({ campaignId: id }), executions) };
+        },
+      ),
     execution: ({ actor, id }) =>
-      operate(ctx, actor, "campaign-report.read", { action: "report.execution", objectType: "execution", objectId: id, read: true }, async () => {
-        const execution = await mustFind("execution", id, ctx.storage.getExecution({ id }));
-        const summary = await ctx.storage.summarize({ campaignId: execution.campaignId, executionId: id });
-        return { result: { ...report(execution.campaignId, summary, [execution]), executionId: id } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "campaign-report.read",
+        { action: "report.execution", objectType: "execution", objectId: id, read: true },
+        async () => {
+          const execution = await mustFind("execution", id, ctx.storage.getExecution({ id }));
+          const summary = await ctx.storage.summarize({ campaignId: execution.campaignId, executionId: id });
+          return { result: { ...report(execution.campaignId, summary, [execution]), executionId: id } };
+        },
+      ),
   };
 }

@@ -1,5 +1,5 @@
-import { type Permission, type Role, isBuiltInRole, roleSchema } from "../domain/roles.js";
 import { parseWith } from "../domain/parse.js";
+import { isBuiltInRole, type Permission, type Role, roleSchema } from "../domain/roles.js";
 import { CampaignKitError } from "../errors.js";
 import { type ActorRef, type KitContext, operate, resolveActor } from "./context.js";
 

@@ -3,12 +3,12 @@ import type { Campaign } from "../domain/campaign.js";
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";
 import type { Execution } from "../domain/execution.js";
 import type { Profile } from "../domain/profile.js";
-import { CampaignKitError } from "../errors.js";
 import type { Dispatcher } from "../engine/dispatcher.js";
 import type { DispatchRequest } from "../engine/dispatcher-types.js";
+import { CampaignKitError } from "../errors.js";
 import type { ExecutionFilter, Storage } from "../storage/storage.js";
 import type { KitContext } from "./context.js";
-import { type SliceStats, dueProfiles, sliceSchedule } from "./slices.js";
+import { dueProfiles, type SliceStats, sliceSchedule } from "./slices.js";
 import type { UnitaryRecipient } from "./trigger-payloads.js";
 import { resolveUnitaryRecipients } from "./unitary-recipients.js";
 
@@ -45,11 +45,15 @@ export interface Runner {
 
 /** Builds the runner. */
 export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
-  const running = new Map<string, { campaignId?: string; controller: AbortController; done: Promise<void> }>();
+  const running = new Map<
+    string,
+    { campaignId?: string; controller: AbortController; done: Promise<void> }
+  >();
 
   async function save(execution: Execution, changes: Partial<Execution>): Promise<Execution> {
     const next = { ...execution, ...changes };
-    for (const key of Object.keys(changes) as (keyof Execution)[]) if (changes[key] === undefined) delete next[key];
+    for (const key of Object.keys(changes) as (keyof Execution)[])
+      if (changes[key] === undefined) delete next[key];
     await ctx.storage.updateExecution({ execution: next });
     return next;
   }
@@ -62,7 +66,10 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
   ): Promise<Pick<DispatchRequest, "recipients" | "recipientOverrides">> {
     const source = options.audiences;
     if (!source) {
-      throw new CampaignKitError("AUDIENCE_SOURCE_MISSING", "The kit has no `audiences` source to read recipients from.");
+      throw new CampaignKitError(
+        "AUDIENCE_SOURCE_MISSING",
+        "The kit has no `audiences` source to read recipients from.",
+      );
     }
     if (execution.kind === "unitary") {
       const recipients = (execution.recipients ?? []) as UnitaryRecipient[];
@@ -71,10 +78,13 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       return { recipients: [resolved.profiles], recipientOverrides: resolved.overrides };
     }
     const audienceId = execution.audienceId ?? campaign.audienceId;
-    if (!audienceId) throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no audience to send to.`);
+    if (!audienceId)
+      throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no audience to send to.`);
     // Waves are cut from the audience's real size: counted on the first pass, then kept on the execution.
     const size = () =>
-      execution.targetedProfileCount > 0 ? execution.targetedProfileCount : countMembers(source, audienceId, signal);
+      execution.targetedProfileCount > 0
+        ? execution.targetedProfileCount
+        : countMembers(source, audienceId, signal);
     const dueAt = await sliceSchedule(campaign, execution, size);
     const pages = source.members({ audienceId, signal });
     return { recipients: dueProfiles(pages, dueAt, ctx.clock.now(), stats) };
@@ -105,7 +115,10 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
         await save(execution, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined });
         return;
       }
-      execution = await save(execution, { status: "in-progress", startedAt: execution.startedAt ?? ctx.now() });
+      execution = await save(execution, {
+        status: "in-progress",
+        startedAt: execution.startedAt ?? ctx.now(),
+      });
       const stats: SliceStats = { seen: 0 };
       const report = await options.dispatcher.dispatch({
         campaign,
@@ -119,9 +132,17 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       if (report.aborted) {
         // Stopped campaigns cancel their executions; anything else (shutdown) resumes later from the ledger.
         const stopped = (await ctx.storage.getCampaign({ id: campaign.id }))?.status === "stopped";
-        execution = await save(execution, stopped
-          ? { status: "cancelled", targetedProfileCount: targeted, finishedAt: ctx.now(), resumeAt: undefined }
-          : { targetedProfileCount: targeted });
+        execution = await save(
+          execution,
+          stopped
+            ? {
+                status: "cancelled",
+                targetedProfileCount: targeted,
+                finishedAt: ctx.now(),
+                resumeAt: undefined,
+              }
+            : { targetedProfileCount: targeted },
+        );
         return;
       }
       const allFailed = report.outcomes.sent === 0 && report.outcomes.failed > 0;
@@ -134,13 +155,20 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
               targetedProfileCount: targeted,
               finishedAt: ctx.now(),
               resumeAt: undefined,
-              ...(allFailed ? { error: `All ${report.outcomes.failed} messages failed; see the ledger for reasons.` } : {}),
+              ...(allFailed
+                ? { error: `All ${report.outcomes.failed} messages failed; see the ledger for reasons.` }
+                : {}),
             },
       );
     } catch (error) {
       if (execution) {
         const message = error instanceof Error ? error.message : String(error);
-        await save(execution, { status: "failed", finishedAt: ctx.now(), error: message, resumeAt: undefined }).catch(() => {});
+        await save(execution, {
+          status: "failed",
+          finishedAt: ctx.now(),
+          error: message,
+          resumeAt: undefined,
+        }).catch(() => {});
       }
     } finally {
       clearInterval(renewal);
@@ -153,7 +181,11 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       const current = running.get(executionId);
       if (current) return current.done;
       const controller = new AbortController();
-      const entry = { controller, done: Promise.resolve() } as { campaignId?: string; controller: AbortController; done: Promise<void> };
+      const entry = { controller, done: Promise.resolve() } as {
+        campaignId?: string;
+        controller: AbortController;
+        done: Promise<void>;
+      };
       entry.done = (async () => {
         const execution = await ctx.storage.getExecution({ id: executionId });
         if (execution) entry.campaignId = execution.campaignId;
@@ -165,7 +197,8 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
     wait: (executionId) => running.get(executionId)?.done ?? Promise.resolve(),
     async abortCampaign(campaignId) {
       const stopping = [...running.values()].filter((r) => r.campaignId === campaignId);
-      for (const r of stopping) r.controller.abort(new CampaignKitError("INVALID_TRANSITION", "The campaign was stopped."));
+      for (const r of stopping)
+        r.controller.abort(new CampaignKitError("INVALID_TRANSITION", "The campaign was stopped."));
       await Promise.all(stopping.map((r) => r.done));
     },
     async idle() {
@@ -191,8 +224,13 @@ export async function allExecutions(storage: Storage, filter: ExecutionFilter): 
 }
 
 /** Counts an audience's members by streaming it once: what waves need when no size estimate is known. */
-async function countMembers(source: AudienceSource, audienceId: string, signal: AbortSignal): Promise<number> {
+async function countMembers(
+  source: AudienceSource,
+  audienceId: string,
+  signal: AbortSignal,
+): Promise<number> {
   let count = 0;
-  for await (const page of source.members({ audienceId, signal })) count += (page as readonly Profile[]).length;
+  for await (const page of source.members({ audienceId, signal }))
+    count += (page as readonly Profile[]).length;
   return count;
 }

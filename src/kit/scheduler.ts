@@ -1,12 +1,12 @@
 import type { Campaign } from "../domain/campaign.js";
 import type { Execution } from "../domain/execution.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
-import { isCampaignKitError } from "../errors.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
+import { isCampaignKitError } from "../errors.js";
 import { transitionCampaign } from "./campaign-store.js";
 import { campaignsIn } from "./configurations.js";
-import { type KitContext, type ResolvedActor, audit } from "./context.js";
-import { FINISHED_EXECUTION, type Runner, allExecutions } from "./runner.js";
+import { audit, type KitContext, type ResolvedActor } from "./context.js";
+import { allExecutions, FINISHED_EXECUTION, type Runner } from "./runner.js";
 
 /** The actor the scheduler acts as in the audit log. */
 export const SCHEDULER_ACTOR = "system:scheduler";
@@ -58,10 +58,17 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
   async function move(campaign: Campaign, action: LifecycleAction): Promise<boolean> {
     try {
       const outcome = await transitionCampaign(ctx, system, campaign, action);
-      await audit(ctx, SCHEDULER_ACTOR, { action: `campaign.${action}`, objectType: "campaign", objectId: campaign.id }, "allowed", outcome);
+      await audit(
+        ctx,
+        SCHEDULER_ACTOR,
+        { action: `campaign.${action}`, objectType: "campaign", objectId: campaign.id },
+        "allowed",
+        outcome,
+      );
       return true;
     } catch (error) {
-      if (isCampaignKitError(error, "CONFLICT") || isCampaignKitError(error, "INVALID_TRANSITION")) return false;
+      if (isCampaignKitError(error, "CONFLICT") || isCampaignKitError(error, "INVALID_TRANSITION"))
+        return false;
       throw error;
     }
   }
@@ -121,7 +128,8 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
     for await (const campaign of campaignsIn(ctx.storage, ["live"])) live.push(campaign);
     const launch = new Set<string>();
     for (const campaign of live) {
-      if (campaign.type === "scheduled") for (const id of await claimOccurrences(campaign, now)) launch.add(id);
+      if (campaign.type === "scheduled")
+        for (const id of await claimOccurrences(campaign, now)) launch.add(id);
     }
     for (const execution of await allExecutions(ctx.storage, { status: ["scheduled", "in-progress"] })) {
       const dueAt = execution.status === "scheduled" ? execution.executeAt : execution.resumeAt;
@@ -151,7 +159,8 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
     start({ intervalMs = 1000 } = {}) {
       if (timer) return;
       const loop = () => {
-        scheduler.tick({ wait: false })
+        scheduler
+          .tick({ wait: false })
           .catch((error: unknown) => console.error("campaign-kit scheduler tick failed:", error))
           .finally(() => {
             if (timer) timer = setTimeout(loop, intervalMs);

@@ -14,7 +14,11 @@ export const MAX_UNITARY_RECIPIENTS = 20;
  */
 export const triggerContextSchema = attributesSchema.superRefine((context, ctx) => {
   if (Object.hasOwn(context, "system")) {
-    ctx.addIssue({ code: "custom", path: ["system"], message: "`context.system` is reserved; use another key" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["system"],
+      message: "`context.system` is reserved; use another key",
+    });
   }
   const bytes = Buffer.byteLength(JSON.stringify(context), "utf8");
   if (bytes > MAX_CONTEXT_BYTES) {

@@ -9,4 +9,4 @@ export {
   type PrerequisiteResult,
   type PrerequisiteSubject,
 } from "./problems.js";
-export { type ActionTemplateField, actionTemplateFields, templateSyntaxError } from "./templates.js";
+export { type ActionTemplateField, actionTemplateFields } from "./templates.js";

@@ -1,5 +1,5 @@
-import Handlebars from "handlebars";
 import type { CampaignAction } from "../domain/campaign.js";
+import { TEMPLATE_HELPERS, templateError } from "../templates/environment.js";
 import type { PrerequisiteProblem } from "./problems.js";
 
 /** One template of a campaign action: where it sits, what to call it in a sentence, and its source. */
@@ -49,35 +49,6 @@ export function actionTemplateFields(action: CampaignAction, index: number): Act
   }
 }
 
-/**
- * Why `source` is not valid Handlebars, or `undefined` when it parses. Only parses: it never compiles or
- * runs the template, so it has no side effects and doesn't depend on registered helpers.
- *
- * @example
- * ```ts
- * templateSyntaxError("Hi {{name}}"); // undefined
- * templateSyntaxError("Hi {{name"); // "Parse error on line 1: Expecting 'ID', ... got 'INVALID'"
- * ```
- */
-export function templateSyntaxError(source: string): string | undefined {
-  try {
-    Handlebars.parse(source);
-    return undefined;
-  } catch (error) {
-    return oneLine(error instanceof Error ? error.message : String(error));
-  }
-}
-
-// The parser's message quotes the source line and a caret under it; both are noise once flattened into a
-// sentence, while "Parse error on line N" and the "Expecting ..." line are what the reader acts on.
-function oneLine(message: string): string {
-  const lines = message.split("\n");
-  if (lines[0]?.startsWith("Parse error") && lines.length >= 4) {
-    return [lines[0], ...lines.slice(3)].join(" ").trim();
-  }
-  return lines.join(" ").trim();
-}
-
 const isBlank = (source: string | undefined) => source === undefined || source.trim() === "";
 
 /** The CONTENT_MISSING and TEMPLATE_INVALID problems of one action. */
@@ -104,12 +75,19 @@ export function contentProblems(action: CampaignAction, index: number): Prerequi
   }
   for (const field of fields) {
     if (field.source === undefined || isBlank(field.source)) continue;
-    const error = templateSyntaxError(field.source);
+    const error = templateError(field.source);
     if (error === undefined) continue;
+    const where = `The ${field.label} of the ${action.channel} action`;
     problems.push({
       code: "TEMPLATE_INVALID",
-      message: `The ${field.label} of the ${action.channel} action is not valid Handlebars: ${error}`,
-      fix: `Fix the template syntax at ${field.path}: close every {{ with }} and every {{#block}} with {{/block}}.`,
+      message:
+        error.reason === "syntax"
+          ? `${where} is not valid Handlebars: ${error.message}`
+          : `${where} calls a helper that doesn't exist: ${error.message}.`,
+      fix:
+        error.reason === "syntax"
+          ? `Fix the template syntax at ${field.path}: close every {{ with }} and every {{#block}} with {{/block}}.`
+          : `Use the helpers campaign-kit provides at ${field.path}: ${[...TEMPLATE_HELPERS].join(", ")}.`,
       subject: { kind: "action", path: field.path },
     });
   }

@@ -41,3 +41,11 @@ export function formatDateHelper(value: unknown, ...rest: unknown[]): string {
   const zone = typeof rest[1] === "string" ? rest[1] : typeof hashZone === "string" ? hashZone : "UTC";
   return format(new TZDate(date.getTime(), zone), pattern);
 }
+
+/**
+ * `{{#if (eq profile.tier "gold")}}`: whether two values are strictly equal. Handlebars has no comparison of
+ * its own, and without one a template can't branch on an attribute's value.
+ */
+export function eqHelper(left: unknown, right: unknown): boolean {
+  return left === right;
+}

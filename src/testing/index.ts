@@ -4,4 +4,11 @@
  *
  * @packageDocumentation
  */
+
+export {
+  type ChannelSuiteHarness,
+  type ChannelSuiteOptions,
+  type ReceivedMessage,
+  runChannelSuite,
+} from "./channel-suite.js";
 export { runStorageSuite, type StorageSuiteOptions } from "./storage-suite.js";

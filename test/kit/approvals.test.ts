@@ -37,10 +37,15 @@ describe("the approval story", () => {
     expect(created.status).toBe("draft");
 
     // A manager can never activate directly.
-    expect(isCampaignKitError(await rejection(kit.campaigns.activate({ actor: "maya", id: "sale" })), "FORBIDDEN")).toBe(true);
+    expect(
+      isCampaignKitError(await rejection(kit.campaigns.activate({ actor: "maya", id: "sale" })), "FORBIDDEN"),
+    ).toBe(true);
     // An approver can't either while a policy covers the campaign.
     expect(
-      isCampaignKitError(await rejection(kit.campaigns.activate({ actor: "arno", id: "sale" })), "APPROVAL_REQUIRED"),
+      isCampaignKitError(
+        await rejection(kit.campaigns.activate({ actor: "arno", id: "sale" })),
+        "APPROVAL_REQUIRED",
+      ),
     ).toBe(true);
 
     const inReview = await kit.campaigns.requestApproval({ actor: "maya", id: "sale", comment: "Ready" });
@@ -53,7 +58,11 @@ describe("the approval story", () => {
       ),
     ).toBe(true);
 
-    const backToDraft = await kit.campaigns.requestChanges({ actor: "arno", id: "sale", comment: "Add an SMS" });
+    const backToDraft = await kit.campaigns.requestChanges({
+      actor: "arno",
+      id: "sale",
+      comment: "Add an SMS",
+    });
     expect(backToDraft.status).toBe("draft");
 
     await kit.campaigns.update({
@@ -62,7 +71,11 @@ describe("the approval story", () => {
       changes: {
         actions: [
           ...promotion.actions,
-          { channel: "sms", channelConfigurationId: "sms-marketing", content: { body: "Sale on! {{context.code}}" } },
+          {
+            channel: "sms",
+            channelConfigurationId: "sms-marketing",
+            content: { body: "Sale on! {{context.code}}" },
+          },
         ],
       },
     });

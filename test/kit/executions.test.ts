@@ -32,7 +32,9 @@ const otpSms: CampaignDraftInput = {
     {
       channel: "sms",
       channelConfigurationId: "sms-transactional",
-      content: { body: "Your {{fallback context.product.name 'Acme'}} code is {{fallback context.offerCode 'none'}}" },
+      content: {
+        body: "Your {{fallback context.product.name 'Acme'}} code is {{fallback context.offerCode 'none'}}",
+      },
     },
   ],
 };
@@ -52,7 +54,11 @@ async function setup() {
   const audiences = memoryAudiences({ audiences: { vip: members }, profiles: [known, ...members] });
   const kit = await seededKit({ clock, channels: [email, sms], audiences });
   for (const [id, channel, settings] of [
-    ["email-transactional", "email", { fromName: "Acme", fromAddress: "no-reply@mail.acme.example", subdomain: "mail.acme.example" }],
+    [
+      "email-transactional",
+      "email",
+      { fromName: "Acme", fromAddress: "no-reply@mail.acme.example", subdomain: "mail.acme.example" },
+    ],
     ["sms-transactional", "sms", { provider: "memory", senderNumber: "+33612345670" }],
   ] as const) {
     await kit.configurations.register({
@@ -62,7 +68,10 @@ async function setup() {
   }
   await kit.campaigns.create({ actor: ADMIN, campaign: { ...resetEmail, id: "reset" } });
   await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
-  await kit.campaigns.create({ actor: ADMIN, campaign: { ...otpSms, id: "10e2583b-4d1d-4b57-bd6e-fdc79405d67d" } });
+  await kit.campaigns.create({
+    actor: ADMIN,
+    campaign: { ...otpSms, id: "10e2583b-4d1d-4b57-bd6e-fdc79405d67d" },
+  });
   await kit.campaigns.activate({ actor: ADMIN, id: "10e2583b-4d1d-4b57-bd6e-fdc79405d67d" });
   await kit.campaigns.create({
     actor: ADMIN,
@@ -74,7 +83,10 @@ async function setup() {
         {
           channel: "email",
           channelConfigurationId: "email-marketing",
-          content: { subject: "{{context.product}} for {{profile.firstName}}", text: "Code {{context.code}}" },
+          content: {
+            subject: "{{context.product}} for {{profile.firstName}}",
+            text: "Code {{context.code}}",
+          },
         },
       ],
     },
@@ -171,18 +183,30 @@ describe("API-triggered executions", () => {
         },
       }),
     );
-    expect(doc).toMatchObject({ status: 422, report: { additionalContext: { code: "UNKNOWN_RECIPIENT", userIds: ["ghost@example.com"] } } });
+    expect(doc).toMatchObject({
+      status: 422,
+      report: { additionalContext: { code: "UNKNOWN_RECIPIENT", userIds: ["ghost@example.com"] } },
+    });
   });
 
   it("accepts the reference audience payload with context, now or at executeAt, cancellable before it fires", async () => {
     const { kit, clock, email } = await setup();
     const now = await kit.executions.triggerAudience({
       actor: ADMIN,
-      request: { campaignId: "flash", requestId: "flash-1", audience: { id: "vip" }, context: { product: "Boots", code: "B10" } },
+      request: {
+        campaignId: "flash",
+        requestId: "flash-1",
+        audience: { id: "vip" },
+        context: { product: "Boots", code: "B10" },
+      },
     });
     await kit.executions.wait({ id: now.executionId });
     expect(email.sent).toHaveLength(12);
-    expect(email.sent[0]?.content).toEqual({ channel: "email", subject: "Boots for Name10", text: "Code B10" });
+    expect(email.sent[0]?.content).toEqual({
+      channel: "email",
+      subject: "Boots for Name10",
+      text: "Code B10",
+    });
     expect(await kit.executions.status({ actor: ADMIN, id: now.executionId })).toEqual({
       executionId: now.executionId,
       campaignId: "flash",
@@ -194,11 +218,21 @@ describe("API-triggered executions", () => {
 
     const later = await kit.executions.triggerAudience({
       actor: ADMIN,
-      request: { campaignId: "flash", requestId: "flash-2", context: { product: "Hats", code: "H" }, schedule: { executeAt: "2026-12-01T10:00:00Z" } },
+      request: {
+        campaignId: "flash",
+        requestId: "flash-2",
+        context: { product: "Hats", code: "H" },
+        schedule: { executeAt: "2026-12-01T10:00:00Z" },
+      },
     });
     const cancelled = await kit.executions.triggerAudience({
       actor: ADMIN,
-      request: { campaignId: "flash", requestId: "flash-3", context: { product: "Socks", code: "S" }, schedule: { executeAt: "2026-12-01T10:00:00Z" } },
+      request: {
+        campaignId: "flash",
+        requestId: "flash-3",
+        context: { product: "Socks", code: "S" },
+        schedule: { executeAt: "2026-12-01T10:00:00Z" },
+      },
     });
     expect((await kit.executions.status({ actor: ADMIN, id: later.executionId })).status).toBe("Scheduled");
     await kit.executions.cancel({ actor: ADMIN, id: cancelled.executionId });
@@ -208,7 +242,9 @@ describe("API-triggered executions", () => {
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(24);
     expect(email.sent.at(-1)?.content).toMatchObject({ subject: expect.stringMatching(/^Hats for /) });
-    expect((await kit.executions.status({ actor: ADMIN, id: cancelled.executionId })).status).toBe("Cancelled");
+    expect((await kit.executions.status({ actor: ADMIN, id: cancelled.executionId })).status).toBe(
+      "Cancelled",
+    );
   });
 
   const recipient = { type: "aep", namespace: "email", userId: "ana@example.com" };
@@ -216,15 +252,28 @@ describe("API-triggered executions", () => {
     ["no recipients", { requestId: "r", campaignId: "reset", recipients: [] }, "recipients", 400],
     [
       "21 recipients",
-      { requestId: "r", campaignId: "reset", recipients: Array.from({ length: 21 }, (_, i) => ({ ...recipient, userId: `u${i}` })) },
+      {
+        requestId: "r",
+        campaignId: "reset",
+        recipients: Array.from({ length: 21 }, (_, i) => ({ ...recipient, userId: `u${i}` })),
+      },
       "recipients",
       400,
     ],
-    ["duplicate user ids", { requestId: "r", campaignId: "reset", recipients: [recipient, recipient] }, "recipients.1.userId", 400],
+    [
+      "duplicate user ids",
+      { requestId: "r", campaignId: "reset", recipients: [recipient, recipient] },
+      "recipients.1.userId",
+      400,
+    ],
     ["missing campaign id", { requestId: "r", recipients: [recipient] }, "campaignId", 400],
     [
       "201 KB of context",
-      { requestId: "r", campaignId: "reset", recipients: [{ ...recipient, context: { blob: "x".repeat(201 * 1024) } }] },
+      {
+        requestId: "r",
+        campaignId: "reset",
+        recipients: [{ ...recipient, context: { blob: "x".repeat(201 * 1024) } }],
+      },
       "recipients.0.context",
       400,
     ],
@@ -235,12 +284,20 @@ describe("API-triggered executions", () => {
       400,
     ],
     ["a wrong type", { requestId: 42, campaignId: "reset", recipients: [recipient] }, "requestId", 400],
-    ["an unknown recipient type", { requestId: "r", campaignId: "reset", recipients: [{ ...recipient, type: "crm" }] }, "recipients.0.type", 400],
+    [
+      "an unknown recipient type",
+      { requestId: "r", campaignId: "reset", recipients: [{ ...recipient, type: "crm" }] },
+      "recipients.0.type",
+      400,
+    ],
   ];
   for (const [name, request, path, status] of bad) {
     it(`rejects ${name} with a problem document naming ${path}`, async () => {
       const { kit, email } = await setup();
-      const doc = await problem(kit, kit.executions.triggerUnitary({ actor: ADMIN, request: request as never }));
+      const doc = await problem(
+        kit,
+        kit.executions.triggerUnitary({ actor: ADMIN, request: request as never }),
+      );
       expect(doc.status).toBe(status);
       expect(doc.report.additionalContext.code).toBe("VALIDATION_FAILED");
       const paths = (doc.report.additionalContext.issues as { path: string }[]).map((i) => i.path);
@@ -252,7 +309,13 @@ describe("API-triggered executions", () => {
   it("rejects calls on a missing, stopped or out-of-window campaign", async () => {
     const { kit, clock } = await setup();
     const call = (campaignId: string) =>
-      problem(kit, kit.executions.triggerUnitary({ actor: ADMIN, request: { requestId: "r", campaignId, recipients: [recipient as never] } }));
+      problem(
+        kit,
+        kit.executions.triggerUnitary({
+          actor: ADMIN,
+          request: { requestId: "r", campaignId, recipients: [recipient as never] },
+        }),
+      );
     expect((await call("nope")).report.additionalContext.code).toBe("NOT_FOUND");
     await kit.campaigns.create({
       actor: ADMIN,

@@ -1,7 +1,7 @@
 import type { CampaignDraftInput } from "../../src/domain/campaign.js";
 import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
-import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Profile } from "../../src/domain/profile.js";
+import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Storage } from "../../src/storage/storage.js";
 
 export const ADMIN = "root";

@@ -4,7 +4,12 @@ import { isCampaignKitError } from "../../src/errors.js";
 import type { CampaignKit } from "../../src/kit/index.js";
 import { ADMIN, auditLog, promotion, seededKit, snapshot } from "./fixtures.js";
 
-const ROLES: BuiltInRoleId[] = ["campaign-administrator", "campaign-approver", "campaign-manager", "campaign-viewer"];
+const ROLES: BuiltInRoleId[] = [
+  "campaign-administrator",
+  "campaign-approver",
+  "campaign-manager",
+  "campaign-viewer",
+];
 const A = "campaign-administrator";
 const P = "campaign-approver";
 const M = "campaign-manager";
@@ -18,7 +23,8 @@ interface Operation {
   run: (kit: CampaignKit, actor: string) => Promise<unknown>;
 }
 
-const draft = (kit: CampaignKit, id = "c1") => kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id } });
+const draft = (kit: CampaignKit, id = "c1") =>
+  kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id } });
 const live = async (kit: CampaignKit) => {
   await draft(kit);
   await kit.campaigns.activate({ actor: ADMIN, id: "c1" });
@@ -29,7 +35,10 @@ const recurringLive = async (kit: CampaignKit) => {
     campaign: {
       ...promotion,
       id: "c1",
-      schedule: { timeZone: "Europe/Paris", recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 0 } } },
+      schedule: {
+        timeZone: "Europe/Paris",
+        recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 0 } },
+      },
     },
   });
   await kit.campaigns.activate({ actor: ADMIN, id: "c1" });
@@ -59,7 +68,8 @@ const OPERATIONS: Record<string, Operation> = {
   },
   "roles.define": {
     allowed: [A],
-    run: (k, a) => k.roles.define({ actor: a, role: { id: "auditor", name: "Auditor", permissions: ["campaign.read"] } }),
+    run: (k, a) =>
+      k.roles.define({ actor: a, role: { id: "auditor", name: "Auditor", permissions: ["campaign.read"] } }),
   },
   "roles.get (another user)": { allowed: [A], run: (k, a) => k.roles.get({ actor: a, userId: ADMIN }) },
   "audiences.register": {
@@ -113,7 +123,11 @@ const OPERATIONS: Record<string, Operation> = {
     allowed: [A, P, M],
     run: (k, a) => k.campaigns.create({ actor: a, campaign: { ...promotion, id: "c2" } }),
   },
-  "campaigns.get": { allowed: [A, P, M, V], setup: (k) => draft(k).then(() => {}), run: (k, a) => k.campaigns.get({ actor: a, id: "c1" }) },
+  "campaigns.get": {
+    allowed: [A, P, M, V],
+    setup: (k) => draft(k).then(() => {}),
+    run: (k, a) => k.campaigns.get({ actor: a, id: "c1" }),
+  },
   "campaigns.list": { allowed: [A, P, M, V], run: (k, a) => k.campaigns.list({ actor: a }) },
   "campaigns.check": {
     allowed: [A, P, M, V],
@@ -130,7 +144,11 @@ const OPERATIONS: Record<string, Operation> = {
     setup: (k) => draft(k).then(() => {}),
     run: (k, a) => k.campaigns.duplicate({ actor: a, id: "c1", newId: "copy" }),
   },
-  "campaigns.archive": { allowed: [A, P, M], setup: live, run: (k, a) => k.campaigns.archive({ actor: a, id: "c1" }) },
+  "campaigns.archive": {
+    allowed: [A, P, M],
+    setup: live,
+    run: (k, a) => k.campaigns.archive({ actor: a, id: "c1" }),
+  },
   "campaigns.delete": {
     allowed: [A, P, M],
     setup: (k) => draft(k).then(() => {}),
@@ -147,7 +165,11 @@ const OPERATIONS: Record<string, Operation> = {
     setup: (k) => draft(k).then(() => {}),
     run: (k, a) => k.campaigns.requestApproval({ actor: a, id: "c1" }),
   },
-  "campaigns.approve": { allowed: [A, P], setup: inReview, run: (k, a) => k.campaigns.approve({ actor: a, id: "c1" }) },
+  "campaigns.approve": {
+    allowed: [A, P],
+    setup: inReview,
+    run: (k, a) => k.campaigns.approve({ actor: a, id: "c1" }),
+  },
   "campaigns.requestChanges": {
     allowed: [A, P],
     setup: inReview,
@@ -171,7 +193,10 @@ const OPERATIONS: Record<string, Operation> = {
   "approvalPolicies.define": {
     allowed: [A],
     run: (k, a) =>
-      k.approvalPolicies.define({ actor: a, policy: { id: "p", name: "P", approvers: { users: [ADMIN], roles: [] } } }),
+      k.approvalPolicies.define({
+        actor: a,
+        policy: { id: "p", name: "P", approvers: { users: [ADMIN], roles: [] } },
+      }),
   },
   "approvalPolicies.list": { allowed: [A, P, M, V], run: (k, a) => k.approvalPolicies.list({ actor: a }) },
   audit: { allowed: [A, P, M, V], run: (k, a) => k.audit({ actor: a }) },

@@ -11,7 +11,10 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
 
 (url === undefined ? describe.skip : describe)("two schedulers on one PostgreSQL database", () => {
   // Two pools: two processes, as far as the database can tell.
-  const pools = [new pg.Pool({ connectionString: url, max: 10 }), new pg.Pool({ connectionString: url, max: 10 })];
+  const pools = [
+    new pg.Pool({ connectionString: url, max: 10 }),
+    new pg.Pool({ connectionString: url, max: 10 }),
+  ];
   const schema = `ck_sched_${process.pid}_${Date.now().toString(36)}`;
   afterAll(async () => {
     await pools[0]?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -40,7 +43,12 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
     await first.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "once" } });
     await first.campaigns.activate({ actor: ADMIN, id: "once" });
 
-    await Promise.all([first.scheduler.tick(), second.scheduler.tick(), first.scheduler.tick(), second.scheduler.tick()]);
+    await Promise.all([
+      first.scheduler.tick(),
+      second.scheduler.tick(),
+      first.scheduler.tick(),
+      second.scheduler.tick(),
+    ]);
     await Promise.all([first.idle(), second.idle()]);
     await Promise.all([first.scheduler.tick(), second.scheduler.tick()]);
 

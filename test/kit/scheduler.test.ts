@@ -26,13 +26,21 @@ describe("the scheduler", () => {
     expect(first.launched).toHaveLength(1);
     expect(first.completed).toEqual(["now"]);
     expect(email.sent).toHaveLength(30);
-    expect(email.sent[0]?.content).toEqual({ channel: "email", subject: "Hi Name0", text: "Our winter sale starts now." });
+    expect(email.sent[0]?.content).toEqual({
+      channel: "email",
+      subject: "Hi Name0",
+      text: "Our winter sale starts now.",
+    });
     const second = await kit.scheduler.tick();
     expect(second.launched).toEqual([]);
     expect(email.sent).toHaveLength(30);
     expect((await kit.campaigns.get({ actor: ADMIN, id: "now" })).status).toBe("completed");
     const report = await kit.reports.campaign({ actor: ADMIN, id: "now" });
-    expect(report).toMatchObject({ targeted: 30, executions: 1, outcomes: { sent: 30, failed: 0, excluded: 0 } });
+    expect(report).toMatchObject({
+      targeted: 30,
+      executions: 1,
+      outcomes: { sent: 30, failed: 0, excluded: 0 },
+    });
   });
 
   it("starts a scheduled campaign at its start time, not before", async () => {
@@ -59,7 +67,11 @@ describe("the scheduler", () => {
         id: "both",
         actions: [
           ...promotion.actions,
-          { channel: "sms", channelConfigurationId: "sms-marketing", content: { body: "Sale, {{profile.firstName}}" } },
+          {
+            channel: "sms",
+            channelConfigurationId: "sms-marketing",
+            content: { body: "Sale, {{profile.firstName}}" },
+          },
         ],
       },
     });
@@ -114,7 +126,12 @@ describe("the scheduler", () => {
     });
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "once" } });
     await kit.campaigns.activate({ actor: ADMIN, id: "once" });
-    await Promise.all([kit.scheduler.tick(), other.scheduler.tick(), kit.scheduler.tick(), other.scheduler.tick()]);
+    await Promise.all([
+      kit.scheduler.tick(),
+      other.scheduler.tick(),
+      kit.scheduler.tick(),
+      other.scheduler.tick(),
+    ]);
     await Promise.all([kit.idle(), other.idle()]);
     expect(email.sent).toHaveLength(30);
     expect(new Set(email.sent.map((m) => m.id)).size).toBe(30);
@@ -194,7 +211,8 @@ describe("the scheduler", () => {
       await kit.scheduler.tick();
       for (const m of email.sent) {
         const at = new Date(clock.now()).toISOString().slice(0, 13);
-        if (!Object.values(timeline).flat().includes(m.recipientId)) (timeline[at] ??= []).push(m.recipientId);
+        if (Object.values(timeline).flat().includes(m.recipientId)) continue;
+        timeline[at] = [...(timeline[at] ?? []), m.recipientId];
       }
       clock.advance(3_600_000);
     }

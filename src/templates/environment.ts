@@ -1,0 +1,100 @@
+import Handlebars from "handlebars";
+import { eqHelper, fallbackHelper, formatDateHelper } from "./helpers.js";
+
+/**
+ * The one Handlebars environment campaign templates compile in: isolated from the global `Handlebars`, so a
+ * host's own helpers never leak into campaigns, with campaign-kit's helpers registered. Prerequisites check
+ * templates against it and the dispatcher renders with it, so a template that passes the check renders.
+ */
+export const templateEnvironment = Handlebars.create();
+templateEnvironment.registerHelper("fallback", fallbackHelper);
+templateEnvironment.registerHelper("formatDate", formatDateHelper);
+templateEnvironment.registerHelper("eq", eqHelper);
+
+/** The helpers templates may call: Handlebars' built-ins and campaign-kit's own. */
+export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set([
+  "if",
+  "unless",
+  "each",
+  "with",
+  "lookup",
+  "log",
+  "fallback",
+  "formatDate",
+  "eq",
+]);
+
+/** campaign-kit's own helpers, declared to the compiler so it calls them directly. */
+export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true } as const;
+
+/** Collects the names of every helper a template calls: anything given parameters, and subexpressions. */
+class HelperCalls extends Handlebars.Visitor {
+  readonly names = new Set<string>();
+
+  private note(
+    node: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression,
+    always: boolean,
+  ) {
+    const called = always || node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0;
+    if (called && node.path.type === "PathExpression")
+      this.names.add((node.path as hbs.AST.PathExpression).original);
+  }
+
+  override MustacheStatement(node: hbs.AST.MustacheStatement): void {
+    this.note(node, false);
+    super.MustacheStatement(node);
+  }
+
+  override BlockStatement(node: hbs.AST.BlockStatement): void {
+    this.note(node, false);
+    super.BlockStatement(node);
+  }
+
+  override SubExpression(node: hbs.AST.SubExpression): void {
+    this.note(node, true);
+    super.SubExpression(node);
+  }
+}
+
+/** Why a template can't render. */
+export interface TemplateError {
+  /** `syntax`: it doesn't parse; `unknown-helper`: it calls a helper that doesn't exist. */
+  reason: "syntax" | "unknown-helper";
+  /** The parser's message on one line, or the unknown helpers named. */
+  message: string;
+}
+
+/**
+ * Why `source` can't render, or `undefined` when it can: a syntax error, or a call to a helper that doesn't
+ * exist. Only parses and walks the template: it never runs it.
+ *
+ * @example
+ * ```ts
+ * templateError("Hi {{name"); // { reason: "syntax", message: "Parse error on line 1: Expecting 'ID', ..." }
+ * templateError("{{#if (equals a b)}}x{{/if}}"); // { reason: "unknown-helper", message: "Unknown helper 'equals'" }
+ * ```
+ */
+export function templateError(source: string): TemplateError | undefined {
+  let program: hbs.AST.Program;
+  try {
+    program = templateEnvironment.parse(source);
+  } catch (error) {
+    return { reason: "syntax", message: oneLine(error instanceof Error ? error.message : String(error)) };
+  }
+  const calls = new HelperCalls();
+  calls.accept(program);
+  const unknown = [...calls.names].filter((name) => !TEMPLATE_HELPERS.has(name));
+  if (unknown.length === 0) return undefined;
+  const names = unknown.map((n) => `'${n}'`).join(", ");
+  return { reason: "unknown-helper", message: `Unknown helper${unknown.length > 1 ? "s" : ""} ${names}` };
+}
+
+// The parser's message quotes the source line and a caret under it; both are noise once flattened into a
+// sentence, while "Parse error on line N" and the "Expecting ..." line are what the reader acts on.
+function oneLine(message: string): string {
+  const lines = message.split("\n");
+  if (lines[0]?.startsWith("Parse error") && lines.length >= 4) {
+    return [lines[0], ...lines.slice(3)].join(" ").trim();
+  }
+  return lines.join(" ").trim();
+}

@@ -1,0 +1,8 @@
+export {
+  KNOWN_HELPERS,
+  TEMPLATE_HELPERS,
+  type TemplateError,
+  templateEnvironment,
+  templateError,
+} from "./environment.js";
+export { eqHelper, fallbackHelper, formatDateHelper, isBlank } from "./helpers.js";

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { checkPrerequisites } from "../src/prerequisites/index.js";
+import { templateError } from "../src/templates/index.js";
+
+describe("templateError", () => {
+  it("accepts the helpers campaign-kit renders with", () => {
+    for (const source of [
+      "Hi {{fallback profile.firstName 'there'}}",
+      "{{formatDate context.at 'd MMMM yyyy' 'Europe/Paris'}}",
+      "{{#if (eq profile.tier 'gold')}}30%{{else}}20%{{/if}}",
+      "{{#each context.items}}{{this.name}}{{/each}}",
+      "{{#with profile.person.name}}{{firstName}}{{/with}}",
+      "{{#profile.items}}{{name}}{{/profile.items}}",
+    ]) {
+      expect(templateError(source), source).toBeUndefined();
+    }
+  });
+
+  it("names unknown helpers wherever they are called, even in branches that may never run", () => {
+    expect(templateError("{{#if profile.vip}}{{upper profile.name}}{{/if}}")).toEqual({
+      reason: "unknown-helper",
+      message: "Unknown helper 'upper'",
+    });
+    expect(templateError("{{#if (equals a b)}}x{{/if}} {{money context.total currency='EUR'}}")).toEqual({
+      reason: "unknown-helper",
+      message: "Unknown helpers 'equals', 'money'",
+    });
+  });
+
+  it("reports syntax errors on one line", () => {
+    expect(templateError("Hi {{name")).toMatchObject({
+      reason: "syntax",
+      message: expect.stringMatching(/^Parse error on line 1/),
+    });
+  });
+
+  it("makes an unknown helper a prerequisite problem, not a send-time failure", () => {
+    const result = checkPrerequisites({
+      actor: { id: "root", roles: ["campaign-administrator"] },
+      intent: "create",
+      campaign: {
+        type: "api-triggered",
+        category: "transactional",
+        name: "x",
+        tags: [],
+        identityNamespace: "email",
+        deliveryControls: { deliveryWindowHours: 12 },
+        apiTrigger: { createNewProfile: false },
+        actions: [
+          { channel: "sms", channelConfigurationId: "sms", content: { body: "{{shout context.code}}" } },
+        ],
+      },
+      audience: undefined,
+      configurations: new Map([
+        [
+          "sms",
+          {
+            id: "sms",
+            name: "SMS",
+            channel: "sms",
+            purpose: "transactional",
+            status: "active",
+            settings: { provider: "p", senderNumber: "+33612345678" },
+          },
+        ],
+      ]),
+      now: new Date("2026-12-01T00:00:00Z"),
+    });
+    expect(result.problems).toEqual([
+      {
+        code: "TEMPLATE_INVALID",
+        message: "The SMS body of the sms action calls a helper that doesn't exist: Unknown helper 'shout'.",
+        fix: "Use the helpers campaign-kit provides at actions.0.content.body: if, unless, each, with, lookup, log, fallback, formatDate, eq.",
+        subject: { kind: "action", path: "actions.0.content.body" },
+      },
+    ]);
+  });
+});
