@@ -13,6 +13,7 @@ export * from "./domain/index.js";
 export * from "./engine/index.js";
 export * from "./engine/schedule/index.js";
 export * from "./errors.js";
+export * from "./http/index.js";
 export * from "./kit/index.js";
 export * from "./prerequisites/index.js";
 export type { DeliveryLedger, LedgerSummary } from "./storage/ledger.js";

@@ -1,0 +1,1 @@
+export { type ExecutionApiHandlerOptions, executionApiHandler } from "./execution-api.js";
