@@ -9,6 +9,7 @@ import {
   type OperationOutcome,
   operate,
   type ResolvedActor,
+  targetsOf,
 } from "./context.js";
 
 /** What the rest of the kit must do when a campaign starts or stops (wake the scheduler, abort sends). */
@@ -46,12 +47,7 @@ export interface ActivationApi {
 
 /** Builds the activation API. */
 export function activationApi(ctx: KitContext, hooks: ActivationHooks): ActivationApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "campaign" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("campaign");
 
   /**
    * Puts a reviewed campaign live, and retires the live campaign it is a new version of. The caller has

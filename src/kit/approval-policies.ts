@@ -2,7 +2,7 @@ import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } f
 import type { Campaign } from "../domain/campaign.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor } from "./context.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
 export interface ApprovalPoliciesApi {
@@ -54,12 +54,7 @@ export async function governingPolicy(
 
 /** Builds the approval policies API. */
 export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "approval-policy" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("approval-policy");
   async function find(id: string): Promise<ApprovalPolicy> {
     const policy = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === id);
     if (!policy) throw new CampaignKitError("NOT_FOUND", `No approval policy has id '${id}'; check the id.`);

@@ -2,7 +2,7 @@ import { type Audience, type AudienceInput, audienceSchema } from "../domain/aud
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
 import type { Page, PageParams } from "../storage/storage.js";
-import { type ActorRef, type KitContext, operate } from "./context.js";
+import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /** Audience registration. Writes need `audience.manage` (administrators); reads need `campaign.read`. */
 export interface AudiencesApi {
@@ -31,12 +31,7 @@ export async function mustFind<T>(what: string, id: string, read: Promise<T | un
 
 /** Builds the audiences API. */
 export function audiencesApi(ctx: KitContext): AudiencesApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "audience" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("audience");
   const find = (id: string) => mustFind("audience", id, ctx.storage.getAudience({ id }));
 
   return {

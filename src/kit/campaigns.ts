@@ -20,7 +20,7 @@ import {
   saveCampaign,
   transitionCampaign,
 } from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate } from "./context.js";
+import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
 export interface CampaignsApi {
@@ -76,12 +76,7 @@ const draftFields = (campaign: Campaign) => {
 
 /** Builds the campaigns API. */
 export function campaignsApi(ctx: KitContext): CampaignsApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "campaign" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("campaign");
 
   async function insert(actorId: string, fields: Record<string, unknown>): Promise<Campaign> {
     const now = ctx.now();

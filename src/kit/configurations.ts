@@ -8,7 +8,7 @@ import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
 import type { Page, PageParams, Storage } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
-import { type ActorRef, type KitContext, operate } from "./context.js";
+import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /**
  * Channel configurations. Writes need `channel-configuration.manage` (administrators); reads need
@@ -64,12 +64,7 @@ const readOnlyWhenActive = (c: ChannelConfiguration) => ({
 
 /** Builds the configurations API. */
 export function configurationsApi(ctx: KitContext): ConfigurationsApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "channel-configuration" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("channel-configuration");
   const find = (id: string) =>
     mustFind("channel configuration", id, ctx.storage.getChannelConfiguration({ id }));
   const manage = "channel-configuration.manage" as const;

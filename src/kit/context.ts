@@ -32,6 +32,19 @@ export interface OperationTarget {
   read?: boolean;
 }
 
+/**
+ * Builds the {@link OperationTarget}s of one kind of object: `target("campaign.activate", id)`, or with
+ * `true` for a read.
+ */
+export function targetsOf(objectType: AuditEntry["objectType"]) {
+  return (action: string, objectId: string, read = false): OperationTarget => ({
+    action,
+    objectType,
+    objectId,
+    read,
+  });
+}
+
 /** Shared by every part of the kit. */
 export interface KitContext {
   storage: Storage;

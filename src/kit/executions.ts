@@ -7,7 +7,7 @@ import { assertPrerequisites } from "../prerequisites/index.js";
 import type { ExecutionFilter, Page, PageParams } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
 import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor } from "./context.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 import type { Runner } from "./runner.js";
 import {
   type AudienceExecutionRequest,
@@ -55,12 +55,7 @@ export function executionsApi(
   runner: Runner,
   audiences: AudienceSource | undefined,
 ): ExecutionsApi {
-  const target = (action: string, objectId: string, read = false) => ({
-    action,
-    objectType: "execution" as const,
-    objectId,
-    read,
-  });
+  const target = targetsOf("execution");
   const find = (id: string) => mustFind("execution", id, ctx.storage.getExecution({ id }));
 
   /** The checks every trigger makes: campaign type and category, live, inside its window, content ready. */

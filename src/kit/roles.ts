@@ -1,7 +1,7 @@
 import { parseWith } from "../domain/parse.js";
 import { isBuiltInRole, type Permission, type Role, roleSchema } from "../domain/roles.js";
 import { CampaignKitError } from "../errors.js";
-import { type ActorRef, type KitContext, operate, resolveActor } from "./context.js";
+import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from "./context.js";
 
 /** A user's roles and the permissions they add up to. */
 export interface UserAccess {
@@ -24,7 +24,7 @@ export interface RolesApi {
 
 /** Builds the roles API. */
 export function rolesApi(ctx: KitContext): RolesApi {
-  const target = (action: string, objectId: string) => ({ action, objectType: "role" as const, objectId });
+  const target = targetsOf("role");
 
   async function knownRole(roleId: string): Promise<void> {
     if (isBuiltInRole(roleId)) return;
@@ -64,7 +64,7 @@ export function rolesApi(ctx: KitContext): RolesApi {
       const self = await resolveActor(ctx, actor);
       const subject = userId ?? self.id;
       const permission = subject === self.id ? null : "role.manage";
-      return operate(ctx, actor, permission, { ...target("role.read", subject), read: true }, async () => {
+      return operate(ctx, actor, permission, target("role.read", subject, true), async () => {
         const resolved = subject === self.id ? self : await resolveActor(ctx, subject);
         return {
           result: { userId: subject, roles: resolved.roles, permissions: [...resolved.permissions].sort() },
