@@ -93,3 +93,24 @@ describe("the package", () => {
     >();
   });
 });
+
+describe("inputs", () => {
+  it("accept objects written `as const`", () => {
+    const draft = {
+      type: "scheduled",
+      category: "marketing",
+      name: "x",
+      tags: ["a"],
+      actions: [{ channel: "sms", channelConfigurationId: "c", content: { body: "hi" } }],
+    } as const;
+    const request = {
+      requestId: "r",
+      campaignId: "c",
+      recipients: [{ type: "aep", namespace: "email", userId: "u" }],
+    } as const;
+    expectTypeOf(draft).toMatchTypeOf<Parameters<CampaignKit["campaigns"]["create"]>[0]["campaign"]>();
+    expectTypeOf(request).toMatchTypeOf<
+      Parameters<CampaignKit["executions"]["triggerUnitary"]>[0]["request"]
+    >();
+  });
+});

@@ -83,3 +83,15 @@ export type LocalTime = z.infer<typeof localTimeSchema>;
 
 /** A free-form bag of named values: profile attributes, trigger context. */
 export const attributesSchema = z.record(z.string(), z.unknown());
+
+/**
+ * `T` with every array and object readonly, all the way down. Operations take their inputs as
+ * `ReadonlyDeep<...>` so that objects written `as const` are accepted as well as mutable ones.
+ */
+export type ReadonlyDeep<T> = T extends Date | ((...args: never[]) => unknown)
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly ReadonlyDeep<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+      : T;

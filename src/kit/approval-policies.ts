@@ -1,5 +1,6 @@
 import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../domain/approval.js";
 import type { Campaign } from "../domain/campaign.js";
+import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
@@ -7,7 +8,7 @@ import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
 export interface ApprovalPoliciesApi {
   /** Defines or replaces a policy; it starts inactive unless `status: "active"` is given. */
-  define(params: { actor: ActorRef; policy: ApprovalPolicyInput }): Promise<ApprovalPolicy>;
+  define(params: { actor: ActorRef; policy: ReadonlyDeep<ApprovalPolicyInput> }): Promise<ApprovalPolicy>;
   /** Activates a policy; among several matching policies, the most recently activated wins. */
   activate(params: { actor: ActorRef; id: string }): Promise<ApprovalPolicy>;
   /** Deactivates a policy. */

@@ -1,4 +1,5 @@
 import { type Audience, type AudienceInput, audienceSchema } from "../domain/audience.js";
+import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
 import type { Page, PageParams } from "../storage/storage.js";
@@ -7,7 +8,7 @@ import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js
 /** Audience registration. Writes need `audience.manage` (administrators); reads need `campaign.read`. */
 export interface AudiencesApi {
   /** Registers a new audience. `ALREADY_EXISTS` when the id is taken. */
-  register(params: { actor: ActorRef; audience: AudienceInput }): Promise<Audience>;
+  register(params: { actor: ActorRef; audience: ReadonlyDeep<AudienceInput> }): Promise<Audience>;
   /** Changes an audience (name, status after evaluation, estimated size...); the id stays. */
   update(params: {
     actor: ActorRef;

@@ -4,6 +4,7 @@ import {
   campaignDraftSchema,
   campaignSchema,
 } from "../domain/campaign.js";
+import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { applyLifecycleAction } from "../domain/status-machine.js";
 import { CampaignKitError } from "../errors.js";
@@ -28,7 +29,10 @@ export interface CampaignsApi {
    * Creates a draft campaign, after checking every prerequisite (permission, audience, configurations,
    * content, schedule); refuses with `PREREQUISITES_UNMET` listing all problems. Needs `campaign.write`.
    */
-  create(params: { actor: ActorRef; campaign: CampaignDraftInput & { id?: string } }): Promise<Campaign>;
+  create(params: {
+    actor: ActorRef;
+    campaign: ReadonlyDeep<CampaignDraftInput> & { id?: string };
+  }): Promise<Campaign>;
   /** The campaign; `NOT_FOUND` when absent. Needs `campaign.read`. */
   get(params: { actor: ActorRef; id: string }): Promise<Campaign>;
   /** Campaigns matching `filter`, by id, paged. Needs `campaign.read`. */
@@ -40,7 +44,7 @@ export interface CampaignsApi {
   update(params: {
     actor: ActorRef;
     id: string;
-    changes: Partial<CampaignDraftInput>;
+    changes: ReadonlyDeep<Partial<CampaignDraftInput>>;
     expectedVersion?: number;
   }): Promise<Campaign>;
   /** Copies a campaign of any status into a new draft. Needs `campaign.write`. */

@@ -4,6 +4,7 @@ import {
   type ChannelConfigurationInput,
   channelConfigurationSchema,
 } from "../domain/channel-configuration.js";
+import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
 import type { Page, PageParams, Storage } from "../storage/storage.js";
@@ -19,7 +20,7 @@ export interface ConfigurationsApi {
   /** Registers a configuration (in `draft` unless a status is given). `ALREADY_EXISTS` when the id is taken. */
   register(params: {
     actor: ActorRef;
-    configuration: ChannelConfigurationInput;
+    configuration: ReadonlyDeep<ChannelConfigurationInput>;
   }): Promise<ChannelConfiguration>;
   /** Changes settings or purpose; `READ_ONLY_FIELD` for name, channel or subdomain of an active one. */
   update(params: {

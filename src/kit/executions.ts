@@ -1,5 +1,6 @@
 import type { AudienceSource } from "../audiences/audience-source.js";
 import type { Campaign } from "../domain/campaign.js";
+import type { ReadonlyDeep } from "../domain/common.js";
 import type { Execution } from "../domain/execution.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
@@ -26,9 +27,15 @@ import { resolveUnitaryRecipients } from "./unitary-recipients.js";
  */
 export interface ExecutionsApi {
   /** `POST /im/executions/unitary`: a transactional send to 1-20 named recipients. */
-  triggerUnitary(params: { actor: ActorRef; request: UnitaryExecutionRequest }): Promise<ExecutionAccepted>;
+  triggerUnitary(params: {
+    actor: ActorRef;
+    request: ReadonlyDeep<UnitaryExecutionRequest>;
+  }): Promise<ExecutionAccepted>;
   /** `POST /im/executions/audience`: a marketing send to the campaign's audience, now or at `executeAt`. */
-  triggerAudience(params: { actor: ActorRef; request: AudienceExecutionRequest }): Promise<ExecutionAccepted>;
+  triggerAudience(params: {
+    actor: ActorRef;
+    request: ReadonlyDeep<AudienceExecutionRequest>;
+  }): Promise<ExecutionAccepted>;
   /** `GET /im/executions/audience/{id}`, in the reference shape. */
   status(params: { actor: ActorRef; id: string }): Promise<ExecutionStatusView>;
   /** The stored execution. */
@@ -190,6 +197,7 @@ export function executionsApi(
           createdAt: e.createdAt.toISOString(),
         };
         if (e.audienceId) view.audienceId = e.audienceId;
+        if (e.executeAt) view.executeAt = e.executeAt.toISOString();
         return { result: view };
       }),
     get: ({ actor, id }) =>

@@ -1,4 +1,4 @@
-import type { Execution } from "../domain/execution.js";
+import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../domain/execution.js";
 import type { LedgerSummary } from "../storage/ledger.js";
 import { mustFind } from "./audiences.js";
 import { findCampaign } from "./campaign-store.js";
@@ -6,7 +6,9 @@ import { type ActorRef, type KitContext, operate } from "./context.js";
 import { allExecutions } from "./runner.js";
 
 /** Delivery counts of a campaign or one of its executions. */
-export interface DeliveryReport extends LedgerSummary {
+export interface DeliveryReport extends Omit<LedgerSummary, "excludedByReason"> {
+  /** Excluded messages by reason, every reason present (0 when none). */
+  excludedByReason: Record<ExclusionReason, number>;
   campaignId: string;
   /** Set on an execution's report. */
   executionId?: string;
@@ -33,9 +35,17 @@ function report(
 ): DeliveryReport {
   const executionsByStatus: DeliveryReport["executionsByStatus"] = {};
   for (const e of executions) executionsByStatus[e.status] = (executionsByStatus[e.status] ?? 0) + 1;
+  const excludedByReason = Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, 0])) as Record<
+    ExclusionReason,
+    number
+  >;
+  for (const [reason, count] of Object.entries(summary.excludedByReason)) {
+    excludedByReason[reason as ExclusionReason] = count;
+  }
   return {
     campaignId,
     ...summary,
+    excludedByReason,
     targeted: executions.reduce((sum, e) => sum + e.targetedProfileCount, 0),
     executions: executions.length,
     executionsByStatus,

@@ -108,6 +108,9 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
       const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
       const next = schedule ? nextOccurrence(schedule, { after: now, ...anchor }) : undefined;
       if (next) return false;
+      // A recurring campaign with an end date is completed at that date (DOMAIN.md), even when its last
+      // occurrence came earlier; one bounded by a count alone completes once that count is sent.
+      if (schedule?.recurrence && schedule.endAt && schedule.endAt > now) return false;
     }
     const executions = await allExecutions(ctx.storage, { campaignId: campaign.id });
     if (executions.some((e) => !FINISHED_EXECUTION.has(e.status))) return false;

@@ -105,6 +105,8 @@ export interface ExecutionStatusView {
   status: "Succeeded" | "InProgress" | "Failed" | "Scheduled" | "Cancelled";
   targetedProfileCount: number;
   createdAt: string;
+  /** When a deferred (`Scheduled`) execution fires, or when an occurrence was due. */
+  executeAt?: string;
 }
 
 /** An RFC 7807-style problem document, in the reference API's shape. */

@@ -99,12 +99,14 @@ describe("the scheduler", () => {
       },
     });
     await kit.campaigns.activate({ actor: ADMIN, id: "daily" });
-    const sentAt: number[] = [];
+    let completedAt: string | undefined;
     for (let hour = 0; hour < 4 * 24; hour++) {
-      await kit.scheduler.tick();
-      sentAt.push(email.sent.length);
+      const { completed } = await kit.scheduler.tick();
+      if (completed.includes("daily")) completedAt = new Date(clock.now()).toISOString().slice(0, 13);
       clock.advance(3_600_000);
     }
+    // Completed at its end date, not right after its last occurrence (3 December, 08:30 UTC).
+    expect(completedAt).toBe("2026-12-04T00");
     // 1, 2 and 3 December at 09:30 Paris (08:30 UTC): three occurrences of five messages.
     expect(email.sent).toHaveLength(15);
     const executions = await kit.executions.list({ actor: ADMIN, filter: { campaignId: "daily" } });
