@@ -1,0 +1,46 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+// Each example checks its own outcome and exits non-zero when it fails; here we also pin a line of output
+// that only appears when the feature it demonstrates worked.
+const examples: [name: string, keyLines: (string | RegExp)[]][] = [
+  ["scheduled-promotion", [/no-consent\s+300/, /sent\s+5520 \(email 2700, SMS 2820\)/]],
+  ["recurring-newsletter", ["Mon 26 Oct, 09:00 America/New_York", "Campaign weekly is completed"]],
+  [
+    "password-reset",
+    ["Subject: Reset your password, Anabel", "created: false, emails sent in all: 1", "HTTP 400"],
+  ],
+  ["audience-trigger", ['"status":"Scheduled"', "Tick at 10:00Z: launched 1 execution, 36 emails so far"]],
+  ["custom-channel-adapter", ["failed for good: c3 (PermanentDeliveryError", "5 sent, 1 failed"]],
+  // The README's quick start: `npm run demo`.
+  [
+    "demo",
+    [
+      "completed: 47,000 emails and 35,000 SMS delivered",
+      "same requestId again: same execution (true)",
+      "Done in",
+    ],
+  ],
+];
+
+describe.concurrent("examples", () => {
+  for (const [name, keyLines] of examples) {
+    it(`${name} runs and shows what it demonstrates`, { timeout: 60_000 }, async () => {
+      // execFile rejects on a non-zero exit code, with the output attached to the error.
+      const { stdout } = await run(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
+        cwd: root,
+        timeout: 60_000,
+      });
+      if (name !== "demo") expect(stdout).toContain("OK:");
+      for (const line of keyLines) {
+        if (typeof line === "string") expect(stdout).toContain(line);
+        else expect(stdout).toMatch(line);
+      }
+    });
+  }
+});
