@@ -95,19 +95,14 @@ async function main(): Promise<void> {
   });
   // Closing stops the scheduler's timer: without it a failed step would leave the process running.
   try {
-    await tellTheStory(kit, email, sms, ana);
+    await tellTheStory(kit, email, sms);
   } finally {
     await kit.close();
   }
   heading(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
-async function tellTheStory(
-  kit: CampaignKit,
-  email: MemoryChannel,
-  sms: MemoryChannel,
-  ana: Profile,
-): Promise<void> {
+async function tellTheStory(kit: CampaignKit, email: MemoryChannel, sms: MemoryChannel): Promise<void> {
   heading("1. Roles");
   for (const [user, role] of [
     ["maya", "campaign-manager"],

@@ -13,8 +13,9 @@
  *
  * The reference implementation is `memoryChannel()`.
  */
-import type { Category, Channel } from "../domain/common.js";
+
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";
+import type { Category, Channel } from "../domain/common.js";
 import type { PermanentDeliveryError, RateLimitedError } from "./errors.js";
 
 /** The rendered content of one message, by channel. */

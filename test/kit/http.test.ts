@@ -53,13 +53,14 @@ async function serve() {
       return ADMIN;
     },
   });
-  server = createServer((req, res) => {
+  const listening = createServer((req, res) => {
     handle(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const base = `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
   const call = (path: string, init: RequestInit = {}) =>
     fetch(`${base}${path}`, {
       ...init,
