@@ -27,6 +27,31 @@ describe("templateError", () => {
     });
   });
 
+  it("renders JSON-safe values in webhook payloads with json", async () => {
+    const { compileAction } = await import("../src/engine/personalization.js");
+    const action = compileAction({
+      channel: "webhook",
+      channelConfigurationId: "hook",
+      // A space before the last brace: `}}}` would close a triple-stash.
+      content: { payload: '{"name": {{json profile.name}}, "code": {{json context.code}} }' },
+    });
+    const rendered = action.render(
+      {
+        id: "p",
+        identities: {},
+        addresses: {},
+        attributes: { name: 'Ana "the" \\ Great' },
+        consent: {},
+        suppressedChannels: [],
+      },
+      {},
+    );
+    expect(rendered.channel === "webhook" && JSON.parse(rendered.payload)).toEqual({
+      name: 'Ana "the" \\ Great',
+      code: null,
+    });
+  });
+
   it("reports syntax errors on one line", () => {
     expect(templateError("Hi {{name")).toMatchObject({
       reason: "syntax",
@@ -70,7 +95,7 @@ describe("templateError", () => {
       {
         code: "TEMPLATE_INVALID",
         message: "The SMS body of the sms action calls a helper that doesn't exist: Unknown helper 'shout'.",
-        fix: "Use the helpers campaign-kit provides at actions.0.content.body: if, unless, each, with, lookup, log, fallback, formatDate, eq.",
+        fix: "Use the helpers campaign-kit provides at actions.0.content.body: if, unless, each, with, lookup, log, fallback, formatDate, eq, json.",
         subject: { kind: "action", path: "actions.0.content.body" },
       },
     ]);

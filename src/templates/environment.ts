@@ -1,5 +1,5 @@
 import Handlebars from "handlebars";
-import { eqHelper, fallbackHelper, formatDateHelper } from "./helpers.js";
+import { eqHelper, fallbackHelper, formatDateHelper, jsonHelper } from "./helpers.js";
 
 /**
  * The one Handlebars environment campaign templates compile in: isolated from the global `Handlebars`, so a
@@ -10,6 +10,7 @@ export const templateEnvironment = Handlebars.create();
 templateEnvironment.registerHelper("fallback", fallbackHelper);
 templateEnvironment.registerHelper("formatDate", formatDateHelper);
 templateEnvironment.registerHelper("eq", eqHelper);
+templateEnvironment.registerHelper("json", jsonHelper);
 
 /** The helpers templates may call: Handlebars' built-ins and campaign-kit's own. */
 export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set([
@@ -22,10 +23,11 @@ export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set([
   "fallback",
   "formatDate",
   "eq",
+  "json",
 ]);
 
 /** campaign-kit's own helpers, declared to the compiler so it calls them directly. */
-export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true } as const;
+export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true, json: true } as const;
 
 /** Collects the names of every helper a template calls: anything given parameters, and subexpressions. */
 class HelperCalls extends Handlebars.Visitor {

@@ -49,3 +49,12 @@ export function formatDateHelper(value: unknown, ...rest: unknown[]): string {
 export function eqHelper(left: unknown, right: unknown): boolean {
   return left === right;
 }
+
+/**
+ * `{"name": {{json profile.firstName}}}`: the value as JSON (`null` when missing), quotes and all. Webhook
+ * payloads are JSON written as templates; without this a name holding a quote would break the payload. Leave
+ * a space before a closing brace that follows it (`{{json x}} }`): `}}}` would close a triple-stash.
+ */
+export function jsonHelper(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}

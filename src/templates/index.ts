@@ -5,4 +5,4 @@ export {
   templateEnvironment,
   templateError,
 } from "./environment.js";
-export { eqHelper, fallbackHelper, formatDateHelper, isBlank } from "./helpers.js";
+export { eqHelper, fallbackHelper, formatDateHelper, isBlank, jsonHelper } from "./helpers.js";
