@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import EventEmitter from "eventemitter3";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { ChannelAdapter } from "../channels/channel-adapter.js";
@@ -88,6 +89,9 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       throw error;
     }
     const controller = new AbortController();
+    // Every batch in flight and every adapter call may listen on this signal: concurrency bounds the count,
+    // so Node's default warning at 10 listeners would only be noise.
+    setMaxListeners(0, controller.signal);
     const onAbort = () => controller.abort(request.signal?.reason);
     if (request.signal?.aborted) controller.abort(request.signal.reason);
     request.signal?.addEventListener("abort", onAbort, { once: true });

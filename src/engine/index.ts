@@ -6,5 +6,4 @@ export * from "./message-id.js";
 export * from "./personalization.js";
 export * from "./random.js";
 export * from "./retry.js";
-export { fallbackHelper, formatDateHelper, isBlank } from "./template-helpers.js";
 export * from "./token-bucket.js";

@@ -4,7 +4,8 @@ import type { CampaignAction } from "../domain/campaign.js";
 import type { Channel } from "../domain/common.js";
 import type { Profile } from "../domain/profile.js";
 import { CampaignKitError } from "../errors.js";
-import { fallbackHelper, formatDateHelper, isBlank } from "./template-helpers.js";
+import { KNOWN_HELPERS, templateEnvironment } from "../templates/environment.js";
+import { isBlank } from "../templates/helpers.js";
 
 /** What templates see: `{{profile.x}}` reads the profile's attributes, `{{context.x}}` the trigger's context. */
 export interface TemplateData {
@@ -38,10 +39,7 @@ export interface CompiledAction {
   render(profile: Profile, context: Record<string, unknown>): RenderedContent;
 }
 
-const env = Handlebars.create();
-env.registerHelper("fallback", fallbackHelper);
-env.registerHelper("formatDate", formatDateHelper);
-const KNOWN_HELPERS = { fallback: true, formatDate: true } as const;
+const env = templateEnvironment;
 const escapeHtml = env.Utils.escapeExpression;
 
 interface Lookup {
@@ -57,7 +55,11 @@ type Field = (profile: Record<string, unknown>, context: Record<string, unknown>
  * root is picked by hand rather than from a `{ profile, context }` object: that saves an allocation per
  * recipient on the hot path.
  */
-function resolve(profile: Record<string, unknown>, context: Record<string, unknown>, parts: readonly string[]): unknown {
+function resolve(
+  profile: Record<string, unknown>,
+  context: Record<string, unknown>,
+  parts: readonly string[],
+): unknown {
   const root = parts[0];
   let value: unknown = root === "profile" ? profile : root === "context" ? context : undefined;
   for (let i = 1; i < parts.length; i++) {
@@ -200,7 +202,8 @@ export function compileAction(action: CampaignAction, options: CompileActionOpti
     channel: action.channel,
     variables: lookups.map((lookup) => lookup.name),
     findMissing(profile, context) {
-      for (const lookup of lookups) if (isBlank(resolve(profile.attributes, context, lookup.parts))) return lookup.name;
+      for (const lookup of lookups)
+        if (isBlank(resolve(profile.attributes, context, lookup.parts))) return lookup.name;
       return undefined;
     },
     render: (profile, context) => render(profile.attributes, context),
