@@ -103,7 +103,7 @@ export function executionsApi(
 
   async function accept(execution: Execution): Promise<ExecutionAccepted> {
     const { execution: stored, created } = await ctx.storage.createExecution({ execution });
-    if (created && stored.status !== "scheduled") void runner.launch(stored.id);
+    if (created && stored.status !== "scheduled") void runner.launch(stored);
     return {
       executionId: stored.id,
       requestId: stored.requestId,

@@ -32,7 +32,7 @@ export interface RunnerOptions {
  */
 export interface Runner {
   /** Starts (or joins) the execution in the background; resolves when this process is done with it. */
-  launch(executionId: string): Promise<void>;
+  launch(execution: Pick<Execution, "id" | "campaignId">): Promise<void>;
   /** Resolves when this process is done with the execution; at once when it isn't running it. */
   wait(executionId: string): Promise<void>;
   /** Aborts this process's sends for a campaign; the aborted executions end up `cancelled`. */
@@ -177,22 +177,13 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
   }
 
   return {
-    launch(executionId) {
-      const current = running.get(executionId);
+    launch({ id, campaignId }) {
+      const current = running.get(id);
       if (current) return current.done;
       const controller = new AbortController();
-      const entry = { controller, done: Promise.resolve() } as {
-        campaignId?: string;
-        controller: AbortController;
-        done: Promise<void>;
-      };
-      entry.done = (async () => {
-        const execution = await ctx.storage.getExecution({ id: executionId });
-        if (execution) entry.campaignId = execution.campaignId;
-        await run(executionId, controller);
-      })().finally(() => running.delete(executionId));
-      running.set(executionId, entry);
-      return entry.done;
+      const done = run(id, controller).finally(() => running.delete(id));
+      running.set(id, { campaignId, controller, done });
+      return done;
     },
     wait: (executionId) => running.get(executionId)?.done ?? Promise.resolve(),
     async abortCampaign(campaignId) {

@@ -74,13 +74,13 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
   }
 
   /** Claims each due occurrence as an execution keyed by it; returns those to run. */
-  async function claimOccurrences(campaign: Campaign, now: Date): Promise<string[]> {
+  async function claimOccurrences(campaign: Campaign, now: Date): Promise<Execution[]> {
     const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
     const window = campaign.deliveryControls.deliveryWindowHours * HOUR;
     // Occurrences older than the delivery window (the scheduler was down) are past saving.
     const since = new Date(now.getTime() - window - (schedule.sendInProfileTimeZone ? 26 * HOUR : 0));
     const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
-    const launch: string[] = [];
+    const launch: Execution[] = [];
     for (const occurrence of dueOccurrences(schedule, { now, since, ...anchor })) {
       const execution: Execution = {
         id: ctx.newId(),
@@ -94,7 +94,7 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
       };
       if (campaign.audienceId) execution.audienceId = campaign.audienceId;
       const { execution: claimed } = await ctx.storage.createExecution({ execution });
-      if (!FINISHED_EXECUTION.has(claimed.status)) launch.push(claimed.id);
+      if (!FINISHED_EXECUTION.has(claimed.status)) launch.push(claimed);
     }
     return launch;
   }
@@ -129,17 +129,17 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
     }
     const live: Campaign[] = [];
     for await (const campaign of campaignsIn(ctx.storage, ["live"])) live.push(campaign);
-    const launch = new Set<string>();
+    const launch = new Map<string, Execution>();
     for (const campaign of live) {
-      if (campaign.type === "scheduled")
-        for (const id of await claimOccurrences(campaign, now)) launch.add(id);
+      if (campaign.type !== "scheduled") continue;
+      for (const execution of await claimOccurrences(campaign, now)) launch.set(execution.id, execution);
     }
     for (const execution of await allExecutions(ctx.storage, { status: ["scheduled", "in-progress"] })) {
       const dueAt = execution.status === "scheduled" ? execution.executeAt : execution.resumeAt;
-      if (!dueAt || dueAt <= now) launch.add(execution.id);
+      if (!dueAt || dueAt <= now) launch.set(execution.id, execution);
     }
-    summary.launched = [...launch];
-    const runs = summary.launched.map((id) => runner.launch(id));
+    summary.launched = [...launch.keys()];
+    const runs = [...launch.values()].map((execution) => runner.launch(execution));
     if (wait) await Promise.all(runs);
     for (const campaign of live) {
       const fresh = await ctx.storage.getCampaign({ id: campaign.id });

@@ -267,3 +267,30 @@ describe("a crash mid-occurrence", () => {
     expect((await survivor.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("completed");
   });
 });
+
+describe("stopping a campaign mid-send", () => {
+  it("sends nothing new after the stop and cancels the execution", async () => {
+    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+    const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
+    const kit = await seededKit({
+      channels: [slow],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+      dispatcher: { concurrency: 1, batchSize: 1 },
+    });
+    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
+    await kit.campaigns.activate({ actor: ADMIN, id: "big" });
+    await kit.scheduler.tick({ wait: false });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await kit.campaigns.stop({ actor: ADMIN, id: "big" });
+    const atStop = slow.sent.length;
+    expect(atStop).toBeGreaterThan(0);
+    expect(atStop).toBeLessThan(40);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await kit.idle();
+    expect(slow.sent.length).toBe(atStop);
+    const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "big" } })).items;
+    expect(execution?.status).toBe("cancelled");
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "big" });
+    expect(report.outcomes.sent).toBe(atStop);
+  });
+});
