@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { memoryChannel } from "../src/channels/memory-channel.js";
-import type { ExclusionDetail } from "../src/engine/dispatcher-events.js";
 import { createDispatcher } from "../src/engine/dispatcher.js";
+import type { ExclusionDetail } from "../src/engine/dispatcher-events.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
-import { T0, campaign, configurations, profile, virtualClock } from "./dispatcher/fixtures.js";
+import { campaign, configurations, profile, T0, virtualClock } from "./dispatcher/fixtures.js";
 
 // At T0 (12:00 UTC, 1 January) it is 01:00 in Auckland (UTC+13): inside 22:00-07:00 quiet hours, which end
 // there at 07:00, 18:00 UTC.
@@ -15,7 +15,16 @@ describe("dispatcher exclusions", () => {
     // "capped" already had one email today from another campaign.
     await ledger.record({
       records: [
-        { messageId: "other", campaignId: "other", executionId: "x", recipientId: "capped", channel: "email", outcome: "sent", attempts: 1, at: new Date(T0 - 3_600_000) },
+        {
+          messageId: "other",
+          campaignId: "other",
+          executionId: "x",
+          recipientId: "capped",
+          channel: "email",
+          outcome: "sent",
+          attempts: 1,
+          at: new Date(T0 - 3_600_000),
+        },
       ],
     });
     const email = memoryChannel();
@@ -79,7 +88,12 @@ describe("dispatcher exclusions", () => {
       category: "transactional",
       actions: [{ channel: "email", channelConfigurationId: "tx", content: { subject: "Hi", text: "Hi" } }],
     });
-    const report = await dispatcher.dispatch({ campaign: tx, executionId: "e", configurations, recipients: [profile("a", { consent: {} })] });
+    const report = await dispatcher.dispatch({
+      campaign: tx,
+      executionId: "e",
+      configurations,
+      recipients: [profile("a", { consent: {} })],
+    });
     expect(report.outcomes.sent).toBe(1);
   });
 
@@ -89,12 +103,17 @@ describe("dispatcher exclusions", () => {
     const sentAt = new Map<string, number>();
     const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock });
     dispatcher.on("sent", (record) => sentAt.set(record.recipientId, clock.now()));
-    const queued = campaign({ deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "queue" } } });
+    const queued = campaign({
+      deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "queue" } },
+    });
     const report = await dispatcher.dispatch({
       campaign: queued,
       executionId: "e",
       configurations,
-      recipients: [profile("paris", { timeZone: "Europe/Paris" }), profile("auckland", { timeZone: "Pacific/Auckland" })],
+      recipients: [
+        profile("paris", { timeZone: "Europe/Paris" }),
+        profile("auckland", { timeZone: "Pacific/Auckland" }),
+      ],
     });
     expect(report.outcomes.sent).toBe(2);
     expect(sentAt.get("paris")).toBe(T0);
@@ -109,7 +128,10 @@ describe("dispatcher exclusions", () => {
       campaign: queued,
       executionId: "e",
       configurations,
-      recipients: [profile("paris", { timeZone: "Europe/Paris" }), profile("auckland", { timeZone: "Pacific/Auckland" })],
+      recipients: [
+        profile("paris", { timeZone: "Europe/Paris" }),
+        profile("auckland", { timeZone: "Pacific/Auckland" }),
+      ],
       window: { start: new Date(T0), end: new Date(T0 + 3_600_000) },
     });
     expect(report.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });

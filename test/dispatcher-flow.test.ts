@@ -4,7 +4,15 @@ import type { Profile } from "../src/domain/profile.js";
 import { createDispatcher } from "../src/engine/dispatcher.js";
 import { seededRandom } from "../src/engine/random.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
-import { T0, campaign, configurations, instrumentedAdapter, profile, profiles, virtualClock } from "./dispatcher/fixtures.js";
+import {
+  campaign,
+  configurations,
+  instrumentedAdapter,
+  profile,
+  profiles,
+  T0,
+  virtualClock,
+} from "./dispatcher/fixtures.js";
 
 describe("dispatcher flow control", () => {
   it("aborted at any point then resumed with the same execution id, delivers every recipient exactly once", async () => {
@@ -42,7 +50,12 @@ describe("dispatcher flow control", () => {
             retry: { attempts: 2, baseDelayMs: 10 },
             random: seededRandom(seed + 1),
           });
-          const request = { campaign: campaign(), executionId: "e", configurations, recipients: profiles(count) };
+          const request = {
+            campaign: campaign(),
+            executionId: "e",
+            configurations,
+            recipients: profiles(count),
+          };
           const first = await dispatcher.dispatch({ ...request, signal: controller.signal });
           expect(first.aborted).toBe(controller.signal.aborted);
           // Resume until nothing is left (retryable failures may exhaust their attempts in one run).
@@ -51,7 +64,9 @@ describe("dispatcher flow control", () => {
             if (summary.outcomes.sent === count) break;
             await dispatcher.dispatch(request);
           }
-          expect((await ledger.summarize({ campaignId: "spring", executionId: "e" })).outcomes.sent).toBe(count);
+          expect((await ledger.summarize({ campaignId: "spring", executionId: "e" })).outcomes.sent).toBe(
+            count,
+          );
           expect(state.countByRecipient.size).toBe(count);
           for (const times of state.countByRecipient.values()) expect(times).toBe(1);
         },
@@ -65,7 +80,13 @@ describe("dispatcher flow control", () => {
     const controller = new AbortController();
     const { adapter, state } = instrumentedAdapter({ clock, latencyMs: () => 10 });
     const ledger = memoryLedger();
-    const dispatcher = createDispatcher({ channels: [adapter], ledger, clock, concurrency: 2, batchSize: 10 });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger,
+      clock,
+      concurrency: 2,
+      batchSize: 10,
+    });
     dispatcher.on("sent", () => {
       if (state.deliveries.length >= 30) controller.abort();
     });
@@ -88,7 +109,13 @@ describe("dispatcher flow control", () => {
     const { adapter } = instrumentedAdapter({ clock, latencyMs: () => 5 });
     const concurrency = 4;
     const batchSize = 10;
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock, concurrency, batchSize });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock,
+      concurrency,
+      batchSize,
+    });
     let pulled = 0;
     let finished = 0;
     let maxHeld = 0;
@@ -100,7 +127,12 @@ describe("dispatcher flow control", () => {
         yield profile(`p${i}`);
       }
     }
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: audience() });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: audience(),
+    });
     expect(report.outcomes.sent).toBe(5000);
     // Twice the concurrency of batches in flight, plus the one being filled.
     expect(maxHeld).toBeLessThanOrEqual(2 * concurrency * batchSize + batchSize);
@@ -109,8 +141,17 @@ describe("dispatcher flow control", () => {
 
   it("does not queue a transactional send behind a slow marketing dispatch", async () => {
     const clock = virtualClock();
-    const { adapter } = instrumentedAdapter({ clock, latencyMs: (messages) => (messages[0]?.category === "marketing" ? 1000 : 10) });
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock, concurrency: 2, batchSize: 10 });
+    const { adapter } = instrumentedAdapter({
+      clock,
+      latencyMs: (messages) => (messages[0]?.category === "marketing" ? 1000 : 10),
+    });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock,
+      concurrency: 2,
+      batchSize: 10,
+    });
     let marketingDone = 0;
     const marketing = dispatcher
       .dispatch({ campaign: campaign(), executionId: "m", configurations, recipients: profiles(2000) })
@@ -122,10 +163,17 @@ describe("dispatcher flow control", () => {
     const tx = campaign({
       id: "reset",
       category: "transactional",
-      actions: [{ channel: "email", channelConfigurationId: "tx", content: { subject: "Reset", text: "Go" } }],
+      actions: [
+        { channel: "email", channelConfigurationId: "tx", content: { subject: "Reset", text: "Go" } },
+      ],
     });
     const started = clock.now();
-    const report = await dispatcher.dispatch({ campaign: tx, executionId: "t", configurations, recipients: [profile("ana")] });
+    const report = await dispatcher.dispatch({
+      campaign: tx,
+      executionId: "t",
+      configurations,
+      recipients: [profile("ana")],
+    });
     expect(report.outcomes.sent).toBe(1);
     expect(clock.now() - started).toBe(10);
     expect(marketingDone).toBe(0);

@@ -6,7 +6,15 @@ import { messageId } from "../src/engine/message-id.js";
 import { seededRandom } from "../src/engine/random.js";
 import { isCampaignKitError } from "../src/errors.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
-import { T0, campaign, configurations, instrumentedAdapter, profile, profiles, virtualClock } from "./dispatcher/fixtures.js";
+import {
+  campaign,
+  configurations,
+  instrumentedAdapter,
+  profile,
+  profiles,
+  T0,
+  virtualClock,
+} from "./dispatcher/fixtures.js";
 
 describe("dispatcher", () => {
   it("sends every recipient a personalised message and reports exact counts", async () => {
@@ -27,14 +35,20 @@ describe("dispatcher", () => {
     const ana = email.sent.find((m) => m.recipientId === "ana")!;
     expect(ana.content).toEqual({ channel: "email", subject: "Hi Ana", text: "Hello Ana, 20% off" });
     expect(ana.to).toBe("ana@example.com");
-    expect(ana.id).toBe(messageId({ campaignId: "spring", executionId: "run-1", recipientId: "ana", channel: "email" }));
+    expect(ana.id).toBe(
+      messageId({ campaignId: "spring", executionId: "run-1", recipientId: "ana", channel: "email" }),
+    );
     expect((await ledger.summarize({ campaignId: "spring" })).outcomes.sent).toBe(20);
   });
 
   it("sends every action of a campaign, each counted on its own", async () => {
     const email = memoryChannel();
     const sms = memoryChannel({ channel: "sms", capabilities: { batch: false } });
-    const dispatcher = createDispatcher({ channels: [email, sms], ledger: memoryLedger(), clock: virtualClock() });
+    const dispatcher = createDispatcher({
+      channels: [email, sms],
+      ledger: memoryLedger(),
+      clock: virtualClock(),
+    });
     const smsConfiguration = {
       id: "texts",
       name: "Texts",
@@ -59,14 +73,27 @@ describe("dispatcher", () => {
     expect(report.byChannel.email?.sent).toBe(2);
     expect(report.byChannel.sms).toEqual({ sent: 1, failed: 0, excluded: 1, skippedAlreadySent: 0 });
     expect(report.excludedByReason["missing-address"]).toBe(1);
-    expect(sms.sent.map((m) => [m.to, m.content])).toEqual([["+33611111111", { channel: "sms", body: "Hi Name-a" }]]);
+    expect(sms.sent.map((m) => [m.to, m.content])).toEqual([
+      ["+33611111111", { channel: "sms", body: "Hi Name-a" }],
+    ]);
   });
 
   it("never has more batches in flight than the concurrency bound", async () => {
     const clock = virtualClock();
     const { adapter, state } = instrumentedAdapter({ clock, latencyMs: () => 10 });
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock, concurrency: 3, batchSize: 10 });
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(200) });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock,
+      concurrency: 3,
+      batchSize: 10,
+    });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(200),
+    });
     expect(report.outcomes.sent).toBe(200);
     expect(state.calls).toBe(20);
     expect(state.maxInFlight).toBe(3);
@@ -75,9 +102,20 @@ describe("dispatcher", () => {
   it("never sends more than the rate plus one burst in any one-second window (virtual clock)", async () => {
     const clock = virtualClock();
     const { adapter, state } = instrumentedAdapter({ clock });
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock, concurrency: 8, batchSize: 20 });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock,
+      concurrency: 8,
+      batchSize: 20,
+    });
     const limited = campaign({ deliveryControls: { rateLimit: 50 } });
-    const report = await dispatcher.dispatch({ campaign: limited, executionId: "e", configurations, recipients: profiles(400) });
+    const report = await dispatcher.dispatch({
+      campaign: limited,
+      executionId: "e",
+      configurations,
+      recipients: profiles(400),
+    });
     expect(report.outcomes.sent).toBe(400);
     const times = state.deliveries.map((d) => d.at).sort((a, b) => a - b);
     let maxInWindow = 0;
@@ -94,7 +132,9 @@ describe("dispatcher", () => {
 
   it("retries a retryable failure with backoff, then delivers", async () => {
     const clock = virtualClock();
-    const email = memoryChannel({ failFor: (m, attempt) => (m.recipientId === "p1" && attempt < 3 ? "retryable" : undefined) });
+    const email = memoryChannel({
+      failFor: (m, attempt) => (m.recipientId === "p1" && attempt < 3 ? "retryable" : undefined),
+    });
     const ledger = memoryLedger();
     const retries: number[] = [];
     const dispatcher = createDispatcher({
@@ -105,7 +145,12 @@ describe("dispatcher", () => {
       random: seededRandom(7),
     });
     dispatcher.on("retry", (event) => retries.push(event.attempt));
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(3) });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(3),
+    });
     expect(report.outcomes).toEqual({ sent: 3, failed: 0, excluded: 0 });
     expect(report.retries).toBe(2);
     expect(retries).toEqual([2, 3]);
@@ -119,23 +164,45 @@ describe("dispatcher", () => {
   it("fails a message whose retries run out, with the error as reason", async () => {
     const email = memoryChannel({ failFor: (m) => (m.recipientId === "p0" ? "retryable" : undefined) });
     const ledger = memoryLedger();
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock(), retry: { attempts: 4 } });
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(2) });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger,
+      clock: virtualClock(),
+      retry: { attempts: 4 },
+    });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(2),
+    });
     expect(report.outcomes).toEqual({ sent: 1, failed: 1, excluded: 0 });
     expect(report.retries).toBe(3);
     const id = messageId({ campaignId: "spring", executionId: "e", recipientId: "p0", channel: "email" });
-    expect(ledger.get(id)).toMatchObject({ outcome: "failed", attempts: 4, reason: "Error: Injected transient failure for p0@example.com" });
+    expect(ledger.get(id)).toMatchObject({
+      outcome: "failed",
+      attempts: 4,
+      reason: "Error: Injected transient failure for p0@example.com",
+    });
   });
 
   it("never counts a rate-limited message as sent: it waits retry-after, slows down, then sends", async () => {
     const clock = virtualClock();
-    const email = memoryChannel({ retryAfterMs: 2000, failFor: (m, a) => (m.recipientId === "p1" && a === 1 ? "rate-limited" : undefined) });
+    const email = memoryChannel({
+      retryAfterMs: 2000,
+      failFor: (m, a) => (m.recipientId === "p1" && a === 1 ? "rate-limited" : undefined),
+    });
     const sent: string[] = [];
     const throttled: number[] = [];
     const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock });
     dispatcher.on("sent", (record) => sent.push(record.recipientId));
     dispatcher.on("rate-limited", (event) => throttled.push(event.retryAfterMs));
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(3) });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(3),
+    });
     expect(sent.sort()).toEqual(["p0", "p1", "p2"]);
     expect(throttled).toEqual([2000]);
     expect(report.rateLimited).toBe(1);
@@ -144,15 +211,32 @@ describe("dispatcher", () => {
   });
 
   it("records as failed, never sent, a message the provider keeps throttling", async () => {
-    const email = memoryChannel({ failFor: (m) => (m.recipientId === "p1" ? "rate-limited" : undefined), retryAfterMs: 10 });
+    const email = memoryChannel({
+      failFor: (m) => (m.recipientId === "p1" ? "rate-limited" : undefined),
+      retryAfterMs: 10,
+    });
     const ledger = memoryLedger();
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock(), retry: { rateLimitedAttempts: 2 } });
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(2) });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger,
+      clock: virtualClock(),
+      retry: { rateLimitedAttempts: 2 },
+    });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(2),
+    });
     expect(report.outcomes).toEqual({ sent: 1, failed: 1, excluded: 0 });
     expect(report.rateLimited).toBe(3);
     expect(email.sent.map((m) => m.recipientId)).toEqual(["p0"]);
     const id = messageId({ campaignId: "spring", executionId: "e", recipientId: "p1", channel: "email" });
-    expect(ledger.get(id)).toMatchObject({ outcome: "failed", attempts: 3, reason: "RateLimitedError: Injected rate limit" });
+    expect(ledger.get(id)).toMatchObject({
+      outcome: "failed",
+      attempts: 3,
+      reason: "RateLimitedError: Injected rate limit",
+    });
   });
 
   it("records a permanent failure once, with its reason, without retrying", async () => {
@@ -161,12 +245,21 @@ describe("dispatcher", () => {
     const failed: DeliveryRecord[] = [];
     const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock() });
     dispatcher.on("failed", (record) => failed.push(record));
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(2) });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(2),
+    });
     expect(report.outcomes).toEqual({ sent: 1, failed: 1, excluded: 0 });
     expect(report.retries).toBe(0);
     expect(email.stats.attempted).toBe(2);
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ recipientId: "p0", attempts: 1, reason: "PermanentDeliveryError: Injected permanent failure for p0@example.com" });
+    expect(failed[0]).toMatchObject({
+      recipientId: "p0",
+      attempts: 1,
+      reason: "PermanentDeliveryError: Injected permanent failure for p0@example.com",
+    });
   });
 
   it("skips what the ledger holds as sent when run again with the same execution id", async () => {
@@ -184,9 +277,19 @@ describe("dispatcher", () => {
 
   it("does not send twice to a recipient listed twice in one run", async () => {
     const { adapter, state } = instrumentedAdapter();
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock: virtualClock(), batchSize: 3 });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock: virtualClock(),
+      batchSize: 3,
+    });
     const people = profiles(5);
-    const report = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: [...people, ...people] });
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: [...people, ...people],
+    });
     expect(report.outcomes.sent).toBe(5);
     expect(report.skippedAlreadySent).toBe(5);
     expect([...state.countByRecipient.values()]).toEqual([1, 1, 1, 1, 1]);
@@ -202,7 +305,10 @@ describe("dispatcher", () => {
         {
           channel: "email",
           channelConfigurationId: "tx",
-          content: { subject: "Reset for {{profile.firstName}}", html: "<a href='{{context.resetLink}}'>{{context.label}}</a>" },
+          content: {
+            subject: "Reset for {{profile.firstName}}",
+            html: "<a href='{{context.resetLink}}'>{{context.label}}</a>",
+          },
         },
       ],
     });
@@ -212,7 +318,9 @@ describe("dispatcher", () => {
       configurations,
       recipients: [profile("a", { consent: {} })],
       context: { label: "<Reset>" },
-      recipientOverrides: { a: { context: { resetLink: "https://x.io/r?t=1&u=a" }, channelData: { tag: "t1" } } },
+      recipientOverrides: {
+        a: { context: { resetLink: "https://x.io/r?t=1&u=a" }, channelData: { tag: "t1" } },
+      },
     });
     expect(email.sent[0]?.content).toEqual({
       channel: "email",
@@ -224,13 +332,20 @@ describe("dispatcher", () => {
   });
 
   it("refuses up front a missing adapter, a missing configuration and a broken template", async () => {
-    const dispatcher = createDispatcher({ channels: [memoryChannel({ channel: "sms" })], ledger: memoryLedger() });
+    const dispatcher = createDispatcher({
+      channels: [memoryChannel({ channel: "sms" })],
+      ledger: memoryLedger(),
+    });
     const request = { campaign: campaign(), executionId: "e", configurations, recipients: [] };
     await expect(dispatcher.dispatch(request)).rejects.toMatchObject({ code: "CHANNEL_NOT_REGISTERED" });
     const withEmail = createDispatcher({ channels: [memoryChannel()], ledger: memoryLedger() });
-    await expect(withEmail.dispatch({ ...request, configurations: {} })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(withEmail.dispatch({ ...request, configurations: {} })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     const broken = campaign({
-      actions: [{ channel: "email", channelConfigurationId: "news", content: { subject: "Hi {{#if}}", text: "x" } }],
+      actions: [
+        { channel: "email", channelConfigurationId: "news", content: { subject: "Hi {{#if}}", text: "x" } },
+      ],
     });
     const error = await withEmail.dispatch({ ...request, campaign: broken }).catch((e: unknown) => e);
     expect(isCampaignKitError(error, "TEMPLATE_INVALID")).toBe(true);
@@ -240,12 +355,23 @@ describe("dispatcher", () => {
   it("fails with STORAGE_FAILED when the ledger breaks, after in-flight batches finish", async () => {
     const ledger = memoryLedger();
     let writes = 0;
-    const broken = { ...ledger, record: async (p: Parameters<typeof ledger.record>[0]) => {
-      if (++writes === 2) throw new Error("disk full");
-      return ledger.record(p);
-    } };
-    const dispatcher = createDispatcher({ channels: [memoryChannel()], ledger: broken, clock: virtualClock(), batchSize: 5, concurrency: 1 });
-    const error = await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(50) }).catch((e: unknown) => e);
+    const broken = {
+      ...ledger,
+      record: async (p: Parameters<typeof ledger.record>[0]) => {
+        if (++writes === 2) throw new Error("disk full");
+        return ledger.record(p);
+      },
+    };
+    const dispatcher = createDispatcher({
+      channels: [memoryChannel()],
+      ledger: broken,
+      clock: virtualClock(),
+      batchSize: 5,
+      concurrency: 1,
+    });
+    const error = await dispatcher
+      .dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(50) })
+      .catch((e: unknown) => e);
     expect(isCampaignKitError(error, "STORAGE_FAILED")).toBe(true);
     expect((error as Error).message).toContain("disk full");
   });
@@ -253,10 +379,22 @@ describe("dispatcher", () => {
   it("emits progress at most once per interval, and once at the end", async () => {
     const clock = virtualClock();
     const { adapter } = instrumentedAdapter({ clock, latencyMs: () => 100 });
-    const dispatcher = createDispatcher({ channels: [adapter], ledger: memoryLedger(), clock, concurrency: 1, batchSize: 10, progressIntervalMs: 1000 });
+    const dispatcher = createDispatcher({
+      channels: [adapter],
+      ledger: memoryLedger(),
+      clock,
+      concurrency: 1,
+      batchSize: 10,
+      progressIntervalMs: 1000,
+    });
     const progress: number[] = [];
     dispatcher.on("progress", (report) => progress.push(report.outcomes.sent));
-    await dispatcher.dispatch({ campaign: campaign(), executionId: "e", configurations, recipients: profiles(150) });
+    await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: profiles(150),
+    });
     // 15 batches 100 ms apart: one progress event after 1 s of virtual time (10 batches), plus the final one.
     expect(progress).toEqual([100, 150]);
   });

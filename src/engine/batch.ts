@@ -2,9 +2,10 @@ import type { OutboundMessage } from "../channels/channel-adapter.js";
 import type { DeliveryRecord } from "../domain/execution.js";
 import type { Profile } from "../domain/profile.js";
 import { deliver } from "./deliver.js";
-import { frequencyCapSince, quietHoursEnd, resolveAddress, staticExclusion } from "./exclusions.js";
+import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord } from "./run.js";
+import { quietHoursEnd } from "./schedule/profile-time-zone.js";
 
 /**
  * Runs one batch of recipients through one action: skip what the ledger holds as sent, apply exclusions,
@@ -24,7 +25,7 @@ export async function runBatch(
   try {
     await processBatch(run, action, profiles, ids, alreadySent, claimed);
   } finally {
-    for (const id of claimed) run.inFlight.delete(id);
+    for (const id of claimed) action.inFlight.delete(id);
   }
 }
 
@@ -48,13 +49,13 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if ((alreadySent.size > 0 && alreadySent.has(id)) || run.inFlight.has(id)) {
+    if ((alreadySent.size > 0 && alreadySent.has(id)) || action.inFlight.has(profile.id)) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;
     }
-    run.inFlight.add(id);
-    claimed.push(id);
+    action.inFlight.add(profile.id);
+    claimed.push(profile.id);
     const address = resolveAddress(profile, channel);
     const reason = staticExclusion(profile, channel, run.category, namespace, address);
     if (reason !== undefined) {
@@ -97,13 +98,15 @@ async function processBatch(
   const queued = new Map<number, number[]>();
   if (run.quietHours && kept.length > 0) {
     const quiet = run.quietHours;
+    // One computation per zone per batch: zone maths is the slow part, and a batch shares few zones.
     const endByZone = new Map<string, number | undefined>();
     kept = kept.filter((i) => {
       const profile = profiles[i]!;
       const zone = profile.timeZone ?? run.fallbackZone;
       let end = endByZone.get(zone);
       if (end === undefined && !endByZone.has(zone)) {
-        end = quietHoursEnd(quiet, zone, now);
+        const endsAt = quietHoursEnd(at, quiet, zone).getTime();
+        end = endsAt === now ? undefined : endsAt;
         endByZone.set(zone, end);
       }
       if (end === undefined) return true;

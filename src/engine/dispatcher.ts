@@ -118,7 +118,6 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       quietHours: campaign.deliveryControls.quietHours,
       fallbackZone: campaign.schedule?.timeZone ?? "UTC",
       frequencyCap: campaign.category === "marketing" ? campaign.deliveryControls.frequencyCap : undefined,
-      inFlight: new Set(),
       report,
       progressIntervalMs: this.options.progressIntervalMs ?? 1000,
       lastProgressAt: startedAt,
@@ -258,6 +257,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
           Math.min(this.batchSize, adapter.capabilities.maxBatchSize ?? 100, bucket.burst),
         ),
         counts,
+        inFlight: new Set(),
       };
     });
   }

@@ -1,13 +1,20 @@
-import { TZDate } from "@date-fns/tz";
 import { sub } from "date-fns";
 import type { Category, Channel } from "../domain/common.js";
-import type { FrequencyCap, QuietHours } from "../domain/delivery-controls.js";
+import type { FrequencyCap } from "../domain/delivery-controls.js";
 import type { ExclusionReason } from "../domain/execution.js";
 import type { Profile } from "../domain/profile.js";
+
+/*
+ * The dispatcher's per-profile exclusion rules. Internal to the engine (not exported from its index): they
+ * are the dispatcher's policy, reported through `excludedByReason`, not an API of their own. Quiet hours use
+ * the schedule's `quietHoursEnd`, so they follow the same DST rules as scheduling.
+ */
 
 /**
  * Where to reach a profile on a channel: its address for the channel, else the matching identity (`email` for
  * email, `phone` for SMS). Webhooks need none and get `""`; `undefined` means unreachable.
+ *
+ * @internal
  */
 export function resolveAddress(profile: Profile, channel: Channel): string | undefined {
   const address = profile.addresses[channel];
@@ -21,6 +28,8 @@ export function resolveAddress(profile: Profile, channel: Channel): string | und
 /**
  * The first of the per-profile exclusions that need no I/O, in order: identity in the campaign's namespace,
  * address, consent (marketing only, an explicit `true`), suppression. `undefined` when none applies.
+ *
+ * @internal
  */
 export function staticExclusion(
   profile: Profile,
@@ -40,25 +49,9 @@ export function staticExclusion(
 /**
  * The start of a frequency cap's rolling period ending at `now`: the last hour, day, week or month (calendar
  * months, through date-fns, so "a month" before 31 March is 28 or 29 February).
+ *
+ * @internal
  */
 export function frequencyCapSince(cap: FrequencyCap, now: number): Date {
   return sub(new Date(now), { [`${cap.period}s`]: 1 });
-}
-
-/**
- * When quiet hours end, in ms since the epoch, if `now` falls inside them in `timeZone`; `undefined` when it
- * doesn't. The range may wrap midnight (22:00 to 07:00); local times go through `@date-fns/tz`, so DST
- * changes are the library's problem, not ours.
- */
-export function quietHoursEnd(quiet: QuietHours, timeZone: string, now: number): number | undefined {
-  const local = new TZDate(now, timeZone);
-  const minute = local.getHours() * 60 + local.getMinutes();
-  const start = quiet.start.hour * 60 + quiet.start.minute;
-  const end = quiet.end.hour * 60 + quiet.end.minute;
-  const inside = start < end ? minute >= start && minute < end : minute >= start || minute < end;
-  if (!inside) return undefined;
-  const endsAt = new TZDate(now, timeZone);
-  endsAt.setHours(quiet.end.hour, quiet.end.minute, 0, 0);
-  if (endsAt.getTime() <= now) endsAt.setDate(endsAt.getDate() + 1);
-  return endsAt.getTime();
 }

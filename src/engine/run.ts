@@ -26,6 +26,12 @@ export interface PreparedAction {
   /** Messages per provider call: the batch size, capped by the adapter's maximum and the bucket's burst. */
   maxBatch: number;
   counts: ChannelCounts;
+  /**
+   * Recipient ids being processed for this action, so a recipient listed twice is not sent twice
+   * concurrently. Keyed by recipient id, not message id: the action fixes the rest of the message id, and
+   * short ids hash faster.
+   */
+  inFlight: Set<string>;
 }
 
 /** Everything one dispatch shares between its batches. Internal. */
@@ -49,8 +55,6 @@ export interface Run {
   /** The zone for quiet hours when a profile has none. */
   fallbackZone: string;
   frequencyCap: FrequencyCap | undefined;
-  /** Ids of messages being processed, so a recipient listed twice is not sent twice concurrently. */
-  inFlight: Set<string>;
   report: DispatchReport;
   progressIntervalMs: number;
   lastProgressAt: number;

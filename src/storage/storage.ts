@@ -56,6 +56,8 @@ export interface CampaignFilter {
 /** Filters for {@link Storage.listExecutions}. */
 export interface ExecutionFilter {
   campaignId?: string;
+  /** The execution of this request id (with `campaignId`, at most one). */
+  requestId?: string;
   status?: readonly ExecutionStatus[];
   kind?: Execution["kind"];
 }

@@ -71,7 +71,11 @@ export const emailConfiguration: ChannelConfiguration = channelConfigurationSche
   channel: "email",
   settings: { fromName: "News", fromAddress: "news@example.com", subdomain: "mail.example.com" },
 });
-export const transactionalConfiguration: ChannelConfiguration = { ...emailConfiguration, id: "tx", purpose: "transactional" };
+export const transactionalConfiguration: ChannelConfiguration = {
+  ...emailConfiguration,
+  id: "tx",
+  purpose: "transactional",
+};
 export const configurations = { news: emailConfiguration, tx: transactionalConfiguration };
 
 export function campaign(input: Partial<CampaignInput> & Record<string, unknown> = {}): Campaign {
@@ -89,7 +93,10 @@ export function campaign(input: Partial<CampaignInput> & Record<string, unknown>
       {
         channel: "email",
         channelConfigurationId: "news",
-        content: { subject: "Hi {{profile.firstName}}", text: "Hello {{profile.firstName}}, {{fallback context.offer \"welcome\"}}" },
+        content: {
+          subject: "Hi {{profile.firstName}}",
+          text: 'Hello {{profile.firstName}}, {{fallback context.offer "welcome"}}',
+        },
       },
     ],
     ...input,
@@ -145,7 +152,10 @@ export function instrumentedAdapter(
           const result = options.result?.(message, context.attempt) ?? { ok: true };
           if (result.ok) {
             state.deliveries.push({ message, at: options.clock?.now() ?? Date.now() });
-            state.countByRecipient.set(message.recipientId, (state.countByRecipient.get(message.recipientId) ?? 0) + 1);
+            state.countByRecipient.set(
+              message.recipientId,
+              (state.countByRecipient.get(message.recipientId) ?? 0) + 1,
+            );
             options.onDelivered?.(message);
           }
           return result;

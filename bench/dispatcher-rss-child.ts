@@ -1,0 +1,22 @@
+/**
+ * Child process of the RSS measurement: dispatches `argv[2]` recipients through a memory channel that keeps
+ * nothing and a ledger that keeps nothing, then prints the peak RSS in bytes. A fresh process per size is the
+ * only honest way to read a peak: the OS reports the high-water mark of the whole process.
+ */
+import { memoryAudiences } from "../src/audiences/memory-audiences.js";
+import { memoryChannel } from "../src/channels/memory-channel.js";
+import { createDispatcher } from "../src/engine/dispatcher.js";
+import { benchCampaign, benchConfiguration, benchProfiles, nullLedger } from "./fixtures.js";
+
+const count = Number(process.argv[2] ?? 100_000);
+const audiences = memoryAudiences({ audiences: { all: () => benchProfiles(count) } });
+const dispatcher = createDispatcher({ channels: [memoryChannel({ record: false })], ledger: nullLedger() });
+const report = await dispatcher.dispatch({
+  campaign: benchCampaign,
+  executionId: "rss",
+  configurations: { news: benchConfiguration },
+  recipients: audiences.members({ audienceId: "all", pageSize: 1000 }),
+  context: { code: "X1" },
+});
+if (report.outcomes.sent !== count) throw new Error(`sent ${report.outcomes.sent} of ${count}`);
+process.stdout.write(`${process.resourceUsage().maxRSS * 1024}\n`);

@@ -1,0 +1,75 @@
+import type { Campaign } from "../src/domain/campaign.js";
+import { campaignSchema } from "../src/domain/campaign.js";
+import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
+import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
+import type { Profile } from "../src/domain/profile.js";
+import type { DeliveryLedger } from "../src/storage/ledger.js";
+
+/** The benchmark's campaign: one personalised email action, marketing, unlimited rate. */
+export const benchCampaign: Campaign = campaignSchema.parse({
+  id: "bench",
+  type: "scheduled",
+  category: "marketing",
+  name: "Benchmark",
+  status: "live",
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  createdBy: "bench",
+  updatedBy: "bench",
+  actions: [
+    {
+      channel: "email",
+      channelConfigurationId: "news",
+      content: {
+        subject: "Hi {{profile.firstName}}",
+        text: "Hello {{profile.firstName}}, your code is {{context.code}}. See you soon.",
+      },
+    },
+  ],
+});
+
+/** The benchmark's email configuration. */
+export const benchConfiguration: ChannelConfiguration = channelConfigurationSchema.parse({
+  id: "news",
+  name: "News",
+  purpose: "marketing",
+  status: "active",
+  channel: "email",
+  settings: { fromName: "Bench", fromAddress: "news@example.com", subdomain: "mail.example.com" },
+});
+
+/** Profiles generated on demand, never held whole. */
+export function* benchProfiles(count: number): Generator<Profile> {
+  for (let i = 0; i < count; i++) {
+    yield {
+      id: `p${i}`,
+      identities: { email: `user${i}@example.com` },
+      addresses: {},
+      attributes: { firstName: `Name${i}` },
+      consent: { email: true },
+      suppressedChannels: [],
+    };
+  }
+}
+
+/** A ledger that keeps nothing: for measuring the dispatcher's own memory, not the ledger's. */
+export function nullLedger(): DeliveryLedger {
+  const empty = new Set<string>();
+  return {
+    findSent: async () => empty,
+    record: async ({ records }) => ({ written: records.length }),
+    countSentSince: async () => new Map(),
+    summarize: async () => ({
+      outcomes: { sent: 0, failed: 0, excluded: 0 },
+      excludedByReason: {},
+      retries: 0,
+    }),
+  };
+}
+
+/** The median of some numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

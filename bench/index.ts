@@ -1,0 +1,17 @@
+export {};
+
+/**
+ * `npm run bench`: runs every benchmark module in turn, or only those named on the command line
+ * (`npm run bench -- dispatcher`). Each module exports `run(): Promise<void>` and prints its own results.
+ */
+const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  dispatcher: () => import("./dispatcher.js"),
+  trigger: () => import("./trigger.js"),
+};
+
+const only = process.argv.slice(2);
+for (const [name, load] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(`\n# ${name}`);
+  await (await load()).run();
+}
