@@ -1,4 +1,3 @@
-import Handlebars from "handlebars";
 import type { RenderedContent } from "../channels/channel-adapter.js";
 import type { CampaignAction } from "../domain/campaign.js";
 import type { Channel } from "../domain/common.js";
