@@ -101,3 +101,28 @@ describe("templateError", () => {
     ]);
   });
 });
+
+describe("templates that parse but could never render", () => {
+  it("are refused before the campaign is made", () => {
+    expect(templateError("Hi {{> footer}}")).toEqual({
+      reason: "unsupported",
+      message: "Partials ({{> name}}) are not supported: write the content inline",
+    });
+    expect(templateError("{{formatDate context.at 'YYYY-MM-DD'}}")).toMatchObject({
+      reason: "unsupported",
+      message: expect.stringMatching(/^formatDate pattern 'YYYY-MM-DD' is invalid/),
+    });
+    expect(templateError("{{formatDate context.at 'yyyy' 'Mars/Olympus'}}")).toEqual({
+      reason: "unsupported",
+      message: "formatDate zone 'Mars/Olympus' is not an IANA time zone",
+    });
+  });
+
+  it("render a bad pattern arriving at send time as missing instead of failing the batch", async () => {
+    const { formatDateHelper } = await import("../src/templates/index.js");
+    expect(formatDateHelper("2026-12-01T09:00:00Z", "YYYY", { hash: {} })).toBe("");
+    expect(formatDateHelper("2026-12-01T09:00:00Z", "d MMMM yyyy", "Europe/Paris", { hash: {} })).toBe(
+      "1 December 2026",
+    );
+  });
+});

@@ -14,11 +14,36 @@ export interface WebhookChannelOptions {
   defaultRetryAfterMs?: number;
 }
 
-// Statuses where the same request may succeed later: timeouts, "too early", and transient server failures.
-const RETRYABLE = new Set([408, 425, 500, 502, 504]);
+// 4xx statuses where the same request may succeed later: a timeout, "too early". Every 5xx but those in
+// PERMANENT_5XX is retried too.
+const RETRYABLE = new Set([408, 425]);
 // 5xx that describe the request rather than the server's health: retrying cannot help.
 const PERMANENT_5XX = new Set([501, 505]);
 const EXCERPT_LENGTH = 200;
+
+/**
+ * The start of an error response's body for the error message; reading stops after a few KB, so a huge or
+ * endless body can't hold the send, and a failed read only loses the excerpt.
+ */
+async function readExcerpt(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < 4096) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // The excerpt is only for the message.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return excerpt(Buffer.concat(chunks).toString("utf8"));
+}
 
 /**
  * Reads a `Retry-After` header (delay in seconds, or an HTTP date) as milliseconds from `now`; `undefined`
@@ -76,7 +101,7 @@ const excerpt = (body: string): string => {
  * ```ts
  * import { createCampaignKit, webhookChannel } from "campaign-kit";
  *
- * const kit = createCampaignKit({ storage, channels: [webhookChannel({ timeoutMs: 5_000 })] });
+ * const kit = await createCampaignKit({ storage, channels: [webhookChannel({ timeoutMs: 5_000 })] });
  * // A webhook configuration: { channel: "webhook", settings: { url: "https://hooks.example.com/in", headers: { authorization: "Bearer ..." } } }
  * ```
  */
@@ -112,7 +137,6 @@ export function webhookChannel(options: WebhookChannelOptions = {}): ChannelAdap
     context.signal.throwIfAborted();
     const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
-    let body: string;
     try {
       response = await doFetch(url, {
         method,
@@ -121,7 +145,6 @@ export function webhookChannel(options: WebhookChannelOptions = {}): ChannelAdap
         redirect: "manual",
         signal: AbortSignal.any([context.signal, timeout]),
       });
-      body = await response.text();
     } catch (error) {
       // A stop is not a delivery failure: surface the caller's own reason untouched.
       if (context.signal.aborted) throw context.signal.reason;
@@ -133,8 +156,14 @@ export function webhookChannel(options: WebhookChannelOptions = {}): ChannelAdap
     }
 
     const { status } = response;
-    if (status >= 200 && status < 300) return undefined;
-    const detail = `Webhook ${where(url)} answered ${status}${body ? `: ${excerpt(body)}` : ""}`;
+    if (status >= 200 && status < 300) {
+      // Delivered: the body is not needed, and a connection reset while reading it must not turn a
+      // delivered message into a retried one.
+      await response.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    const body = await readExcerpt(response);
+    const detail = `Webhook ${where(url)} answered ${status}${body ? `: ${body}` : ""}`;
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
     if (status === 429)
       throw new RateLimitedError(detail, { retryAfterMs: retryAfterMs ?? defaultRetryAfterMs });

@@ -88,7 +88,20 @@ export function executionApiHandler(
       }
       if (request.method === "GET" && id !== undefined) {
         const actor = await options.authenticate(request);
-        send(response, 200, await kit.executions.status({ actor, id: decodeURIComponent(id) }));
+        let executionId: string;
+        try {
+          executionId = decodeURIComponent(id);
+        } catch (error) {
+          throw new CampaignKitError(
+            "VALIDATION_FAILED",
+            "The execution id in the path is not URL-encoded properly.",
+            {
+              cause: error,
+              details: { issues: [{ path: "executionId", message: "Expected a URL-encoded id" }] },
+            },
+          );
+        }
+        send(response, 200, await kit.executions.status({ actor, id: executionId }));
         return true;
       }
       return false;

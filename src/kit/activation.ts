@@ -1,10 +1,11 @@
 import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
 import type { Campaign } from "../domain/campaign.js";
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import { governingPolicy } from "./approval-policies.js";
 import { findCampaign, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
 import {
   type ActorRef,
+  audit,
   type KitContext,
   type OperationOutcome,
   operate,
@@ -12,9 +13,9 @@ import {
   targetsOf,
 } from "./context.js";
 
-/** What the rest of the kit must do when a campaign starts or stops (wake the scheduler, abort sends). */
+/** What the rest of the kit must do when a campaign stops. */
 export interface ActivationHooks {
-  onActivated(campaign: Campaign): void;
+  /** Aborts the campaign's sends in this process and cancels its open executions. */
   onStopped(campaign: Campaign): Promise<void>;
 }
 
@@ -59,22 +60,58 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     action: "activate" | "approve",
   ): Promise<OperationOutcome<Campaign>> {
     const outcome = await transitionCampaign(ctx, actor, campaign, action);
-    if (campaign.replacesCampaignId) {
-      const replaced = await ctx.storage.getCampaign({ id: campaign.replacesCampaignId });
-      if (replaced && (replaced.status === "live" || replaced.status === "scheduled")) {
+    if (campaign.replacesCampaignId) await retire(actor, campaign.replacesCampaignId, campaign.id);
+    return outcome;
+  }
+
+  /**
+   * Stops the version a newly live campaign replaces. Another writer (the scheduler starting it) may move it
+   * at the same moment: read it again and retry, so that two versions never stay live side by side.
+   */
+  async function retire(actor: ResolvedActor, replacedId: string, byId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const replaced = await ctx.storage.getCampaign({ id: replacedId });
+      if (!replaced || !(replaced.status === "live" || replaced.status === "scheduled")) return;
+      try {
         const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
+        await audit(ctx, actor.id, target("campaign.stop", replacedId), "allowed", {
+          ...stopped,
+          detail: { replacedBy: byId },
+        });
         await hooks.onStopped(stopped.result);
+        return;
+      } catch (error) {
+        if (!isCampaignKitError(error, "CONFLICT") || attempt >= 5) throw error;
       }
     }
-    hooks.onActivated(outcome.result);
-    return outcome;
+  }
+
+  /**
+   * Writes `request` first, then takes `step`; if the step fails, writes `onFailure` back. The request is
+   * written first so that a campaign is never left in review with no pending request to decide.
+   */
+  async function withRequest<T>(
+    request: ApprovalRequest,
+    step: () => Promise<T>,
+    onFailure: ApprovalRequest,
+  ) {
+    await ctx.storage.putApprovalRequest({ request });
+    try {
+      return await step();
+    } catch (error) {
+      await ctx.storage.putApprovalRequest({ request: onFailure }).catch(() => {});
+      throw error;
+    }
   }
 
   async function pendingRequest(campaign: Campaign): Promise<ApprovalRequest> {
     const requests = await ctx.storage.listApprovalRequests({ campaignId: campaign.id });
     const pending = requests.findLast((r) => r.status === "pending");
     if (!pending) {
-      throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no pending approval request.`);
+      throw new CampaignKitError(
+        "NOT_FOUND",
+        `Campaign '${campaign.id}' has no pending approval request; cancel the review and request approval again.`,
+      );
     }
     return pending;
   }
@@ -83,37 +120,43 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     const policy: ApprovalPolicy | undefined = request.policyId
       ? (await ctx.storage.listApprovalPolicies()).find((p) => p.id === request.policyId)
       : undefined;
-    if (policy) {
-      const listed =
-        policy.approvers.users.includes(actor.id) ||
-        policy.approvers.roles.some((r) => actor.roles.includes(r));
-      if (!listed) {
-        throw new CampaignKitError(
-          "FORBIDDEN",
-          `User '${actor.id}' is not an approver under policy '${policy.id}'; ask one of its approvers.`,
-          { details: { policyId: policy.id, reason: "not-an-approver" } },
-        );
-      }
-      if (policy.blockSelfApproval && request.requestedBy === actor.id) {
-        throw new CampaignKitError(
-          "FORBIDDEN",
-          `User '${actor.id}' requested this approval and policy '${policy.id}' blocks self-approval; ` +
-            "another approver must decide.",
-          { details: { policyId: policy.id, reason: "self-approval-blocked" } },
-        );
-      }
+    // Without its policy nobody can tell who may approve: refuse rather than let any approver through.
+    if (!policy) {
+      throw new CampaignKitError(
+        "FORBIDDEN",
+        `The approval policy of request '${request.id}' no longer exists; cancel the request and submit it again.`,
+        { details: { policyId: request.policyId, reason: "policy-missing" } },
+      );
+    }
+    const listed =
+      policy.approvers.users.includes(actor.id) ||
+      policy.approvers.roles.some((r) => actor.roles.includes(r));
+    if (!listed) {
+      throw new CampaignKitError(
+        "FORBIDDEN",
+        `User '${actor.id}' is not an approver under policy '${policy.id}'; ask one of its approvers.`,
+        { details: { policyId: policy.id, reason: "not-an-approver" } },
+      );
+    }
+    if (policy.blockSelfApproval && request.requestedBy === actor.id) {
+      throw new CampaignKitError(
+        "FORBIDDEN",
+        `User '${actor.id}' requested this approval and policy '${policy.id}' blocks self-approval; ` +
+          "another approver must decide.",
+        { details: { policyId: policy.id, reason: "self-approval-blocked" } },
+      );
     }
   }
 
-  async function decide(
+  function decided(
     actor: ResolvedActor,
     request: ApprovalRequest,
     status: ApprovalRequest["status"],
     comment?: string,
-  ): Promise<void> {
-    const decided: ApprovalRequest = { ...request, status, decidedBy: actor.id, decidedAt: ctx.now() };
-    if (comment !== undefined) decided.comment = comment;
-    await ctx.storage.putApprovalRequest({ request: decided });
+  ): ApprovalRequest {
+    const next: ApprovalRequest = { ...request, status, decidedBy: actor.id, decidedAt: ctx.now() };
+    if (comment !== undefined) next.comment = comment;
+    return next;
   }
 
   return {
@@ -161,15 +204,19 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         };
         if (policy) request.policyId = policy.id;
         if (comment !== undefined) request.comment = comment;
+        const withdrawn = decided(a, request, "cancelled");
         if (!policy) {
           // No policy governs it: the reference product approves the request at once, so the requester's
           // lack of `campaign.publish` doesn't matter here.
-          const outcome = await goLive(a, campaign, "activate");
-          await ctx.storage.putApprovalRequest({ request: { ...request, decidedAt: ctx.now() } });
+          const approved = { ...request, decidedAt: ctx.now() };
+          const outcome = await withRequest(approved, () => goLive(a, campaign, "activate"), withdrawn);
           return { ...outcome, detail: { requestId: request.id, autoApproved: true } };
         }
-        const outcome = await transitionCampaign(ctx, a, campaign, "request-approval");
-        await ctx.storage.putApprovalRequest({ request });
+        const outcome = await withRequest(
+          request,
+          () => transitionCampaign(ctx, a, campaign, "request-approval"),
+          withdrawn,
+        );
         return { ...outcome, detail: { requestId: request.id, policyId: policy.id } };
       }),
     approve: ({ actor, id, comment }) =>
@@ -178,8 +225,8 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         const request = await pendingRequest(campaign);
         await requireApprover(a, request);
         await requirePrerequisites(ctx, a, "approve", campaign);
-        const outcome = await goLive(a, campaign, "approve");
-        await decide(a, request, "approved", comment);
+        const approved = decided(a, request, "approved", comment);
+        const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), request);
         return { ...outcome, detail: { requestId: request.id } };
       }),
     requestChanges: ({ actor, id, comment }) =>
@@ -187,16 +234,22 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         const campaign = await findCampaign(ctx, id);
         const request = await pendingRequest(campaign);
         await requireApprover(a, request);
-        const outcome = await transitionCampaign(ctx, a, campaign, "request-changes");
-        await decide(a, request, "changes-requested", comment);
+        const outcome = await withRequest(
+          decided(a, request, "changes-requested", comment),
+          () => transitionCampaign(ctx, a, campaign, "request-changes"),
+          request,
+        );
         return { ...outcome, detail: { requestId: request.id, comment } };
       }),
     cancelApproval: ({ actor, id }) =>
       operate(ctx, actor, "campaign.write", target("campaign.cancel-approval", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
         const request = await pendingRequest(campaign);
-        const outcome = await transitionCampaign(ctx, a, campaign, "cancel-approval");
-        await decide(a, request, "cancelled");
+        const outcome = await withRequest(
+          decided(a, request, "cancelled"),
+          () => transitionCampaign(ctx, a, campaign, "cancel-approval"),
+          request,
+        );
         return { ...outcome, detail: { requestId: request.id } };
       }),
     listRequests: ({ actor, id }) =>

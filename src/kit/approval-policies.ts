@@ -7,7 +7,10 @@ import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf 
 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
 export interface ApprovalPoliciesApi {
-  /** Defines or replaces a policy; it starts inactive unless `status: "active"` is given. */
+  /**
+   * Defines or replaces a policy. A new one starts inactive unless `status: "active"` is given; replacing one
+   * keeps its status (unless given) and, while it stays active, its activation time.
+   */
   define(params: { actor: ActorRef; policy: ReadonlyDeep<ApprovalPolicyInput> }): Promise<ApprovalPolicy>;
   /** Activates a policy; among several matching policies, the most recently activated wins. */
   activate(params: { actor: ActorRef; id: string }): Promise<ApprovalPolicy>;
@@ -73,9 +76,19 @@ export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
     define: ({ actor, policy }) =>
       operate(ctx, actor, "role.manage", target("approval-policy.define", String(policy?.id)), async () => {
         const parsed = parseWith(approvalPolicySchema, policy, "approval policy");
-        if (parsed.status === "active" && !parsed.activatedAt) parsed.activatedAt = ctx.now();
-        await ctx.storage.putApprovalPolicy({ policy: parsed });
-        return { result: parsed, toStatus: parsed.status };
+        const current = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === parsed.id);
+        // Editing a policy's rules must not reorder which policy wins ("most recently activated") nor switch
+        // it off: the status and activation time change only when the status given differs from the stored.
+        const statusGiven = policy !== null && typeof policy === "object" && "status" in policy;
+        const status = statusGiven ? parsed.status : (current?.status ?? parsed.status);
+        const next: ApprovalPolicy = { ...parsed, status };
+        delete next.activatedAt;
+        if (status === "active") {
+          const activatedAt = current?.status === "active" ? current.activatedAt : undefined;
+          next.activatedAt = activatedAt ?? ctx.now();
+        }
+        await ctx.storage.putApprovalPolicy({ policy: next });
+        return { result: next, ...(current ? { fromStatus: current.status } : {}), toStatus: next.status };
       }),
     activate: ({ actor, id }) =>
       operate(ctx, actor, "role.manage", target("approval-policy.activate", id), () =>

@@ -6,6 +6,7 @@ import {
   type PrerequisiteInput,
   type PrerequisiteIntent,
 } from "../prerequisites/index.js";
+import type { Storage } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
 import type { KitContext, OperationOutcome, ResolvedActor } from "./context.js";
 
@@ -93,4 +94,21 @@ export async function transitionCampaign(
     ...(status ? { status } : {}),
     ...(activating ? { activatedAt: ctx.now() } : {}),
   });
+}
+
+/** Every campaign in `statuses`, streamed page by page. */
+export async function* campaignsIn(
+  storage: Storage,
+  statuses: readonly Campaign["status"][],
+): AsyncGenerator<Campaign> {
+  let cursor: string | undefined;
+  do {
+    const page = await storage.listCampaigns({
+      filter: { status: statuses },
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
 }

@@ -1,4 +1,3 @@
-import type { Campaign } from "../domain/campaign.js";
 import {
   type ChannelConfiguration,
   type ChannelConfigurationInput,
@@ -7,8 +6,9 @@ import {
 import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import type { Page, PageParams, Storage } from "../storage/storage.js";
+import type { Page, PageParams } from "../storage/storage.js";
 import { mustFind } from "./audiences.js";
+import { campaignsIn } from "./campaign-store.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /**
@@ -38,23 +38,6 @@ export interface ConfigurationsApi {
   list(
     params: { actor: ActorRef; channel?: ChannelConfiguration["channel"] } & PageParams,
   ): Promise<Page<ChannelConfiguration>>;
-}
-
-/** Every campaign in `statuses`, streamed page by page. */
-export async function* campaignsIn(
-  storage: Storage,
-  statuses: readonly Campaign["status"][],
-): AsyncGenerator<Campaign> {
-  let cursor: string | undefined;
-  do {
-    const page = await storage.listCampaigns({
-      filter: { status: statuses },
-      limit: 200,
-      ...(cursor ? { cursor } : {}),
-    });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
 }
 
 const readOnlyWhenActive = (c: ChannelConfiguration) => ({

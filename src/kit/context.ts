@@ -15,9 +15,13 @@ export type ActorRef = string | { id: string; groups?: readonly string[] };
 
 /** An actor with the roles and permissions storage gives it. */
 export interface ResolvedActor {
+  /** The user id. */
   id: string;
+  /** The groups the caller said the user belongs to. */
   groups: readonly string[];
+  /** The role ids storage assigns the user. */
   roles: string[];
+  /** What those roles grant. */
   permissions: Set<Permission>;
   /** Every custom role, for checks that need to resolve role ids again. */
   customRoles: Role[];
@@ -25,8 +29,11 @@ export interface ResolvedActor {
 
 /** What one audited operation is about. */
 export interface OperationTarget {
+  /** The operation, as `object.verb`. */
   action: string;
+  /** The kind of object concerned. */
   objectType: AuditEntry["objectType"];
+  /** The object's id, or `*` for lists. */
   objectId: string;
   /** A read: audited only when refused, since an allowed read changes nothing. */
   read?: boolean;
@@ -47,9 +54,13 @@ export function targetsOf(objectType: AuditEntry["objectType"]) {
 
 /** Shared by every part of the kit. */
 export interface KitContext {
+  /** Where everything is kept. */
   storage: Storage;
+  /** The time source every operation reads. */
   clock: Clock;
+  /** Makes ids for new objects. */
   newId: () => string;
+  /** The clock's time as a `Date`. */
   now: () => Date;
 }
 

@@ -50,11 +50,15 @@ export interface CampaignKitOptions {
  * product gives it, applies the status machine and audits the attempt.
  */
 export interface CampaignKit {
+  /** Assigning and revoking roles, custom roles, a user's permissions. */
   roles: RolesApi;
+  /** Registering audiences and recording their evaluation status. */
   audiences: AudiencesApi;
+  /** Channel configurations: register, update, activate, deactivate. */
   configurations: ConfigurationsApi;
   /** Authoring plus the lifecycle: activate, stop, approvals. */
   campaigns: CampaignsApi & ActivationApi;
+  /** Approval policies: who must approve which campaigns. */
   approvalPolicies: ApprovalPoliciesApi;
   /** API-triggered executions: unitary (transactional) and audience (marketing) calls, and their status. */
   executions: ExecutionsApi;
@@ -123,7 +127,6 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
   });
   const scheduler = createScheduler(ctx, runner);
   const hooks: ActivationHooks = {
-    onActivated: () => {},
     async onStopped(campaign) {
       await runner.abortCampaign(campaign.id);
       // Stopping cancels future occurrences, deferred triggers and unsent waves.

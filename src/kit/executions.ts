@@ -87,29 +87,51 @@ export function executionsApi(
         { details: { status: campaign.status } },
       );
     }
-    const now = ctx.now();
-    const { startAt, endAt } = campaign.schedule ?? {};
-    if ((startAt && now < startAt) || (endAt && now > endAt)) {
-      throw new CampaignKitError(
-        "OUTSIDE_WINDOW",
-        `Campaign '${campaignId}' accepts calls from ${startAt?.toISOString() ?? "its activation"} to ` +
-          `${endAt?.toISOString() ?? "its stop"}; it is ${now.toISOString()}.`,
-        { details: { startAt, endAt, now } },
-      );
-    }
+    requireInWindow(campaign, ctx.now(), "it is");
     assertPrerequisites(await prerequisiteInputs(ctx, actor, "trigger", campaign));
     return campaign;
+  }
+
+  /**
+   * Throws `OUTSIDE_WINDOW` unless `at` falls in the campaign's window, `[startAt, endAt)`: the same bounds
+   * the schedule maths uses.
+   */
+  function requireInWindow(campaign: Campaign, at: Date, what: string): void {
+    const { startAt, endAt } = campaign.schedule ?? {};
+    if ((startAt && at < startAt) || (endAt && at >= endAt)) {
+      throw new CampaignKitError(
+        "OUTSIDE_WINDOW",
+        `Campaign '${campaign.id}' accepts sends from ${startAt?.toISOString() ?? "its activation"} until ` +
+          `${endAt?.toISOString() ?? "it is stopped"}; ${what} ${at.toISOString()}.`,
+        { details: { startAt, endAt, at } },
+      );
+    }
+  }
+
+  /**
+   * The execution an earlier call with this request id created, if any: a retried call gets it back even
+   * when the campaign has since closed, since nothing more will be sent.
+   */
+  async function earlier(campaignId: unknown, requestId: unknown): Promise<ExecutionAccepted | undefined> {
+    if (typeof campaignId !== "string" || typeof requestId !== "string") return undefined;
+    const { items } = await ctx.storage.listExecutions({ filter: { campaignId, requestId }, limit: 1 });
+    const found = items[0];
+    return found && answer(found, false);
+  }
+
+  function answer(execution: Execution, created: boolean): ExecutionAccepted {
+    return {
+      executionId: execution.id,
+      requestId: execution.requestId,
+      createdAt: execution.createdAt.toISOString(),
+      created,
+    };
   }
 
   async function accept(execution: Execution): Promise<ExecutionAccepted> {
     const { execution: stored, created } = await ctx.storage.createExecution({ execution });
     if (created && stored.status !== "scheduled") void runner.launch(stored);
-    return {
-      executionId: stored.id,
-      requestId: stored.requestId,
-      createdAt: stored.createdAt.toISOString(),
-      created,
-    };
+    return answer(stored, created);
   }
 
   return {
@@ -121,6 +143,8 @@ export function executionsApi(
         target("execution.trigger-unitary", String(request?.requestId)),
         async (a) => {
           const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
+          const seen = await earlier(parsed.campaignId, parsed.requestId);
+          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
           const campaign = await triggerable(a, parsed.campaignId, "transactional");
           if (!audiences) {
             throw new CampaignKitError(
@@ -158,6 +182,8 @@ export function executionsApi(
         target("execution.trigger-audience", String(request?.requestId ?? "(new)")),
         async (a) => {
           const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
+          const seen = await earlier(parsed.campaignId, parsed.requestId);
+          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
           const campaign = await triggerable(a, parsed.campaignId, "marketing");
           if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
             throw new CampaignKitError(
@@ -169,6 +195,7 @@ export function executionsApi(
             );
           }
           const executeAt = parsed.schedule?.executeAt;
+          if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
           const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
           const execution: Execution = {
             id: ctx.newId(),

@@ -9,6 +9,7 @@ import { allExecutions } from "./runner.js";
 export interface DeliveryReport extends Omit<LedgerSummary, "excludedByReason"> {
   /** Excluded messages by reason, every reason present (0 when none). */
   excludedByReason: Record<ExclusionReason, number>;
+  /** The campaign reported on. */
   campaignId: string;
   /** Set on an execution's report. */
   executionId?: string;

@@ -60,12 +60,12 @@ export function rolesApi(ctx: KitContext): RolesApi {
         await ctx.storage.putRole({ role: parsed });
         return { result: parsed };
       }),
-    get: async ({ actor, userId }) => {
-      const self = await resolveActor(ctx, actor);
-      const subject = userId ?? self.id;
-      const permission = subject === self.id ? null : "role.manage";
-      return operate(ctx, actor, permission, target("role.read", subject, true), async () => {
-        const resolved = subject === self.id ? self : await resolveActor(ctx, subject);
+    get: ({ actor, userId }) => {
+      const actorId = typeof actor === "string" ? actor : actor.id;
+      const subject = userId ?? actorId;
+      const permission = subject === actorId ? null : "role.manage";
+      return operate(ctx, actor, permission, target("role.read", subject, true), async (a) => {
+        const resolved = subject === a.id ? a : await resolveActor(ctx, subject);
         return {
           result: { userId: subject, roles: resolved.roles, permissions: [...resolved.permissions].sort() },
         };

@@ -17,7 +17,9 @@ export const FINISHED_EXECUTION = new Set<Execution["status"]>(["succeeded", "fa
 
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
+  /** Sends each pass of an execution. */
   dispatcher: Dispatcher;
+  /** Streams audiences and finds the named recipients of unitary calls; `undefined` when the kit has none. */
   audiences: AudienceSource | undefined;
   /** This process's name in leases. */
   owner: string;
@@ -43,17 +45,24 @@ export interface Runner {
   close(): Promise<void>;
 }
 
+const HOUR = 3_600_000;
+
+/** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
+class Halt extends Error {
+  constructor(readonly reason: "stopped" | "lease-lost" | "closing") {
+    super(`The execution was halted: ${reason}.`);
+  }
+}
+
 /** Builds the runner. */
 export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
-  const running = new Map<
-    string,
-    { campaignId?: string; controller: AbortController; done: Promise<void> }
-  >();
+  const running = new Map<string, { campaignId: string; controller: AbortController; done: Promise<void> }>();
 
   async function save(execution: Execution, changes: Partial<Execution>): Promise<Execution> {
     const next = { ...execution, ...changes };
-    for (const key of Object.keys(changes) as (keyof Execution)[])
+    for (const key of Object.keys(changes) as (keyof Execution)[]) {
       if (changes[key] === undefined) delete next[key];
+    }
     await ctx.storage.updateExecution({ execution: next });
     return next;
   }
@@ -62,6 +71,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
     execution: Execution,
     campaign: Campaign,
     stats: SliceStats,
+    now: number,
     signal: AbortSignal,
   ): Promise<Pick<DispatchRequest, "recipients" | "recipientOverrides">> {
     const source = options.audiences;
@@ -78,16 +88,20 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       return { recipients: [resolved.profiles], recipientOverrides: resolved.overrides };
     }
     const audienceId = execution.audienceId ?? campaign.audienceId;
-    if (!audienceId)
+    if (!audienceId) {
       throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no audience to send to.`);
-    // Waves are cut from the audience's real size: counted on the first pass, then kept on the execution.
-    const size = () =>
-      execution.targetedProfileCount > 0
-        ? execution.targetedProfileCount
-        : countMembers(source, audienceId, signal);
-    const dueAt = await sliceSchedule(campaign, execution, size);
+    }
+    const dueAt = await sliceSchedule(campaign, execution, async () => {
+      // Waves are cut from the audience's real size, counted once and kept: a resumed pass must cut the same.
+      if (execution.audienceSize === undefined) {
+        stats.audienceSize = await countMembers(source, audienceId, signal);
+        return stats.audienceSize;
+      }
+      return execution.audienceSize;
+    });
     const pages = source.members({ audienceId, signal });
-    return { recipients: dueProfiles(pages, dueAt, ctx.clock.now(), stats) };
+    const after = execution.completedThrough?.getTime() ?? Number.NEGATIVE_INFINITY;
+    return { recipients: dueProfiles(pages, dueAt, { after, until: now }, stats) };
   }
 
   async function configurationsOf(campaign: Campaign): Promise<Map<string, ChannelConfiguration>> {
@@ -97,21 +111,57 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
     return new Map(found.flatMap((c) => (c ? [[c.id, c] as const] : [])));
   }
 
-  async function run(executionId: string, controller: AbortController): Promise<void> {
+  /**
+   * When this pass's messages may go out. An occurrence's slice is due at `resumeAt` (later slices) or
+   * `executeAt` (the first), and has the campaign's delivery window from then: a slice run late (the
+   * scheduler was down) is excluded as `outside-window` and reported, never silently dropped or sent days late.
+   */
+  function windowOf(execution: Execution, campaign: Campaign, now: number): { start: Date; end: Date } {
+    const windowMs = campaign.deliveryControls.deliveryWindowHours * HOUR;
+    const due = (execution.resumeAt ?? execution.executeAt)?.getTime() ?? now;
+    return { start: new Date(now), end: new Date(due + windowMs) };
+  }
+
+  /**
+   * Keeps the lease and watches for a stop made anywhere: another process stopping the campaign or
+   * cancelling the execution, or this process losing its lease, aborts the dispatch. Runs on real time, so a
+   * virtual test clock never spins it.
+   */
+  function watch(executionId: string, campaignId: string, controller: AbortController): () => void {
+    const lease = { key: `execution:${executionId}`, owner: options.owner };
+    const timer = setInterval(
+      async () => {
+        try {
+          const [held, campaign, execution] = await Promise.all([
+            ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }),
+            ctx.storage.getCampaign({ id: campaignId }),
+            ctx.storage.getExecution({ id: executionId }),
+          ]);
+          if (!held) controller.abort(new Halt("lease-lost"));
+          else if (!isRunnable(campaign) || execution?.status === "cancelled")
+            controller.abort(new Halt("stopped"));
+        } catch {
+          // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
+        }
+      },
+      Math.min(options.leaseMs / 3, 1000),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  async function run(executionId: string, campaignId: string, controller: AbortController): Promise<void> {
     const lease = { key: `execution:${executionId}`, owner: options.owner };
     if (!(await ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }))) return;
-    // Renew on real time: a virtual test clock must not spin this loop.
-    const renewal = setInterval(() => {
-      ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }).catch(() => {});
-    }, options.leaseMs / 3);
-    renewal.unref();
+    const unwatch = watch(executionId, campaignId, controller);
     let execution = await ctx.storage.getExecution({ id: executionId });
     try {
+      const now = ctx.clock.now();
       if (!execution || FINISHED_EXECUTION.has(execution.status)) return;
-      if (execution.status === "scheduled" && (execution.executeAt?.getTime() ?? 0) > ctx.clock.now()) return;
-      if (execution.resumeAt && execution.resumeAt.getTime() > ctx.clock.now()) return;
+      if (execution.status === "scheduled" && (execution.executeAt?.getTime() ?? 0) > now) return;
+      if (execution.resumeAt && execution.resumeAt.getTime() > now) return;
       const campaign = await ctx.storage.getCampaign({ id: execution.campaignId });
-      if (!campaign || !(campaign.status === "live" || campaign.status === "scheduled")) {
+      if (!isRunnable(campaign)) {
         await save(execution, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined });
         return;
       }
@@ -120,60 +170,82 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
         startedAt: execution.startedAt ?? ctx.now(),
       });
       const stats: SliceStats = { seen: 0 };
+      const recipients = await recipientsOf(execution, campaign, stats, now, controller.signal);
       const report = await options.dispatcher.dispatch({
         campaign,
         executionId,
         configurations: await configurationsOf(campaign),
         ...(execution.context ? { context: execution.context } : {}),
-        ...(await recipientsOf(execution, campaign, stats, controller.signal)),
+        ...recipients,
+        ...(execution.kind === "occurrence" ? { window: windowOf(execution, campaign, now) } : {}),
         signal: controller.signal,
       });
-      const targeted = Math.max(execution.targetedProfileCount, stats.seen);
+      const counted = {
+        targetedProfileCount: Math.max(execution.targetedProfileCount, stats.seen),
+        ...(stats.audienceSize === undefined ? {} : { audienceSize: stats.audienceSize }),
+      };
       if (report.aborted) {
-        // Stopped campaigns cancel their executions; anything else (shutdown) resumes later from the ledger.
-        const stopped = (await ctx.storage.getCampaign({ id: campaign.id }))?.status === "stopped";
-        execution = await save(
-          execution,
-          stopped
-            ? {
-                status: "cancelled",
-                targetedProfileCount: targeted,
-                finishedAt: ctx.now(),
-                resumeAt: undefined,
-              }
-            : { targetedProfileCount: targeted },
-        );
+        execution = await settleHalted(execution, controller, counted);
         return;
       }
+      // Someone may have cancelled it while the last messages went out: their word stands.
+      if ((await ctx.storage.getExecution({ id: executionId }))?.status === "cancelled") return;
       const allFailed = report.outcomes.sent === 0 && report.outcomes.failed > 0;
       execution = await save(
         execution,
         stats.nextDueAt
-          ? { targetedProfileCount: targeted, resumeAt: stats.nextDueAt }
+          ? { ...counted, resumeAt: stats.nextDueAt, completedThrough: new Date(now) }
           : {
+              ...counted,
               status: allFailed ? "failed" : "succeeded",
-              targetedProfileCount: targeted,
               finishedAt: ctx.now(),
               resumeAt: undefined,
+              completedThrough: new Date(now),
               ...(allFailed
                 ? { error: `All ${report.outcomes.failed} messages failed; see the ledger for reasons.` }
                 : {}),
             },
       );
     } catch (error) {
-      if (execution) {
-        const message = error instanceof Error ? error.message : String(error);
-        await save(execution, {
-          status: "failed",
-          finishedAt: ctx.now(),
-          error: message,
-          resumeAt: undefined,
-        }).catch(() => {});
+      if (!execution) return;
+      // An audience source or adapter that honours the signal throws on abort: that is a halt, not a failure.
+      if (controller.signal.aborted) {
+        await settleHalted(execution, controller, {}).catch(() => {});
+        return;
       }
+      const message = error instanceof Error ? error.message : String(error);
+      await save(execution, {
+        status: "failed",
+        finishedAt: ctx.now(),
+        error: message,
+        resumeAt: undefined,
+      }).catch(() => {});
     } finally {
-      clearInterval(renewal);
+      unwatch();
       await ctx.storage.releaseLease(lease).catch(() => {});
     }
+  }
+
+  /**
+   * After an abort: a stopped campaign or cancelled execution ends `cancelled`; a shutdown or a lost lease
+   * leaves it in progress, to be resumed from the ledger by whoever runs it next.
+   */
+  async function settleHalted(
+    execution: Execution,
+    controller: AbortController,
+    counted: Partial<Execution>,
+  ): Promise<Execution> {
+    const reason = controller.signal.reason instanceof Halt ? controller.signal.reason.reason : "closing";
+    if (reason === "lease-lost") return execution;
+    const [campaign, stored] = await Promise.all([
+      ctx.storage.getCampaign({ id: execution.campaignId }),
+      ctx.storage.getExecution({ id: execution.id }),
+    ]);
+    const stopped = !isRunnable(campaign) || stored?.status === "cancelled";
+    return save(
+      execution,
+      stopped ? { ...counted, status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined } : counted,
+    );
   }
 
   return {
@@ -181,25 +253,29 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       const current = running.get(id);
       if (current) return current.done;
       const controller = new AbortController();
-      const done = run(id, controller).finally(() => running.delete(id));
+      const done = run(id, campaignId, controller).finally(() => running.delete(id));
       running.set(id, { campaignId, controller, done });
       return done;
     },
     wait: (executionId) => running.get(executionId)?.done ?? Promise.resolve(),
     async abortCampaign(campaignId) {
       const stopping = [...running.values()].filter((r) => r.campaignId === campaignId);
-      for (const r of stopping)
-        r.controller.abort(new CampaignKitError("INVALID_TRANSITION", "The campaign was stopped."));
+      for (const r of stopping) r.controller.abort(new Halt("stopped"));
       await Promise.all(stopping.map((r) => r.done));
     },
     async idle() {
       while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
     async close() {
-      for (const r of running.values()) r.controller.abort(new Error("The kit is closing."));
+      for (const r of running.values()) r.controller.abort(new Halt("closing"));
       await this.idle();
     },
   };
+}
+
+/** Whether a campaign may still send: live, or scheduled (its occurrences start it). */
+function isRunnable(campaign: Campaign | undefined): campaign is Campaign {
+  return campaign?.status === "live" || campaign?.status === "scheduled";
 }
 
 /** Every execution matching `filter`, read page by page. */

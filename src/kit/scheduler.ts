@@ -3,8 +3,7 @@ import type { Execution } from "../domain/execution.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
 import { isCampaignKitError } from "../errors.js";
-import { transitionCampaign } from "./campaign-store.js";
-import { campaignsIn } from "./configurations.js";
+import { campaignsIn, transitionCampaign } from "./campaign-store.js";
 import { audit, type KitContext, type ResolvedActor } from "./context.js";
 import { allExecutions, FINISHED_EXECUTION, type Runner } from "./runner.js";
 
@@ -47,7 +46,8 @@ const system: ResolvedActor = {
   permissions: new Set(),
   customRoles: [],
 };
-const HOUR = 3_600_000;
+/** How far back a tick looks for occurrences no scheduler claimed. */
+const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
 /** Builds the scheduler. */
 export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
@@ -76,9 +76,9 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
   /** Claims each due occurrence as an execution keyed by it; returns those to run. */
   async function claimOccurrences(campaign: Campaign, now: Date): Promise<Execution[]> {
     const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
-    const window = campaign.deliveryControls.deliveryWindowHours * HOUR;
-    // Occurrences older than the delivery window (the scheduler was down) are past saving.
-    const since = new Date(now.getTime() - window - (schedule.sendInProfileTimeZone ? 26 * HOUR : 0));
+    // Occurrences missed while no scheduler ran are claimed too, up to a week back: the runner then records
+    // their recipients as excluded `outside-window`, so a missed send is reported, never silently dropped.
+    const since = new Date(now.getTime() - MISSED_LOOKBACK_MS);
     const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
     const launch: Execution[] = [];
     for (const occurrence of dueOccurrences(schedule, { now, since, ...anchor })) {
@@ -143,7 +143,9 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
     if (wait) await Promise.all(runs);
     for (const campaign of live) {
       const fresh = await ctx.storage.getCampaign({ id: campaign.id });
-      if (fresh?.status === "live" && (await settle(fresh, ctx.now()))) summary.completed.push(campaign.id);
+      // The tick's own `now`: an occurrence falling due while this tick ran was not claimed, so it must not
+      // count as past either.
+      if (fresh?.status === "live" && (await settle(fresh, now))) summary.completed.push(campaign.id);
     }
     return summary;
   }

@@ -8,6 +8,8 @@ import { planWaves, waveOf } from "../engine/schedule/waves.js";
 export interface SliceStats {
   /** Profiles the audience streamed. */
   seen: number;
+  /** The audience's size, when this pass counted it to plan waves. */
+  audienceSize?: number;
   /** The earliest instant a profile held back becomes due; absent when none was held back. */
   nextDueAt?: Date;
 }
@@ -50,13 +52,14 @@ export async function sliceSchedule(
 }
 
 /**
- * Passes on the pages of `pages` only the profiles due at `now`, counting what it saw and when the next
- * held-back profile becomes due. Memory stays bounded: pages stream through.
+ * Passes on the pages of `pages` only the profiles whose slice fell due in `(after, until]`: those due by
+ * `after` went through an earlier pass, those due after `until` wait for a later one. Counts what it saw and
+ * when the next held-back profile becomes due. Memory stays bounded: pages stream through.
  */
 export async function* dueProfiles(
   pages: AsyncIterable<readonly Profile[]>,
   dueAt: ((profile: Profile, position: number) => number) | undefined,
-  now: number,
+  { after, until }: { after: number; until: number },
   stats: SliceStats,
 ): AsyncGenerator<readonly Profile[]> {
   let next = Number.POSITIVE_INFINITY;
@@ -71,8 +74,9 @@ export async function* dueProfiles(
     for (let i = 0; i < page.length; i++) {
       const profile = page[i] as Profile;
       const at = dueAt(profile, first + i);
-      if (at <= now) due.push(profile);
-      else if (at < next) next = at;
+      if (at > until) {
+        if (at < next) next = at;
+      } else if (at > after) due.push(profile);
     }
     if (due.length > 0) yield due;
   }

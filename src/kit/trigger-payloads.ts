@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { attributesSchema, idSchema, instantSchema } from "../domain/common.js";
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, type ErrorCode } from "../errors.js";
 
 /** The largest trigger context, in bytes of JSON: 200 KB, as in the reference product. */
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -90,8 +90,11 @@ export type AudienceExecutionRequest = z.input<typeof audienceExecutionRequestSc
 
 /** What both trigger calls answer at once (202), while sending goes on. */
 export interface ExecutionAccepted {
+  /** The execution that sends (or sent) the request's messages. */
   executionId: string;
+  /** The caller's request id, echoed. */
   requestId: string;
+  /** When the execution was created, ISO 8601. */
   createdAt: string;
   /** Whether this call created the execution; `false` when the request id was seen before. */
   created: boolean;
@@ -99,11 +102,17 @@ export interface ExecutionAccepted {
 
 /** `GET /im/executions/audience/{executionId}`, in the reference product's shape. */
 export interface ExecutionStatusView {
+  /** The execution. */
   executionId: string;
+  /** Its campaign. */
   campaignId: string;
+  /** The audience an audience execution sends to. */
   audienceId?: string;
+  /** Where it stands, in the reference product's words. */
   status: "Succeeded" | "InProgress" | "Failed" | "Scheduled" | "Cancelled";
+  /** Profiles targeted so far. */
   targetedProfileCount: number;
+  /** When it was created, ISO 8601. */
   createdAt: string;
   /** When a deferred (`Scheduled`) execution fires, or when an occurrence was due. */
   executeAt?: string;
@@ -111,24 +120,42 @@ export interface ExecutionStatusView {
 
 /** An RFC 7807-style problem document, in the reference API's shape. */
 export interface ProblemDocument {
+  /** A URI naming the problem: `urn:campaign-kit:error:<CODE>`. */
   type: string;
+  /** The code in words. */
   title: string;
+  /** The HTTP status to answer with. */
   status: number;
+  /** What went wrong and what to do, for people. */
   detail: string;
+  /** For programs: the code and its details (validation issues name each field). */
   report: { additionalContext: Record<string, unknown> };
 }
 
-const HTTP_STATUS: Partial<Record<string, number>> = {
+/**
+ * The HTTP status of each code: 4xx where the caller can fix the call, 5xx where the server is at fault
+ * (storage down, the kit missing an adapter or an audience source).
+ */
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
-  UNKNOWN_RECIPIENT: 422,
   CONFLICT: 409,
   ALREADY_EXISTS: 409,
+  INVALID_TRANSITION: 409,
+  NOT_EDITABLE: 409,
+  APPROVAL_REQUIRED: 409,
+  IN_USE: 409,
+  READ_ONLY_FIELD: 409,
+  PREREQUISITES_UNMET: 422,
+  TEMPLATE_INVALID: 422,
+  UNKNOWN_RECIPIENT: 422,
   CAMPAIGN_NOT_LIVE: 422,
   OUTSIDE_WINDOW: 422,
   WRONG_CAMPAIGN_TYPE: 422,
-  PREREQUISITES_UNMET: 422,
+  CHANNEL_NOT_REGISTERED: 500,
+  AUDIENCE_SOURCE_MISSING: 500,
+  STORAGE_FAILED: 503,
 };
 
 /**
@@ -146,7 +173,7 @@ export function toProblemDocument(error: unknown): ProblemDocument {
     return {
       type: `urn:campaign-kit:error:${error.code}`,
       title: error.code.toLowerCase().replaceAll("_", " "),
-      status: HTTP_STATUS[error.code] ?? 400,
+      status: HTTP_STATUS[error.code],
       detail: error.message,
       report: { additionalContext: { code: error.code, ...error.details } },
     };

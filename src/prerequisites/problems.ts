@@ -108,9 +108,9 @@ export interface PrerequisiteResult {
 }
 
 /**
- * Intents after which messages can go out. Saving a draft (create/update) only checks what the draft refers
- * to and contains; whether the audience has finished evaluating and whether dates have passed matter once
- * the campaign is headed for sending, and may well change between saving and sending.
+ * Intents after which messages can go out. Saving a draft (create/update) checks what the draft refers to
+ * and contains, the audience's availability included; whether an audience is set at all and whether dates
+ * have passed matter once the campaign is headed for sending, and may well change between saving and sending.
  *
  * @internal
  */

@@ -83,11 +83,15 @@ export function contentProblems(action: CampaignAction, index: number): Prerequi
       message:
         error.reason === "syntax"
           ? `${where} is not valid Handlebars: ${error.message}`
-          : `${where} calls a helper that doesn't exist: ${error.message}.`,
+          : error.reason === "unknown-helper"
+            ? `${where} calls a helper that doesn't exist: ${error.message}.`
+            : `${where} can't render: ${error.message}.`,
       fix:
         error.reason === "syntax"
           ? `Fix the template syntax at ${field.path}: close every {{ with }} and every {{#block}} with {{/block}}.`
-          : `Use the helpers campaign-kit provides at ${field.path}: ${[...TEMPLATE_HELPERS].join(", ")}.`,
+          : error.reason === "unknown-helper"
+            ? `Use the helpers campaign-kit provides at ${field.path}: ${[...TEMPLATE_HELPERS].join(", ")}.`
+            : `Rewrite ${field.path} without it.`,
       subject: { kind: "action", path: field.path },
     });
   }

@@ -1,4 +1,6 @@
+import { format } from "date-fns";
 import Handlebars from "handlebars";
+import { isTimeZone } from "../domain/common.js";
 import { eqHelper, fallbackHelper, formatDateHelper, jsonHelper } from "./helpers.js";
 
 /**
@@ -29,17 +31,57 @@ export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set([
 /** campaign-kit's own helpers, declared to the compiler so it calls them directly. */
 export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true, json: true } as const;
 
-/** Collects the names of every helper a template calls: anything given parameters, and subexpressions. */
+/**
+ * Collects what a template calls: every helper (anything given parameters, and subexpressions), and the
+ * features campaigns don't support (partials, decorators) or arguments that can never work (a `formatDate`
+ * pattern or zone written as a literal that date-fns rejects).
+ */
 class HelperCalls extends Handlebars.Visitor {
   readonly names = new Set<string>();
+  readonly problems: string[] = [];
+
+  override PartialStatement(): void {
+    this.problems.push("Partials ({{> name}}) are not supported: write the content inline");
+  }
+
+  override PartialBlockStatement(): void {
+    this.problems.push("Partial blocks ({{#> name}}) are not supported: write the content inline");
+  }
+
+  override Decorator(): void {
+    this.problems.push("Decorators ({{* name}}) are not supported");
+  }
+
+  override DecoratorBlock(): void {
+    this.problems.push("Decorators ({{#* name}}) are not supported");
+  }
+
+  private checkFormatDate(params: hbs.AST.Expression[]): void {
+    const [, pattern, zone] = params;
+    if (pattern?.type === "StringLiteral") {
+      const literal = (pattern as hbs.AST.StringLiteral).value;
+      try {
+        format(new Date(0), literal);
+      } catch (error) {
+        this.problems.push(`formatDate pattern '${literal}' is invalid: ${(error as Error).message}`);
+      }
+    }
+    if (zone?.type === "StringLiteral" && !isTimeZone((zone as hbs.AST.StringLiteral).value)) {
+      this.problems.push(
+        `formatDate zone '${(zone as hbs.AST.StringLiteral).value}' is not an IANA time zone`,
+      );
+    }
+  }
 
   private note(
     node: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression,
     always: boolean,
   ) {
     const called = always || node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0;
-    if (called && node.path.type === "PathExpression")
-      this.names.add((node.path as hbs.AST.PathExpression).original);
+    if (!called || node.path.type !== "PathExpression") return;
+    const name = (node.path as hbs.AST.PathExpression).original;
+    this.names.add(name);
+    if (name === "formatDate") this.checkFormatDate(node.params);
   }
 
   override MustacheStatement(node: hbs.AST.MustacheStatement): void {
@@ -60,8 +102,11 @@ class HelperCalls extends Handlebars.Visitor {
 
 /** Why a template can't render. */
 export interface TemplateError {
-  /** `syntax`: it doesn't parse; `unknown-helper`: it calls a helper that doesn't exist. */
-  reason: "syntax" | "unknown-helper";
+  /**
+   * `syntax`: it doesn't parse; `unknown-helper`: it calls a helper that doesn't exist; `unsupported`: it uses
+   * partials or decorators, or gives `formatDate` a literal pattern or zone that can't work.
+   */
+  reason: "syntax" | "unknown-helper" | "unsupported";
   /** The parser's message on one line, or the unknown helpers named. */
   message: string;
 }
@@ -77,6 +122,19 @@ export interface TemplateError {
  * ```
  */
 export function templateError(source: string): TemplateError | undefined {
+  // Every trigger of an API-triggered campaign checks its prerequisites, templates included: remember the
+  // answers, since parsing is the costly part and a campaign's templates rarely change.
+  if (checked.has(source)) return checked.get(source);
+  const error = findTemplateError(source);
+  if (checked.size >= CHECKED_LIMIT) checked.delete(checked.keys().next().value as string);
+  checked.set(source, error);
+  return error;
+}
+
+const CHECKED_LIMIT = 1000;
+const checked = new Map<string, TemplateError | undefined>();
+
+function findTemplateError(source: string): TemplateError | undefined {
   let program: hbs.AST.Program;
   try {
     program = templateEnvironment.parse(source);
@@ -86,6 +144,9 @@ export function templateError(source: string): TemplateError | undefined {
   const calls = new HelperCalls();
   calls.accept(program);
   const unknown = [...calls.names].filter((name) => !TEMPLATE_HELPERS.has(name));
+  if (unknown.length === 0 && calls.problems.length > 0) {
+    return { reason: "unsupported", message: calls.problems.join("; ") };
+  }
   if (unknown.length === 0) return undefined;
   const names = unknown.map((n) => `'${n}'`).join(", ");
   return { reason: "unknown-helper", message: `Unknown helper${unknown.length > 1 ? "s" : ""} ${names}` };

@@ -39,7 +39,13 @@ export function formatDateHelper(value: unknown, ...rest: unknown[]): string {
   const pattern = typeof rest[0] === "string" ? rest[0] : "yyyy-MM-dd";
   const hashZone = options?.hash?.timeZone;
   const zone = typeof rest[1] === "string" ? rest[1] : typeof hashZone === "string" ? hashZone : "UTC";
-  return format(new TZDate(date.getTime(), zone), pattern);
+  // A pattern or zone that only arrives at send time (from context) and is bad renders as missing, like a
+  // bad date, rather than failing the whole batch; literal ones are rejected before the campaign is made.
+  try {
+    return format(new TZDate(date.getTime(), zone), pattern);
+  } catch {
+    return "";
+  }
 }
 
 /**

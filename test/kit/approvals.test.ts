@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isCampaignKitError } from "../../src/errors.js";
+import { memoryStorage } from "../../src/storage/memory-storage.js";
 import { ADMIN, auditLog, promotion, seededKit, virtualClock } from "./fixtures.js";
 
 async function rejection(promise: Promise<unknown>) {
@@ -164,5 +165,75 @@ describe("the approval story", () => {
     const notListed = await rejection(kit.campaigns.approve({ actor: "second", id: "sale" }));
     expect((notListed as { details: { reason: string } }).details.reason).toBe("not-an-approver");
     expect((await kit.campaigns.approve({ actor: "first", id: "sale" })).status).toBe("live");
+  });
+
+  it("editing a policy keeps its status and activation time, so it doesn't start winning", async () => {
+    const clock = virtualClock();
+    const kit = await seededKit({ clock });
+    const policy = (id: string, approver: string) => ({
+      id,
+      name: id,
+      approvers: { users: [approver], roles: [] },
+    });
+    await kit.approvalPolicies.define({
+      actor: ADMIN,
+      policy: { ...policy("a", "first"), status: "active" },
+    });
+    clock.advance(1000);
+    await kit.approvalPolicies.define({
+      actor: ADMIN,
+      policy: { ...policy("b", "second"), status: "active" },
+    });
+    const before = await kit.approvalPolicies.list({ actor: ADMIN });
+    clock.advance(1000);
+    await kit.approvalPolicies.define({
+      actor: ADMIN,
+      policy: { ...policy("a", "first"), name: "A, renamed" },
+    });
+    const after = await kit.approvalPolicies.list({ actor: ADMIN });
+    const a = (list: typeof after) => list.find((p) => p.id === "a");
+    expect(a(after)).toMatchObject({ name: "A, renamed", status: "active" });
+    expect(a(after)?.activatedAt).toEqual(a(before)?.activatedAt);
+  });
+
+  it("refuses to approve when the request's policy no longer exists", async () => {
+    const kit = await seededKit();
+    await kit.roles.assign({ actor: ADMIN, userId: "maya", roleId: "campaign-manager" });
+    await kit.roles.assign({ actor: ADMIN, userId: "arno", roleId: "campaign-approver" });
+    await kit.approvalPolicies.define({
+      actor: ADMIN,
+      policy: { id: "p", name: "P", status: "active", approvers: { users: ["arno"], roles: [] } },
+    });
+    await kit.campaigns.create({ actor: "maya", campaign: { ...promotion, id: "sale" } });
+    await kit.campaigns.requestApproval({ actor: "maya", id: "sale" });
+    const [request] = await kit.campaigns.listRequests({ actor: "maya", id: "sale" });
+    await kit.storage.putApprovalRequest({ request: { ...request!, policyId: "deleted" } });
+    const error = await rejection(kit.campaigns.approve({ actor: "arno", id: "sale" }));
+    expect((error as { details: { reason: string } }).details.reason).toBe("policy-missing");
+  });
+
+  it("never leaves a campaign in review without a pending request", async () => {
+    const storage = memoryStorage();
+    let failNext = true;
+    const flaky = {
+      ...storage,
+      async putApprovalRequest(params: Parameters<typeof storage.putApprovalRequest>[0]) {
+        if (failNext) {
+          failNext = false;
+          throw new Error("storage down");
+        }
+        return storage.putApprovalRequest(params);
+      },
+    };
+    const kit = await seededKit({ storage: flaky });
+    await kit.roles.assign({ actor: ADMIN, userId: "maya", roleId: "campaign-manager" });
+    await kit.approvalPolicies.define({
+      actor: ADMIN,
+      policy: { id: "p", name: "P", status: "active", approvers: { users: [ADMIN], roles: [] } },
+    });
+    await kit.campaigns.create({ actor: "maya", campaign: { ...promotion, id: "sale" } });
+    await rejection(kit.campaigns.requestApproval({ actor: "maya", id: "sale" }));
+    expect((await kit.campaigns.get({ actor: "maya", id: "sale" })).status).toBe("draft");
+    expect((await kit.campaigns.requestApproval({ actor: "maya", id: "sale" })).status).toBe("in-review");
   });
 });

@@ -328,4 +328,43 @@ describe("API-triggered executions", () => {
     expect((await call("reset")).report.additionalContext.code).toBe("CAMPAIGN_NOT_LIVE");
     expect((await call("flash")).report.additionalContext.code).toBe("WRONG_CAMPAIGN_TYPE");
   });
+
+  it("refuses a deferred executeAt outside the campaign's window", async () => {
+    const { kit } = await setup();
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        type: "api-triggered",
+        id: "short",
+        schedule: { endAt: "2026-12-01T10:00:00Z" },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "short" });
+    const doc = await problem(
+      kit,
+      kit.executions.triggerAudience({
+        actor: ADMIN,
+        request: { campaignId: "short", requestId: "late", schedule: { executeAt: "2026-12-05T09:00:00Z" } },
+      }),
+    );
+    expect(doc).toMatchObject({ status: 422, report: { additionalContext: { code: "OUTSIDE_WINDOW" } } });
+  });
+
+  it("answers a retried request id with its execution even after the campaign stopped", async () => {
+    const { kit, email } = await setup();
+    const request = {
+      requestId: "retry-me",
+      campaignId: "reset",
+      recipients: [
+        { type: "aep" as const, namespace: "email", userId: "ana@example.com", context: { resetLink: "x" } },
+      ],
+    };
+    const first = await kit.executions.triggerUnitary({ actor: ADMIN, request });
+    await kit.idle();
+    await kit.campaigns.stop({ actor: ADMIN, id: "reset" });
+    const retried = await kit.executions.triggerUnitary({ actor: ADMIN, request });
+    expect(retried).toEqual({ ...first, created: false });
+    expect(email.sent).toHaveLength(1);
+  });
 });

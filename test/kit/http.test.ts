@@ -120,6 +120,8 @@ describe("the execution API over HTTP", () => {
       headers: { "x-api-key": "wrong" },
     });
     expect(anonymous.status).toBe(403);
+    const malformed = await call("/im/executions/audience/%E0%A4%A");
+    expect(malformed.status).toBe(400);
     const elsewhere = await call("/health");
     expect(elsewhere.status).toBe(404);
   });

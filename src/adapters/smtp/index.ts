@@ -158,7 +158,7 @@ export function classifySmtpError(error: unknown, throttleRetryAfterMs = 60_000)
  * const transporter = nodemailer.createTransport({ host: "smtp.example.com", port: 587, pool: true, auth });
  * const email = smtpChannel({ transporter });
  * await email.verify?.();
- * const kit = createCampaignKit({ storage, channels: [email] });
+ * const kit = await createCampaignKit({ storage, channels: [email] });
  * ```
  */
 export function smtpChannel(options: SmtpChannelOptions): ChannelAdapter {

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import type { AudienceSource } from "../../src/audiences/audience-source.js";
+import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
+import { memoryChannel } from "../../src/channels/memory-channel.js";
+import type { Profile } from "../../src/domain/profile.js";
+import { createCampaignKit } from "../../src/kit/index.js";
+import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("what happens when things go wrong", () => {
+  it("a one-shot occurrence no scheduler ran in time is reported as outside its window, not dropped", async () => {
+    const clock = virtualClock();
+    const email = memoryChannel({ channel: "email" });
+    const profiles = Array.from({ length: 10 }, (_, i) => person(i));
+    const kit = await seededKit({
+      clock,
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "late" } });
+    await kit.campaigns.activate({ actor: ADMIN, id: "late" });
+    clock.advance(13 * 3_600_000); // past the 12 h delivery window
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(0);
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "late" });
+    expect(report).toMatchObject({ executions: 1, outcomes: { sent: 0, excluded: 10 } });
+    expect(report.excludedByReason["outside-window"]).toBe(10);
+  });
+
+  it("a stop made by another process halts the process that is sending", async () => {
+    const profiles = Array.from({ length: 300 }, (_, i) => person(i));
+    const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
+    const sender = await seededKit({
+      channels: [slow],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+      dispatcher: { concurrency: 1, batchSize: 1 },
+      leaseMs: 300, // checks for a stop every 100 ms
+    });
+    const other = await createCampaignKit({ storage: sender.storage });
+    await sender.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
+    await sender.campaigns.activate({ actor: ADMIN, id: "big" });
+    await sender.scheduler.tick({ wait: false });
+    await sleep(50);
+    await other.campaigns.stop({ actor: ADMIN, id: "big" });
+    await sender.idle();
+    const atEnd = slow.sent.length;
+    expect(atEnd).toBeLessThan(300);
+    await sleep(100);
+    expect(slow.sent.length).toBe(atEnd);
+    const [execution] = (await other.executions.list({ actor: ADMIN, filter: { campaignId: "big" } })).items;
+    expect(execution?.status).toBe("cancelled");
+  });
+
+  it("a shutdown whose audience source throws on abort leaves the execution to resume, not failed", async () => {
+    const profiles = Array.from({ length: 200 }, (_, i) => person(i));
+    // A source that honours the signal the way fetch- or pg-based ones do: by throwing.
+    const throwing: AudienceSource = {
+      async *members({ signal }) {
+        for (let i = 0; i < profiles.length; i += 10) {
+          signal?.throwIfAborted();
+          await sleep(2);
+          yield profiles.slice(i, i + 10);
+        }
+      },
+      findProfile: async () => undefined,
+      saveProfile: async () => {},
+    };
+    const clock = virtualClock();
+    const email = memoryChannel({ channel: "email" });
+    const first = await seededKit({ clock, channels: [email], audiences: throwing, leaseMs: 1000 });
+    await first.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
+    await first.campaigns.activate({ actor: ADMIN, id: "c" });
+    await first.scheduler.tick({ wait: false });
+    await sleep(15);
+    await first.close();
+    const [halted] = (await first.executions.list({ actor: ADMIN })).items;
+    expect(halted?.status).toBe("in-progress");
+    expect(email.sent.length).toBeLessThan(200);
+
+    const second = await createCampaignKit({
+      storage: first.storage,
+      clock,
+      channels: [email],
+      audiences: throwing,
+    });
+    clock.advance(2000);
+    await second.scheduler.tick();
+    expect(new Set(email.sent.map((m) => m.recipientId)).size).toBe(200);
+    expect(email.sent).toHaveLength(200);
+  });
+
+  it("later waves don't try again what an earlier wave failed or excluded", async () => {
+    const clock = virtualClock();
+    const profiles: Profile[] = Array.from({ length: 30 }, (_, i) => person(i));
+    let attemptsOnP0 = 0;
+    const email = memoryChannel({
+      channel: "email",
+      failFor: (message) => {
+        if (message.recipientId !== "p0") return undefined;
+        attemptsOnP0++;
+        return "permanent";
+      },
+    });
+    const kit = await seededKit({
+      clock,
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "w",
+        deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "w" });
+    for (let step = 0; step < 4; step++) {
+      await kit.scheduler.tick();
+      clock.advance(30 * 60_000);
+    }
+    expect(attemptsOnP0).toBe(1);
+    expect(email.sent).toHaveLength(29);
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "w" });
+    expect(report.outcomes).toEqual({ sent: 29, failed: 1, excluded: 0 });
+  });
+
+  it("a resumed wave pass cuts the same waves as the first", async () => {
+    const clock = virtualClock();
+    const profiles = Array.from({ length: 1000 }, (_, i) => person(i));
+    const slow = memoryChannel({ channel: "email", latencyMs: 1, capabilities: { batch: false } });
+    const first = await seededKit({
+      clock,
+      channels: [slow],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+      dispatcher: { concurrency: 1, batchSize: 1 },
+      leaseMs: 1000,
+    });
+    await first.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "w",
+        deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
+      },
+    });
+    await first.campaigns.activate({ actor: ADMIN, id: "w" });
+    await first.scheduler.tick({ wait: false });
+    await sleep(40);
+    await first.close();
+    const fast = memoryChannel({ channel: "email" });
+    const second = await createCampaignKit({
+      storage: first.storage,
+      clock,
+      channels: [fast],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    clock.advance(2000);
+    await second.scheduler.tick();
+    // Wave 1 is the first 500 recipients, whatever the first pass had streamed when it stopped.
+    expect(slow.sent.length + fast.sent.length).toBe(500);
+    const ids = [...slow.sent, ...fast.sent].map((m) => Number(m.recipientId.slice(1)));
+    expect(Math.max(...ids)).toBe(499);
+  });
+});
