@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { migrate, postgresStorage, SCHEMA_VERSION } from "../src/adapters/postgres/index.js";
 import { isCampaignKitError } from "../src/errors.js";
-import { fullCampaign } from "../src/testing/storage-fixtures.js";
+import { execution, fullCampaign } from "../src/testing/storage-fixtures.js";
 import { databaseUrl } from "./support/database.js";
 
 const url = databaseUrl("the PostgreSQL concurrency tests");
@@ -75,6 +75,31 @@ const url = databaseUrl("the PostgreSQL concurrency tests");
     const storage = postgresStorage({ pool, schema });
     await storage.createCampaign({ campaign: fullCampaign("c1") });
     expect(await storage.getCampaign({ id: "c1" })).toStrictEqual(fullCampaign("c1"));
+  });
+
+  it("upgrades a version-1 schema in place: executions written before read back as they were", async () => {
+    const schema = freshSchema();
+    await migrate({ pool, schema });
+    // Back to version 1, as a database deployed before migration 2 is.
+    await pool.query(
+      `ALTER TABLE "${schema}".executions DROP COLUMN recipients, DROP COLUMN resume_at,
+         DROP COLUMN completed_through, DROP COLUMN audience_size`,
+    );
+    await pool.query(`DELETE FROM "${schema}".schema_migrations WHERE version >= 2`);
+    const old = execution("x1", "c1", "req-1", true);
+    await pool.query(
+      `INSERT INTO "${schema}".executions (id, campaign_id, request_id, kind, status, targeted_profile_count,
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [old.id, old.campaignId, old.requestId, old.kind, old.status, old.targetedProfileCount, old.createdAt],
+    );
+    expect(await migrate({ pool, schema })).toEqual({
+      applied: Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => i + 2),
+    });
+    const storage = postgresStorage({ pool, schema });
+    expect(await storage.getExecution({ id: "x1" })).toStrictEqual(old);
+    const resumed = { ...execution("x1", "c1", "req-1"), status: "in-progress" as const };
+    await storage.updateExecution({ execution: resumed });
+    expect(await storage.getExecution({ id: "x1" })).toStrictEqual(resumed);
   });
 
   it("names the fix when the tables are missing", async () => {

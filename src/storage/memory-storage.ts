@@ -16,12 +16,17 @@ import type { Page, PageParams, Storage } from "./storage.js";
 
 const copy = structuredClone;
 
-/** The items after `cursor`, at most `limit` of them (default 50, between 1 and 500). */
-function page<T>(sorted: readonly T[], params: PageParams, keyOf: (item: T) => string): Page<T> {
-  const limit = Math.min(
+/** The page size `params` asks for: 50 by default, truncated and clamped to 1..500. */
+function pageLimit(params: PageParams): number {
+  return Math.min(
     Math.max(Math.trunc(Number.isFinite(params.limit) ? (params.limit as number) : 50), 1),
     500,
   );
+}
+
+/** The items after `cursor`, at most {@link pageLimit} of them. */
+function page<T>(sorted: readonly T[], params: PageParams, keyOf: (item: T) => string): Page<T> {
+  const limit = pageLimit(params);
   const { cursor } = params;
   const start = cursor === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > cursor);
   const rest = start === -1 ? [] : sorted.slice(start);
@@ -48,14 +53,15 @@ function notFound(what: string, id: string): CampaignKitError {
  * and single-process hosts that keep nothing, and `postgresStorage` from `campaign-kit/postgres` otherwise.
  *
  * Values are deep-copied (`structuredClone`) on the way in and out, so mutating an object after storing it,
- * or one read back, never changes what is stored. Its ledger is a {@link memoryLedger}.
+ * or one read back, never changes what is stored. Its ledger is a {@link memoryLedger}, which copies the
+ * records' values into its own columns.
  *
  * @example
  * ```ts
  * import { createCampaignKit, memoryStorage } from "campaign-kit";
  *
  * const storage = memoryStorage();
- * const kit = createCampaignKit({ storage });
+ * const kit = await createCampaignKit({ storage });
  * await storage.getCampaign({ id: "spring-sale" }); // undefined until the kit creates it
  * ```
  */
@@ -90,7 +96,8 @@ export function memoryStorage(): Storage {
 
   return {
     findSent: (params) => ledger.findSent(params),
-    record: ({ records }) => ledger.record({ records: copy(records) }),
+    // The ledger copies each record's values into its own columns: no clone needed.
+    record: (params) => ledger.record(params),
     countSentSince: (params) => ledger.countSentSince(params),
     summarize: async (params) => copy(await ledger.summarize(params)),
 
@@ -200,6 +207,7 @@ export function memoryStorage(): Storage {
     async listExecutions({ filter = {}, ...paging }) {
       const matches = (e: Execution) =>
         (filter.campaignId === undefined || e.campaignId === filter.campaignId) &&
+        (filter.requestId === undefined || e.requestId === filter.requestId) &&
         (filter.status === undefined || filter.status.includes(e.status)) &&
         (filter.kind === undefined || e.kind === filter.kind);
       return page(byId(executions, matches), paging, (e) => e.id);
@@ -230,10 +238,7 @@ export function memoryStorage(): Storage {
     },
     async listAudit({ filter = {}, ...paging }) {
       // The cursor is a position in the log, which only grows: stable while entries are appended.
-      const limit = Math.min(
-        Math.max(Math.trunc(Number.isFinite(paging.limit) ? (paging.limit as number) : 50), 1),
-        500,
-      );
+      const limit = pageLimit(paging);
       const items: AuditEntry[] = [];
       let index = paging.cursor === undefined ? 0 : Number(paging.cursor);
       if (!Number.isSafeInteger(index) || index < 0) {

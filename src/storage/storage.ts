@@ -27,6 +27,7 @@ import type { DeliveryLedger } from "./ledger.js";
 
 /** A page of a list: at most `limit` items ordered by id, and the cursor of the next page when there is one. */
 export interface Page<T> {
+  /** This page's items, in the list's order; empty when nothing (more) matches. */
   items: T[];
   /** Pass as `cursor` to get the next page; absent on the last page. */
   nextCursor?: string;
@@ -34,14 +35,19 @@ export interface Page<T> {
 
 /** Paging parameters: `limit` defaults to 50 (at most 500); `cursor` comes from the previous {@link Page}. */
 export interface PageParams {
+  /** The most items to return: a whole number, default 50, clamped to 1..500. */
   limit?: number;
+  /** The previous page's `nextCursor`, to continue after it; absent for the first page. Opaque. */
   cursor?: string;
 }
 
 /** Filters for {@link Storage.listCampaigns}; every given filter must hold. */
 export interface CampaignFilter {
+  /** Campaigns in any of these statuses. */
   status?: readonly CampaignStatus[];
+  /** Campaigns of this type (`scheduled` or `api-triggered`). */
   type?: Campaign["type"];
+  /** Campaigns of this category (`marketing` or `transactional`). */
   category?: Category;
   /** Campaigns with an action on this channel. */
   channel?: Channel;
@@ -53,19 +59,25 @@ export interface CampaignFilter {
   replacesCampaignId?: string;
 }
 
-/** Filters for {@link Storage.listExecutions}. */
+/** Filters for {@link Storage.listExecutions}; every given filter must hold. */
 export interface ExecutionFilter {
+  /** Executions of this campaign. */
   campaignId?: string;
   /** The execution of this request id (with `campaignId`, at most one). */
   requestId?: string;
+  /** Executions in any of these statuses. */
   status?: readonly ExecutionStatus[];
+  /** Executions of this kind (`occurrence`, `unitary` or `audience`). */
   kind?: Execution["kind"];
 }
 
-/** Filters for {@link Storage.listAudit}. */
+/** Filters for {@link Storage.listAudit}; every given filter must hold. */
 export interface AuditFilter {
+  /** Entries about the object with this id. */
   objectId?: string;
+  /** Entries about objects of this type (`campaign`, `audience`...). */
   objectType?: AuditEntry["objectType"];
+  /** Entries of actions by this user. */
   actorId?: string;
 }
 

@@ -1,13 +1,18 @@
 /*
  * Valid domain objects for the storage suite. Each has every optional field set unless its name says
  * `minimal`, so a round trip proves both that fields survive and that absent ones stay absent.
+ * test/storage-fixtures.test.ts checks with `missingFields` that the full ones name every field of their
+ * schema: a field added to the domain and forgotten here (and so perhaps by an adapter) fails there.
  */
 import { expect } from "vitest";
+import { z } from "zod";
+import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
 import type { Audience } from "../domain/audience.js";
 import type { AuditEntry } from "../domain/audit.js";
 import type { Campaign } from "../domain/campaign.js";
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";
 import type { DeliveryRecord, Execution } from "../domain/execution.js";
+import type { Role } from "../domain/roles.js";
 import type { CampaignKitError, ErrorCode } from "../errors.js";
 
 /** A fixed instant plus `minutes`, so tests never depend on the clock. */
@@ -64,6 +69,15 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
   } as Campaign;
 }
 
+/** An API-triggered campaign with every optional field set (and `createNewProfile` false). */
+export function fullApiCampaign(id: string, overrides: Partial<Campaign> = {}): Campaign {
+  return fullCampaign(id, {
+    type: "api-triggered",
+    apiTrigger: { createNewProfile: false },
+    ...overrides,
+  } as Partial<Campaign>);
+}
+
 /** An API-triggered transactional push campaign with no optional field set. */
 export function minimalCampaign(id: string, overrides: Partial<Campaign> = {}): Campaign {
   return {
@@ -96,22 +110,41 @@ export function audience(id: string, minimal = false): Audience {
     : { ...base, description: "Newsletter", estimatedSize: 3_000_000_000, evaluatedAt: at(5) };
 }
 
-/** An active configuration on `channel`. */
-export function configuration(id: string, channel: ChannelConfiguration["channel"]): ChannelConfiguration {
-  const common = { id, name: `Config ${id}`, purpose: "marketing" as const, status: "active" as const };
+/**
+ * An active configuration on `channel`, with every optional field (settings included) set; `minimal` leaves
+ * out the optional fields.
+ */
+export function configuration(
+  id: string,
+  channel: ChannelConfiguration["channel"],
+  minimal = false,
+): ChannelConfiguration {
+  const common = {
+    id,
+    name: `Config ${id}`,
+    purpose: "marketing" as const,
+    status: "active" as const,
+    ...(minimal ? {} : { createdAt: at(), updatedAt: at(3) }),
+  };
   switch (channel) {
     case "email":
       return {
         ...common,
         channel,
-        createdAt: at(),
-        updatedAt: at(3),
-        settings: {
-          fromName: "Shop",
-          fromAddress: "news@mail.example.com",
-          subdomain: "mail.example.com",
-          listUnsubscribe: { url: "https://example.com/unsubscribe", oneClick: true },
-        },
+        settings: minimal
+          ? { fromName: "Shop", fromAddress: "news@mail.example.com", subdomain: "mail.example.com" }
+          : {
+              fromName: "Shop",
+              fromAddress: "news@mail.example.com",
+              replyTo: "help@example.com",
+              subdomain: "mail.example.com",
+              ipPool: "marketing-pool",
+              listUnsubscribe: {
+                mailto: "unsubscribe@mail.example.com",
+                url: "https://example.com/unsubscribe",
+                oneClick: true,
+              },
+            },
       };
     case "sms":
       return { ...common, channel, settings: { provider: "twilio", senderNumber: "+33612345678" } };
@@ -126,7 +159,74 @@ export function configuration(id: string, channel: ChannelConfiguration["channel
   }
 }
 
-/** An execution of `campaignId` for `requestId`; `minimal` leaves out the optional fields. */
+/** A custom role; `minimal` leaves out the optional fields. */
+export function role(id: string, minimal = false): Role {
+  return minimal
+    ? { id, name: `Role ${id}`, permissions: [] }
+    : {
+        id,
+        name: `Role ${id}`,
+        description: "Reads reports",
+        permissions: ["campaign.read", "campaign-report.read"],
+      };
+}
+
+/** An approval policy, active with every condition set; `minimal` is inactive with no optional field. */
+export function policy(id: string, minimal = false): ApprovalPolicy {
+  return minimal
+    ? {
+        id,
+        name: `Policy ${id}`,
+        status: "inactive",
+        conditions: {},
+        approvers: { users: ["ana"], roles: [] },
+        blockSelfApproval: false,
+      }
+    : {
+        id,
+        name: `Policy ${id}`,
+        status: "active",
+        activatedAt: at(4),
+        conditions: {
+          types: ["scheduled"],
+          categories: ["marketing"],
+          channels: ["email", "sms"],
+          tags: [],
+          requesters: ["ana", "carl"],
+          requesterGroups: ["emea"],
+        },
+        approvers: { users: ["ana", "ben"], roles: ["campaign-approver"] },
+        blockSelfApproval: true,
+      };
+}
+
+/** An approval request of `campaignId`, decided; `minimal` is pending with no optional field. */
+export function approvalRequest(
+  id: string,
+  campaignId: string,
+  requestedAt: Date,
+  minimal = false,
+): ApprovalRequest {
+  return minimal
+    ? { id, campaignId, campaignVersion: 1, status: "pending", requestedBy: "ana", requestedAt }
+    : {
+        id,
+        campaignId,
+        campaignVersion: 3,
+        policyId: "p1",
+        status: "changes-requested",
+        requestedBy: "ana",
+        requestedAt,
+        decidedBy: "ben",
+        decidedAt: at(90),
+        comment: "Fix the subject",
+      };
+}
+
+/**
+ * An execution of `campaignId` for `requestId`; `minimal` leaves out the optional fields. The full one mixes
+ * what no real execution has together (an audience and named recipients), to round-trip every field at once.
+ */
 export function execution(id: string, campaignId: string, requestId: string, minimal = false): Execution {
   const base: Execution = {
     id,
@@ -142,7 +242,27 @@ export function execution(id: string, campaignId: string, requestId: string, min
     ...base,
     audienceId: "newsletter",
     context: { resetLink: "https://example.com/r", nested: { list: [1, "two", null, true] } },
+    recipients: [
+      {
+        type: "aep",
+        userId: "ana@example.com",
+        namespace: "email",
+        context: { orderId: "o-1", items: [{ sku: "A", qty: 2 }] },
+        profile: { person: { name: { firstName: "Ana" } }, loyalty: { points: 1200, gold: true } },
+        channelData: {
+          emailAddress: "ana+orders@example.com",
+          mobilePhoneNumber: "+33612345678",
+          pushToken: "tok-1",
+        },
+      },
+      { type: "external", userId: "+33698765432", namespace: "phone" },
+    ],
     executeAt: at(30),
+    targetedProfileCount: 3_000_000_001,
+    resumeAt: at(90),
+    completedThrough: at(60),
+    // Above 2^31: adapters must keep it whole, like an audience's estimated size.
+    audienceSize: 3_000_000_000,
     startedAt: at(31),
     finishedAt: at(32),
     error: "none",
@@ -179,6 +299,87 @@ export function auditEntry(id: string, overrides: Partial<AuditEntry> = {}, mini
     ? base
     : { ...base, fromStatus: "draft", toStatus: "live", errorCode: "NONE", detail: { reason: "go", n: 2 } };
   return { ...full, ...overrides };
+}
+
+/** What {@link missingFields} reads of a zod 4 schema's definition. */
+interface SchemaDef {
+  type: string;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  options?: z.core.$ZodType[];
+  discriminator?: string;
+  left?: z.core.$ZodType;
+  right?: z.core.$ZodType;
+  shape?: Record<string, z.core.$ZodType>;
+  element?: z.core.$ZodType;
+}
+
+const defOf = (schema: z.core.$ZodType): SchemaDef => schema._zod.def as unknown as SchemaDef;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+/** The member of a union `value` belongs to: by discriminator when there is one, else the first it parses as. */
+function unionMember(def: SchemaDef, value: unknown): z.core.$ZodType | undefined {
+  const options = def.options ?? [];
+  const { discriminator } = def;
+  if (discriminator === undefined) return options.find((option) => z.safeParse(option, value).success);
+  if (!isPlainObject(value)) return undefined;
+  return options.find((option) => {
+    const field = defOf(option).shape?.[discriminator];
+    return field !== undefined && z.safeParse(field, value[discriminator]).success;
+  });
+}
+
+/**
+ * The paths of the fields `schema` (a zod 4 object, or a union, intersection, array or wrapper of objects)
+ * declares and `value` leaves out, recursively: nested objects, array items, and the union member `value`
+ * belongs to. Records and other free-form values are not looked into. The suite's full fixtures must give `[]`,
+ * so that a field added to the domain is round-tripped by the suite and can't be dropped by an adapter
+ * unnoticed.
+ *
+ * @example
+ * ```ts
+ * expect(missingFields(executionSchema, execution("x1", "c1", "r1"))).toEqual([]);
+ * ```
+ */
+export function missingFields(schema: z.core.$ZodType, value: unknown, path = "$"): string[] {
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "nonoptional":
+    case "readonly":
+    case "catch":
+      return def.innerType === undefined ? [] : missingFields(def.innerType, value, path);
+    case "pipe":
+      return def.in === undefined ? [] : missingFields(def.in, value, path);
+    case "intersection":
+      return [def.left, def.right].flatMap((side) =>
+        side === undefined ? [] : missingFields(side, value, path),
+      );
+    case "union": {
+      const member = unionMember(def, value);
+      return member === undefined
+        ? [`${path} (matches no member of the union)`]
+        : missingFields(member, value, path);
+    }
+    case "object":
+      if (!isPlainObject(value)) return [];
+      return Object.entries(def.shape ?? {}).flatMap(([key, field]) =>
+        Object.hasOwn(value, key) ? missingFields(field, value[key], `${path}.${key}`) : [`${path}.${key}`],
+      );
+    case "array": {
+      const { element } = def;
+      return Array.isArray(value) && element !== undefined
+        ? value.flatMap((item, index) => missingFields(element, item, `${path}[${index}]`))
+        : [];
+    }
+    default:
+      return [];
+  }
 }
 
 /** Whether `error` is a CampaignKitError-shaped error with `code` (duck-typed: the host may bundle its own copy). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Campaign } from "../domain/campaign.js";
 import type { Storage } from "../storage/storage.js";
-import { at, expectCode, fullCampaign, minimalCampaign } from "./storage-fixtures.js";
+import { at, expectCode, fullApiCampaign, fullCampaign, minimalCampaign } from "./storage-fixtures.js";
 
 /** Reads every page of campaigns matching `filter`, `limit` at a time. */
 async function allPages(
@@ -25,10 +25,13 @@ export function campaignTests(storage: () => Storage): void {
   describe("campaigns", () => {
     it("round-trips a campaign with every field, and one with none of the optional ones", async () => {
       const full = fullCampaign("c-full");
+      const fullApi = fullApiCampaign("c-full-api");
       const minimal = minimalCampaign("c-min");
       await storage().createCampaign({ campaign: full });
+      await storage().createCampaign({ campaign: fullApi });
       await storage().createCampaign({ campaign: minimal });
       expect(await storage().getCampaign({ id: "c-full" })).toStrictEqual(full);
+      expect(await storage().getCampaign({ id: "c-full-api" })).toStrictEqual(fullApi);
       expect(await storage().getCampaign({ id: "c-min" })).toStrictEqual(minimal);
     });
 

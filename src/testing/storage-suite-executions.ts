@@ -20,6 +20,25 @@ export function executionTests(storage: () => Storage): void {
       expect(await storage().getExecution({ id: "x1" })).toStrictEqual(full);
       expect(await storage().getExecution({ id: "x2" })).toStrictEqual(minimal);
       expect(await storage().getExecution({ id: "nope" })).toBeUndefined();
+      expect((await storage().listExecutions({ filter: { campaignId: "c1" } })).items).toStrictEqual([
+        full,
+        minimal,
+      ]);
+    });
+
+    it("updates every field, setting and then removing the optional ones", async () => {
+      const minimal = execution("x1", "c1", "req-1", true);
+      const full = { ...execution("x1", "c1", "req-1"), status: "in-progress" as const };
+      await storage().createExecution({ execution: minimal });
+      await storage().updateExecution({ execution: full });
+      expect(await storage().getExecution({ id: "x1" })).toStrictEqual(full);
+      // A wave pass moves resumeAt and completedThrough on; the last one clears resumeAt.
+      const { resumeAt: _resumeAt, ...rest } = full;
+      const next = { ...rest, completedThrough: at(120), status: "succeeded" as const };
+      await storage().updateExecution({ execution: next });
+      expect(await storage().getExecution({ id: "x1" })).toStrictEqual(next);
+      await storage().updateExecution({ execution: minimal });
+      expect(await storage().getExecution({ id: "x1" })).toStrictEqual(minimal);
     });
 
     it("returns the existing execution for a repeated (campaign, request id), without creating one", async () => {
@@ -90,6 +109,25 @@ export function executionTests(storage: () => Storage): void {
       });
       expect(second.items.map((e) => e.id)).toEqual(["x4"]);
       expect(second.nextCursor).toBeUndefined();
+    });
+
+    it("filters by request id, alone and with the campaign", async () => {
+      await storage().createExecution({ execution: execution("x1", "c1", "req-a") });
+      await storage().createExecution({ execution: execution("x2", "c2", "req-a", true) });
+      await storage().createExecution({ execution: execution("x3", "c1", "req-b", true) });
+      await storage().createExecution({ execution: execution("x4", "c1", "req-a-longer", true) });
+      const ids = async (filter: Parameters<Storage["listExecutions"]>[0]["filter"]) =>
+        (await storage().listExecutions(filter === undefined ? {} : { filter })).items.map((e) => e.id);
+      expect(await ids({ requestId: "req-a" })).toEqual(["x1", "x2"]);
+      expect(await ids({ requestId: "req-a", campaignId: "c2" })).toEqual(["x2"]);
+      expect(await ids({ requestId: "req-b", campaignId: "c2" })).toEqual([]);
+      expect(await ids({ requestId: "REQ-A" })).toEqual([]);
+      expect(
+        await ids({ requestId: "req-a", campaignId: "c1", status: ["scheduled"], kind: "audience" }),
+      ).toEqual(["x1"]);
+      expect(
+        (await storage().listExecutions({ filter: { requestId: "req-a", campaignId: "c1" } })).items,
+      ).toStrictEqual([execution("x1", "c1", "req-a")]);
     });
   });
 

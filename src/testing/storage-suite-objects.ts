@@ -1,50 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
-import type { Role } from "../domain/roles.js";
 import type { Storage } from "../storage/storage.js";
-import { at, audience, configuration, sortById } from "./storage-fixtures.js";
-
-const policy = (id: string, minimal = false): ApprovalPolicy =>
-  minimal
-    ? {
-        id,
-        name: `Policy ${id}`,
-        status: "inactive",
-        conditions: {},
-        approvers: { users: ["ana"], roles: [] },
-        blockSelfApproval: false,
-      }
-    : {
-        id,
-        name: `Policy ${id}`,
-        status: "active",
-        activatedAt: at(4),
-        conditions: {
-          types: ["scheduled"],
-          categories: ["marketing"],
-          channels: ["email", "sms"],
-          tags: [],
-          requesterGroups: ["emea"],
-        },
-        approvers: { users: ["ana", "ben"], roles: ["campaign-approver"] },
-        blockSelfApproval: true,
-      };
-
-const request = (id: string, campaignId: string, requestedAt: Date, minimal = false): ApprovalRequest =>
-  minimal
-    ? { id, campaignId, campaignVersion: 1, status: "pending", requestedBy: "ana", requestedAt }
-    : {
-        id,
-        campaignId,
-        campaignVersion: 3,
-        policyId: "p1",
-        status: "changes-requested",
-        requestedBy: "ana",
-        requestedAt,
-        decidedBy: "ben",
-        decidedAt: at(90),
-        comment: "Fix the subject",
-      };
+import {
+  at,
+  audience,
+  configuration,
+  policy,
+  approvalRequest as request,
+  role,
+  sortById,
+} from "./storage-fixtures.js";
 
 /** Audiences, channel configurations, roles and approvals: keyed puts and reads. */
 export function objectTests(storage: () => Storage): void {
@@ -78,6 +42,11 @@ export function objectTests(storage: () => Storage): void {
       ];
       for (const c of all) await storage().putChannelConfiguration({ configuration: c });
       for (const c of all) expect(await storage().getChannelConfiguration({ id: c.id })).toStrictEqual(c);
+      for (const c of all) {
+        const minimal = configuration(`${c.id}-min`, c.channel, true);
+        await storage().putChannelConfiguration({ configuration: minimal });
+        expect(await storage().getChannelConfiguration({ id: minimal.id })).toStrictEqual(minimal);
+      }
       const deactivated = { ...configuration("sms-1", "sms"), status: "deactivated" as const };
       await storage().putChannelConfiguration({ configuration: deactivated });
       expect(await storage().getChannelConfiguration({ id: "sms-1" })).toStrictEqual(deactivated);
@@ -103,20 +72,11 @@ export function objectTests(storage: () => Storage): void {
   });
 
   describe("roles", () => {
-    const role = (id: string, minimal = false): Role =>
-      minimal
-        ? { id, name: `Role ${id}`, permissions: [] }
-        : {
-            id,
-            name: `Role ${id}`,
-            description: "Reads reports",
-            permissions: ["campaign.read", "campaign-report.read"],
-          };
-
     it("stores custom roles, replacing by id", async () => {
       expect(await storage().listRoles()).toEqual([]);
       await storage().putRole({ role: role("r2") });
       await storage().putRole({ role: role("r1", true) });
+      expect(sortById(await storage().listRoles())).toStrictEqual([role("r1", true), role("r2")]);
       await storage().putRole({ role: role("r2", true) });
       expect(sortById(await storage().listRoles())).toStrictEqual([role("r1", true), role("r2", true)]);
     });

@@ -81,6 +81,7 @@ export function executionMethods(db: Db): ExecutionMethods {
         const where = new Where();
         if (paging.cursor !== undefined) where.add("id > $", paging.cursor);
         if (filter.campaignId !== undefined) where.add("campaign_id = $", filter.campaignId);
+        if (filter.requestId !== undefined) where.add("request_id = $", filter.requestId);
         if (filter.status !== undefined) where.add("status = ANY($::text[])", filter.status);
         if (filter.kind !== undefined) where.add("kind = $", filter.kind);
         const result = await db.pool.query(

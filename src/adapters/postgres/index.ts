@@ -34,8 +34,8 @@ export interface PostgresStorageOptions {
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE outcome <> 'sent'`. So it is safe with many processes sharing
  * one database, and needs no transaction isolation above PostgreSQL's default.
  *
- * Free-form values (execution `context`, audit `detail`, configuration settings) are stored as JSONB: they
- * must be JSON values, and a `Date` inside them comes back as an ISO string. Errors are
+ * Free-form values (execution `context` and `recipients`, audit `detail`, configuration settings) are stored
+ * as JSONB: they must be JSON values, and a `Date` inside them comes back as an ISO string. Errors are
  * `CampaignKitError`s: `ALREADY_EXISTS` for a taken id, `STORAGE_FAILED` (with the pg error as `cause`)
  * for anything PostgreSQL refuses.
  *
@@ -47,7 +47,7 @@ export interface PostgresStorageOptions {
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * await migrate({ pool });
- * const kit = createCampaignKit({ storage: postgresStorage({ pool }) });
+ * const kit = await createCampaignKit({ storage: postgresStorage({ pool }) });
  * ```
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {

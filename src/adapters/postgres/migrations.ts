@@ -160,6 +160,19 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ON ${table("delivery_ledger")} (recipient_id, channel, at) WHERE outcome = 'sent';
     `,
   },
+  {
+    version: 2,
+    name: "execution recipients, resume and audience size",
+    // All nullable, so rows written by version 1 stay valid: absent fields, as before.
+    // audience_size is bigint like audiences.estimated_size: an audience may hold more than 2^31 profiles.
+    sql: ({ table }) => `
+      ALTER TABLE ${table("executions")}
+        ADD COLUMN recipients jsonb,
+        ADD COLUMN resume_at timestamptz,
+        ADD COLUMN completed_through timestamptz,
+        ADD COLUMN audience_size bigint;
+    `,
+  },
 ];
 
 /** The latest schema version {@link migrate} brings a database to. */

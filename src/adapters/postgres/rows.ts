@@ -203,8 +203,12 @@ export const EXECUTION_COLUMNS = [
   "status",
   "audience_id",
   "context",
+  "recipients",
   "execute_at",
   "targeted_profile_count",
+  "resume_at",
+  "completed_through",
+  "audience_size",
   "created_at",
   "started_at",
   "finished_at",
@@ -221,8 +225,12 @@ export function executionValues(execution: Execution): unknown[] {
     execution.status,
     execution.audienceId ?? null,
     execution.context === undefined ? null : JSON.stringify(execution.context),
+    execution.recipients === undefined ? null : JSON.stringify(execution.recipients),
     execution.executeAt ?? null,
     execution.targetedProfileCount,
+    execution.resumeAt ?? null,
+    execution.completedThrough ?? null,
+    execution.audienceSize ?? null,
     execution.createdAt,
     execution.startedAt ?? null,
     execution.finishedAt ?? null,
@@ -243,9 +251,13 @@ export function executionFromRow(row: Row): Execution {
   };
   optional(execution, "audienceId", row.audience_id);
   optional(execution, "context", row.context);
-  optional(execution, "executeAt", row.execute_at);
-  optional(execution, "startedAt", row.started_at);
-  optional(execution, "finishedAt", row.finished_at);
+  optional(execution, "recipients", row.recipients);
+  optional(execution, "executeAt", row.execute_at, toDate);
+  optional(execution, "resumeAt", row.resume_at, toDate);
+  optional(execution, "completedThrough", row.completed_through, toDate);
+  optional(execution, "audienceSize", row.audience_size, toNumber);
+  optional(execution, "startedAt", row.started_at, toDate);
+  optional(execution, "finishedAt", row.finished_at, toDate);
   optional(execution, "error", row.error);
   return execution as Execution;
 }
