@@ -58,4 +58,61 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
     expect(report).toMatchObject({ executions: 1, outcomes: { sent: 200, failed: 0, excluded: 0 } });
     expect((await second.campaigns.get({ actor: ADMIN, id: "once" })).status).toBe("completed");
   });
+
+  it("sends a unitary trigger's named recipients from what PostgreSQL kept", async () => {
+    const [pool] = pools as [pg.Pool, pg.Pool];
+    const schema2 = `${schema}_unitary`;
+    await migrate({ pool, schema: schema2 });
+    try {
+      const email = memoryChannel({ channel: "email" });
+      const ana = { ...person(1), identities: { email: "ana@example.com" } };
+      const kit = await createCampaignKit({
+        storage: postgresStorage({ pool, schema: schema2 }),
+        channels: [email],
+        audiences: memoryAudiences({ profiles: [ana] }),
+        administrators: [ADMIN],
+      });
+      await kit.configurations.register({
+        actor: ADMIN,
+        configuration: { ...emailConfiguration, id: "tx", purpose: "transactional" },
+      });
+      await kit.campaigns.create({
+        actor: ADMIN,
+        campaign: {
+          id: "reset",
+          type: "api-triggered",
+          category: "transactional",
+          name: "Reset",
+          actions: [
+            {
+              channel: "email",
+              channelConfigurationId: "tx",
+              content: { subject: "Reset", text: "{{context.link}}" },
+            },
+          ],
+        },
+      });
+      await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+      const accepted = await kit.executions.triggerUnitary({
+        actor: ADMIN,
+        request: {
+          requestId: "r1",
+          campaignId: "reset",
+          recipients: [
+            { type: "aep", namespace: "email", userId: "ana@example.com", context: { link: "https://x" } },
+          ],
+        },
+      });
+      await kit.idle();
+      expect(email.sent.map((m) => m.content)).toEqual([
+        { channel: "email", subject: "Reset", text: "https://x" },
+      ]);
+      expect(await kit.executions.status({ actor: ADMIN, id: accepted.executionId })).toMatchObject({
+        status: "Succeeded",
+        targetedProfileCount: 1,
+      });
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema2}" CASCADE`);
+    }
+  });
 });
