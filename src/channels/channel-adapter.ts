@@ -29,14 +29,19 @@ export type RenderedContent =
 export interface OutboundMessage {
   /** Deterministic id of (campaign, execution, recipient, channel); also the idempotency key. */
   id: string;
+  /** The campaign sending it. */
   campaignId: string;
+  /** The occurrence or trigger it belongs to. */
   executionId: string;
   /** The recipient's profile id. */
   recipientId: string;
+  /** The channel it goes out on; the adapter's own. */
   channel: Channel;
+  /** Marketing or transactional: providers often route them through different pools. */
   category: Category;
   /** Email address, E.164 phone or push token; absent for webhooks, which go to the configuration's URL. */
   to?: string;
+  /** The rendered content: templates already applied. */
   content: RenderedContent;
   /** The channel configuration the message is sent with (sender, subdomain, URL...). */
   configuration: ChannelConfiguration;
@@ -67,7 +72,9 @@ export type BatchItemResult =
 
 /** Batch context: as {@link SendContext}, with one idempotency key per message. */
 export interface BatchSendContext {
+  /** 1 for the first attempt at this batch, 2 for the first retry... */
   attempt: number;
+  /** Aborted when the dispatch is stopped. */
   signal: AbortSignal;
 }
 
@@ -87,6 +94,7 @@ export interface ChannelAdapter {
   readonly name: string;
   /** The channel it delivers on. */
   readonly channel: Channel;
+  /** What it supports; the dispatcher and the conformance suite read it. */
   readonly capabilities: ChannelCapabilities;
   /**
    * Sends one message. Resolve when the provider accepted it; throw {@link PermanentDeliveryError} when it

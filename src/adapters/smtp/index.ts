@@ -19,14 +19,21 @@ import { CampaignKitError } from "../../errors.js";
  * nodemailer transporter (SMTP, pool, SES, stream...) accepts it.
  */
 export interface SmtpMail {
+  /** The configuration's sender. */
   from: { name: string; address: string };
+  /** The recipient's address. */
   to: string;
+  /** The configuration's reply-to address, when it has one. */
   replyTo?: string;
+  /** The rendered subject. */
   subject: string;
+  /** The rendered HTML body. */
   html?: string;
+  /** The rendered text body. */
   text?: string;
   /** The `Message-ID` header, angle brackets included. */
   messageId: string;
+  /** Extra headers: the campaign-kit message id, List-Unsubscribe. */
   headers: Record<string, string>;
 }
 

@@ -8,12 +8,19 @@ import type { QuietHours } from "../../domain/delivery-controls.js";
  * `second` and `millisecond` default to 0.
  */
 export interface LocalDateTime {
+  /** The full year, such as 2026. */
   year: number;
+  /** 1 (January) to 12. */
   month: number;
+  /** Day of the month, from 1. */
   day: number;
+  /** 0 to 23. */
   hour: number;
+  /** 0 to 59. */
   minute: number;
+  /** 0 to 59; 0 when absent. */
   second?: number;
+  /** 0 to 999; 0 when absent. */
   millisecond?: number;
 }
 
