@@ -20,10 +20,22 @@ export async function runBatch(
   const n = profiles.length;
   const ids = new Array<string>(n);
   for (let i = 0; i < n; i++) ids[i] = action.idPrefix + profiles[i]!.id;
-  const alreadySent = await ledgerCall("findSent", () => run.ledger.findSent({ messageIds: ids }));
+  const { ledger } = run;
+  // The fast path, when the ledger has it, answers with recipient ids rather than message ids.
+  const byRecipient = ledger.findSentByRecipient !== undefined;
+  const alreadySent = byRecipient
+    ? await ledgerCall("findSentByRecipient", () =>
+        ledger.findSentByRecipient!({
+          campaignId: run.campaignId,
+          executionId: run.executionId,
+          channel: action.channel,
+          recipientIds: profiles.map((profile) => profile.id),
+        }),
+      )
+    : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
   const claimed: string[] = [];
   try {
-    await processBatch(run, action, profiles, ids, alreadySent, claimed);
+    await processBatch(run, action, profiles, ids, alreadySent, byRecipient, claimed);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
   }
@@ -35,6 +47,7 @@ async function processBatch(
   profiles: readonly Profile[],
   ids: readonly string[],
   alreadySent: ReadonlySet<string>,
+  byRecipient: boolean,
   claimed: string[],
 ): Promise<void> {
   const now = run.clock.now();
@@ -49,7 +62,10 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if ((alreadySent.size > 0 && alreadySent.has(id)) || action.inFlight.has(profile.id)) {
+    if (
+      (alreadySent.size > 0 && alreadySent.has(byRecipient ? profile.id : id)) ||
+      action.inFlight.has(profile.id)
+    ) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;

@@ -89,9 +89,6 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       throw error;
     }
     const controller = new AbortController();
-    // Every batch in flight and every adapter call may listen on this signal: concurrency bounds the count,
-    // so Node's default warning at 10 listeners would only be noise.
-    setMaxListeners(0, controller.signal);
     const onAbort = () => controller.abort(request.signal?.reason);
     if (request.signal?.aborted) controller.abort(request.signal.reason);
     request.signal?.addEventListener("abort", onAbort, { once: true });
@@ -156,6 +153,10 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     let inFlight = 0;
     let failure: unknown;
     let wake: (() => void) | undefined;
+    // Every batch in flight and every adapter call may listen on the run's signal: concurrency bounds the
+    // count, so Node's default warning at 10 listeners would only be noise. One batch holds a listener or
+    // two at a time, so the call (a measurable cost for many tiny dispatches) waits for the second batch.
+    let manyListeners = false;
     const settle = () => {
       inFlight--;
       const resume = wake;
@@ -164,6 +165,10 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     };
     const launch = (chunk: readonly Profile[]) => {
       inFlight++;
+      if (!manyListeners && inFlight * actions.length > 1) {
+        setMaxListeners(0, controller.signal);
+        manyListeners = true;
+      }
       run.report.recipients += chunk.length;
       const tasks = actions.map((action) => lane(() => runBatch(run, action, chunk)));
       Promise.all(tasks).then(settle, (error: unknown) => {
