@@ -94,7 +94,7 @@ export function memoryStorage(): Storage {
     }
   }
 
-  return {
+  const storage: Storage = {
     findSent: (params) => ledger.findSent(params),
     // The ledger copies each record's values into its own columns: no clone needed.
     record: (params) => ledger.record(params),
@@ -205,6 +205,16 @@ export function memoryStorage(): Storage {
       executions.set(execution.id, copy(execution));
     },
     async listExecutions({ filter = {}, ...paging }) {
+      // An API trigger looks its request id up on every call: answer from the index, not a scan.
+      if (filter.campaignId !== undefined && filter.requestId !== undefined) {
+        const id = executionsByRequest.get(`${filter.campaignId}\u0000${filter.requestId}`);
+        const found = id === undefined ? undefined : executions.get(id);
+        const wanted =
+          found !== undefined &&
+          (filter.status === undefined || filter.status.includes(found.status)) &&
+          (filter.kind === undefined || found.kind === filter.kind);
+        return page(wanted ? [found] : [], paging, (e) => e.id);
+      }
       const matches = (e: Execution) =>
         (filter.campaignId === undefined || e.campaignId === filter.campaignId) &&
         (filter.requestId === undefined || e.requestId === filter.requestId) &&
@@ -258,4 +268,11 @@ export function memoryStorage(): Storage {
       return { items };
     },
   };
+  // The ledger's fast paths, non-enumerable as on the ledger itself: a wrapper spreading this object to
+  // override `record` or `findSent` must not be bypassed by them.
+  Object.defineProperties(storage, {
+    findSentByRecipient: { value: ledger.findSentByRecipient, enumerable: false },
+    recordByRecipient: { value: ledger.recordByRecipient, enumerable: false },
+  });
+  return storage;
 }
