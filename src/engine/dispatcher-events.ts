@@ -4,10 +4,15 @@ import type { DispatchReport } from "./dispatcher-types.js";
 
 /** Payload of the `retry` event. */
 export interface RetryEvent {
+  /** The campaign being sent. */
   campaignId: string;
+  /** The execution being sent. */
   executionId: string;
+  /** The message retried. */
   messageId: string;
+  /** Its recipient's profile id. */
   recipientId: string;
+  /** Its channel. */
   channel: Channel;
   /** The attempt about to be made (2 for the first retry). */
   attempt: number;
@@ -19,8 +24,11 @@ export interface RetryEvent {
 
 /** Payload of the `rate-limited` event: one per throttled provider response. */
 export interface RateLimitedEvent {
+  /** The campaign whose bucket slows down. */
   campaignId: string;
+  /** The execution being sent. */
   executionId: string;
+  /** The channel whose provider throttled. */
   channel: Channel;
   /** How many messages of the call were throttled. */
   messages: number;
@@ -30,6 +38,7 @@ export interface RateLimitedEvent {
 
 /** Payload of the `excluded` event's second argument. */
 export interface ExclusionDetail {
+  /** Why the message was not sent. */
   reason: ExclusionReason;
   /** For `missing-variable`: the variable, such as `profile.firstName`. */
   variable?: string;

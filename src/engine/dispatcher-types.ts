@@ -46,6 +46,7 @@ export type RecipientItem = readonly Profile[] | Profile;
 
 /** What {@link Dispatcher.dispatch} sends. */
 export interface DispatchRequest {
+  /** The campaign to send: its actions, category, delivery controls. */
   campaign: Campaign;
   /** The execution (occurrence or trigger); with the campaign id it keys the message ids, so resuming reuses it. */
   executionId: string;
@@ -68,15 +69,21 @@ export interface DispatchRequest {
 
 /** Counts of one channel's messages. */
 export interface ChannelCounts {
+  /** Accepted by the provider. */
   sent: number;
+  /** Failed for good. */
   failed: number;
+  /** Not attempted, for an exclusion reason. */
   excluded: number;
+  /** Already sent by an earlier run: skipped. */
   skippedAlreadySent: number;
 }
 
 /** What a dispatch did. Every message is counted once: sent, failed, excluded, skipped or interrupted. */
 export interface DispatchReport {
+  /** The campaign dispatched. */
   campaignId: string;
+  /** The execution dispatched. */
   executionId: string;
   /** Recipients pulled from the iterable. */
   recipients: number;
@@ -96,7 +103,10 @@ export interface DispatchReport {
   interrupted: number;
   /** Whether the signal aborted the dispatch before it ran out of recipients. */
   aborted: boolean;
+  /** When the dispatch began. */
   startedAt: Date;
+  /** When its last message was recorded. */
   finishedAt: Date;
+  /** `finishedAt - startedAt`, in milliseconds. */
   durationMs: number;
 }

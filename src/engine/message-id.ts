@@ -2,9 +2,13 @@ import type { Channel } from "../domain/common.js";
 
 /** What a message id is derived from. */
 export interface MessageIdParts {
+  /** The campaign sending. */
   campaignId: string;
+  /** Its occurrence or trigger. */
   executionId: string;
+  /** The recipient's profile id. */
   recipientId: string;
+  /** The action's channel (one action per channel). */
   channel: Channel;
 }
 

@@ -8,7 +8,9 @@ import { isBlank } from "../templates/helpers.js";
 
 /** What templates see: `{{profile.x}}` reads the profile's attributes, `{{context.x}}` the trigger's context. */
 export interface TemplateData {
+  /** The profile's attributes. */
   profile: Record<string, unknown>;
+  /** The trigger's context, merged with the recipient's own. */
   context: Record<string, unknown>;
 }
 
@@ -25,6 +27,7 @@ export interface CompileActionOptions {
 
 /** An action's content compiled once, rendered per recipient. */
 export interface CompiledAction {
+  /** The action's channel. */
   readonly channel: Channel;
   /**
    * The variables every recipient must have (dotted paths such as `profile.firstName`): those used as plain

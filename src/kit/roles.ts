@@ -5,8 +5,11 @@ import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from
 
 /** A user's roles and the permissions they add up to. */
 export interface UserAccess {
+  /** The user. */
   userId: string;
+  /** The role ids assigned to the user. */
   roles: string[];
+  /** What those roles grant, sorted. */
   permissions: Permission[];
 }
 

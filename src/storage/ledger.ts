@@ -27,6 +27,7 @@ export interface LedgerSummary {
   retries: number;
   /** When the first and last `sent` messages were recorded. */
   firstSentAt?: Date;
+  /** When the last `sent` message was recorded. */
   lastSentAt?: Date;
 }
 

@@ -25,6 +25,7 @@ export interface ReceivedMessage {
 
 /** A fresh adapter and a view of its backend, made by {@link ChannelSuiteOptions.create} for one test. */
 export interface ChannelSuiteHarness {
+  /** The adapter under test, wired to the backend `received` observes. */
   adapter: ChannelAdapter;
   /** Everything the backend received since `create`, in any order. */
   received: () => Promise<ReceivedMessage[]>;

@@ -18,7 +18,9 @@ export interface Wave {
 
 /** How an audience of `audienceSize` is cut into waves. */
 export interface WavePlan {
+  /** The audience size the plan was cut for. */
   audienceSize: number;
+  /** The waves, in order. */
   waves: Wave[];
 }
 
