@@ -105,3 +105,31 @@ export function person(i: number, extra: Partial<Profile> = {}): Profile {
     ...extra,
   };
 }
+
+/**
+ * A live API-triggered transactional campaign `reset` on an active transactional email configuration `tx`:
+ * `{{context.link}}` in its text.
+ */
+export async function liveReset(kit: CampaignKit): Promise<void> {
+  await kit.configurations.register({
+    actor: ADMIN,
+    configuration: { ...emailConfiguration, id: "tx", name: "Transactional", purpose: "transactional" },
+  });
+  await kit.campaigns.create({
+    actor: ADMIN,
+    campaign: {
+      id: "reset",
+      type: "api-triggered",
+      category: "transactional",
+      name: "Reset",
+      actions: [
+        {
+          channel: "email",
+          channelConfigurationId: "tx",
+          content: { subject: "Reset", text: "{{context.link}}" },
+        },
+      ],
+    },
+  });
+  await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+}

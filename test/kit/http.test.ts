@@ -5,7 +5,7 @@ import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
 import { CampaignKitError } from "../../src/errors.js";
 import { executionApiHandler } from "../../src/http/index.js";
-import { ADMIN, person, seededKit } from "./fixtures.js";
+import { ADMIN, liveReset, person, seededKit } from "./fixtures.js";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -14,38 +14,7 @@ async function serve() {
   const email = memoryChannel({ channel: "email" });
   const ana = { ...person(1), identities: { email: "ana@example.com" } };
   const kit = await seededKit({ channels: [email], audiences: memoryAudiences({ profiles: [ana] }) });
-  await kit.configurations.register({
-    actor: ADMIN,
-    configuration: {
-      id: "tx",
-      name: "Transactional",
-      channel: "email",
-      purpose: "transactional",
-      status: "active",
-      settings: {
-        fromName: "Acme",
-        fromAddress: "no-reply@mail.acme.example",
-        subdomain: "mail.acme.example",
-      },
-    },
-  });
-  await kit.campaigns.create({
-    actor: ADMIN,
-    campaign: {
-      id: "reset",
-      type: "api-triggered",
-      category: "transactional",
-      name: "Reset",
-      actions: [
-        {
-          channel: "email",
-          channelConfigurationId: "tx",
-          content: { subject: "Reset", text: "{{context.link}}" },
-        },
-      ],
-    },
-  });
-  await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+  await liveReset(kit);
   const handle = executionApiHandler(kit, {
     authenticate: (request) => {
       if (request.headers["x-api-key"] !== "secret")

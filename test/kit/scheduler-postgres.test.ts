@@ -5,7 +5,7 @@ import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
 import { createCampaignKit } from "../../src/kit/index.js";
 import { databaseUrl } from "../support/database.js";
-import { ADMIN, emailConfiguration, person, promotion, virtualClock } from "./fixtures.js";
+import { ADMIN, emailConfiguration, liveReset, person, promotion, virtualClock } from "./fixtures.js";
 
 const url = databaseUrl("the PostgreSQL scheduler tests");
 
@@ -72,27 +72,7 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
         audiences: memoryAudiences({ profiles: [ana] }),
         administrators: [ADMIN],
       });
-      await kit.configurations.register({
-        actor: ADMIN,
-        configuration: { ...emailConfiguration, id: "tx", purpose: "transactional" },
-      });
-      await kit.campaigns.create({
-        actor: ADMIN,
-        campaign: {
-          id: "reset",
-          type: "api-triggered",
-          category: "transactional",
-          name: "Reset",
-          actions: [
-            {
-              channel: "email",
-              channelConfigurationId: "tx",
-              content: { subject: "Reset", text: "{{context.link}}" },
-            },
-          ],
-        },
-      });
-      await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+      await liveReset(kit);
       const accepted = await kit.executions.triggerUnitary({
         actor: ADMIN,
         request: {
