@@ -61,6 +61,7 @@ export function nullLedger(): DeliveryLedger {
     countSentSince: async () => new Map(),
     summarize: async () => ({
       outcomes: { sent: 0, failed: 0, excluded: 0 },
+      byChannel: {},
       excludedByReason: {},
       retries: 0,
     }),

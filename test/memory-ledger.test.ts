@@ -70,6 +70,7 @@ describe("memory ledger", () => {
     });
     expect(await ledger.summarize({ campaignId: "c", executionId: "e" })).toEqual({
       outcomes: { sent: 1, failed: 1, excluded: 1 },
+      byChannel: { email: { sent: 1, failed: 1, excluded: 1 } },
       excludedByReason: { "no-consent": 1 },
       retries: 3,
       firstSentAt: new Date(T0 + 5),

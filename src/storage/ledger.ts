@@ -21,6 +21,8 @@ import type { DeliveryOutcome, DeliveryRecord } from "../domain/execution.js";
 export interface LedgerSummary {
   /** Messages by outcome. */
   outcomes: Record<DeliveryOutcome, number>;
+  /** Messages by outcome, for each channel that has any. */
+  byChannel: Partial<Record<Channel, Record<DeliveryOutcome, number>>>;
   /** Excluded messages by reason. */
   excludedByReason: Record<string, number>;
   /** Attempts beyond the first, summed. */

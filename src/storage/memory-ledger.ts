@@ -311,6 +311,7 @@ export function memoryLedger(): MemoryLedger {
     async summarize({ campaignId, executionId }) {
       const summary: LedgerSummary = {
         outcomes: { sent: 0, failed: 0, excluded: 0 },
+        byChannel: {},
         excludedByReason: {},
         retries: 0,
       };
@@ -329,6 +330,8 @@ export function memoryLedger(): MemoryLedger {
         if (wanted[groupOf[row]!] !== 1) continue;
         const outcome = OUTCOMES[outcomes[row]!]!;
         summary.outcomes[outcome]++;
+        const channel = groups[groupOf[row]!]!.channel;
+        (summary.byChannel[channel] ??= { sent: 0, failed: 0, excluded: 0 })[outcome]++;
         if (attempts[row]! > 1) summary.retries += attempts[row]! - 1;
         if (outcome === "excluded") {
           const reason = reasonOf[row] === NONE ? "unknown" : reasons[reasonOf[row]!]!;

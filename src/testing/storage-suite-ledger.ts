@@ -54,6 +54,7 @@ export function ledgerTests(storage: () => Storage): void {
       expect(await storage().findSent({ messageIds: ["m1"] })).toEqual(new Set(["m1"]));
       expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
         outcomes: { sent: 1, failed: 0, excluded: 0 },
+        byChannel: { email: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: {},
         retries: 2,
         firstSentAt: at(4),
@@ -111,11 +112,11 @@ export function ledgerTests(storage: () => Storage): void {
       ).toBe(0);
     });
 
-    it("summarizes a campaign or one execution: outcomes, exclusions by reason, retries, first and last sent", async () => {
+    it("summarizes a campaign or one execution: outcomes, by channel, exclusions by reason, retries, first and last sent", async () => {
       await storage().record({
         records: [
           delivery("m1", { at: at(5), attempts: 2 }),
-          delivery("m2", { at: at(1) }),
+          delivery("m2", { at: at(1), channel: "sms" }),
           delivery("m3", { at: at(9), executionId: "e2", attempts: 4 }),
           delivery("m4", { outcome: "failed", reason: "bounced", attempts: 3 }),
           delivery("m5", { outcome: "excluded", reason: "no-consent", attempts: 0 }),
@@ -126,6 +127,7 @@ export function ledgerTests(storage: () => Storage): void {
       });
       expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
         outcomes: { sent: 3, failed: 1, excluded: 3 },
+        byChannel: { email: { sent: 2, failed: 1, excluded: 3 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 2, "quiet-hours": 1 },
         retries: 1 + 3 + 2,
         firstSentAt: at(1),
@@ -133,6 +135,7 @@ export function ledgerTests(storage: () => Storage): void {
       });
       expect(await storage().summarize({ campaignId: "c1", executionId: "e1" })).toStrictEqual({
         outcomes: { sent: 2, failed: 1, excluded: 2 },
+        byChannel: { email: { sent: 1, failed: 1, excluded: 2 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 1, "quiet-hours": 1 },
         retries: 1 + 2,
         firstSentAt: at(1),
@@ -140,6 +143,7 @@ export function ledgerTests(storage: () => Storage): void {
       });
       expect(await storage().summarize({ campaignId: "none" })).toStrictEqual({
         outcomes: { sent: 0, failed: 0, excluded: 0 },
+        byChannel: {},
         excludedByReason: {},
         retries: 0,
       });

@@ -82,6 +82,10 @@ describe("the scheduler", () => {
     expect(sms.sent.find((m) => m.recipientId === "p7")?.to).toBe("+33612340007");
     const report = await kit.reports.campaign({ actor: ADMIN, id: "both" });
     expect(report.outcomes.sent).toBe(60);
+    expect(report.byChannel).toEqual({
+      email: { sent: 30, failed: 0, excluded: 0 },
+      sms: { sent: 30, failed: 0, excluded: 0 },
+    });
   });
 
   it("runs a recurring campaign at each occurrence until its end, then completes it", async () => {

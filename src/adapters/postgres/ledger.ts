@@ -1,3 +1,4 @@
+import type { Channel } from "../../domain/common.js";
 import type { DeliveryRecord } from "../../domain/execution.js";
 import type { DeliveryLedger, LedgerSummary } from "../../storage/ledger.js";
 import { type Db, guard } from "./sql.js";
@@ -92,26 +93,29 @@ export function ledgerMethods(db: Db): DeliveryLedger {
         if (executionId !== undefined) values.push(executionId);
         const result = await db.pool.query<{
           outcome: "sent" | "failed" | "excluded";
+          channel: Channel;
           reason: string | null;
           count: number;
           retries: string;
           first_sent_at: Date | null;
           last_sent_at: Date | null;
         }>(
-          `SELECT outcome, reason, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
+          `SELECT outcome, channel, reason, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
              min(at) FILTER (WHERE outcome = 'sent') AS first_sent_at,
              max(at) FILTER (WHERE outcome = 'sent') AS last_sent_at
            FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
-           GROUP BY outcome, reason`,
+           GROUP BY outcome, channel, reason`,
           values,
         );
         const summary: LedgerSummary = {
           outcomes: { sent: 0, failed: 0, excluded: 0 },
+          byChannel: {},
           excludedByReason: {},
           retries: 0,
         };
         for (const row of result.rows) {
           summary.outcomes[row.outcome] += row.count;
+          (summary.byChannel[row.channel] ??= { sent: 0, failed: 0, excluded: 0 })[row.outcome] += row.count;
           summary.retries += Number(row.retries);
           if (row.outcome === "excluded") {
             // Same fallback as memoryLedger, so both summarize an unexplained exclusion alike.
