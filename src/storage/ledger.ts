@@ -86,3 +86,15 @@ export interface DeliveryLedger {
     params: LedgerScope & { records: readonly DeliveryRecord[] },
   ): Promise<{ written: number }>;
 }
+
+/** Adds `count` messages of `outcome` on `channel` to a summary being built: for ledger implementations. */
+export function countByChannel(
+  summary: LedgerSummary,
+  channel: Channel,
+  outcome: DeliveryOutcome,
+  count = 1,
+): void {
+  const counts = summary.byChannel[channel] ?? { sent: 0, failed: 0, excluded: 0 };
+  counts[outcome] += count;
+  summary.byChannel[channel] = counts;
+}

@@ -1,7 +1,7 @@
 import type { Channel } from "../domain/common.js";
 import type { DeliveryOutcome, DeliveryRecord } from "../domain/execution.js";
 import { messageIdPrefix } from "../engine/message-id.js";
-import type { DeliveryLedger, LedgerScope, LedgerSummary } from "./ledger.js";
+import { countByChannel, type DeliveryLedger, type LedgerScope, type LedgerSummary } from "./ledger.js";
 import { grow, StringTable } from "./string-table.js";
 
 /** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
@@ -330,8 +330,7 @@ export function memoryLedger(): MemoryLedger {
         if (wanted[groupOf[row]!] !== 1) continue;
         const outcome = OUTCOMES[outcomes[row]!]!;
         summary.outcomes[outcome]++;
-        const channel = groups[groupOf[row]!]!.channel;
-        (summary.byChannel[channel] ??= { sent: 0, failed: 0, excluded: 0 })[outcome]++;
+        countByChannel(summary, groups[groupOf[row]!]!.channel, outcome);
         if (attempts[row]! > 1) summary.retries += attempts[row]! - 1;
         if (outcome === "excluded") {
           const reason = reasonOf[row] === NONE ? "unknown" : reasons[reasonOf[row]!]!;

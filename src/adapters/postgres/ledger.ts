@@ -1,6 +1,6 @@
 import type { Channel } from "../../domain/common.js";
 import type { DeliveryRecord } from "../../domain/execution.js";
-import type { DeliveryLedger, LedgerSummary } from "../../storage/ledger.js";
+import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../storage/ledger.js";
 import { type Db, guard } from "./sql.js";
 
 /**
@@ -115,7 +115,7 @@ export function ledgerMethods(db: Db): DeliveryLedger {
         };
         for (const row of result.rows) {
           summary.outcomes[row.outcome] += row.count;
-          (summary.byChannel[row.channel] ??= { sent: 0, failed: 0, excluded: 0 })[row.outcome] += row.count;
+          countByChannel(summary, row.channel, row.outcome, row.count);
           summary.retries += Number(row.retries);
           if (row.outcome === "excluded") {
             // Same fallback as memoryLedger, so both summarize an unexplained exclusion alike.
