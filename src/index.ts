@@ -16,7 +16,12 @@ export * from "./errors.js";
 export * from "./http/index.js";
 export * from "./kit/index.js";
 export * from "./prerequisites/index.js";
-export { countByChannel, type DeliveryLedger, type LedgerScope, type LedgerSummary } from "./storage/ledger.js";
+export {
+  countByChannel,
+  type DeliveryLedger,
+  type LedgerScope,
+  type LedgerSummary,
+} from "./storage/ledger.js";
 export { type MemoryLedger, memoryLedger } from "./storage/memory-ledger.js";
 export { memoryStorage } from "./storage/memory-storage.js";
 export type {

@@ -83,7 +83,7 @@ const url = databaseUrl("the PostgreSQL concurrency tests");
     // Back to version 1, as a database deployed before migration 2 is.
     await pool.query(
       `ALTER TABLE "${schema}".executions DROP COLUMN recipients, DROP COLUMN resume_at,
-         DROP COLUMN completed_through, DROP COLUMN audience_size`,
+         DROP COLUMN audience_size`,
     );
     await pool.query(`DELETE FROM "${schema}".schema_migrations WHERE version >= 2`);
     const old = execution("x1", "c1", "req-1", true);

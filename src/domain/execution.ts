@@ -33,11 +33,6 @@ export const executionSchema = z.object({
    * profile time zones); absent once every slice has been sent.
    */
   resumeAt: instantSchema.optional(),
-  /**
-   * Every recipient due at or before this instant has been through a completed pass: later passes (the next
-   * wave or time zone) skip them, so a failed or excluded message is not tried again by the next slice.
-   */
-  completedThrough: instantSchema.optional(),
   /** The audience's size the waves were planned on, counted once on the first pass and kept for the rest. */
   audienceSize: z.number().int().min(0).optional(),
   createdAt: instantSchema,

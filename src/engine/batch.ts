@@ -20,22 +20,39 @@ export async function runBatch(
   const n = profiles.length;
   const ids = new Array<string>(n);
   for (let i = 0; i < n; i++) ids[i] = action.idPrefix + profiles[i]!.id;
-  const { ledger } = run;
-  // The fast path, when the ledger has it, answers with recipient ids rather than message ids.
-  const byRecipient = ledger.findSentByRecipient !== undefined;
-  const alreadySent = byRecipient
-    ? await ledgerCall("findSentByRecipient", () =>
-        ledger.findSentByRecipient!({
-          campaignId: run.campaignId,
-          executionId: run.executionId,
-          channel: action.channel,
-          recipientIds: profiles.map((profile) => profile.id),
-        }),
-      )
-    : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+  // Claim the recipients before reading the ledger: a recipient listed again in a later batch is then
+  // skipped while this batch holds it, and once this batch lets go it has written its outcome, so the later
+  // batch's ledger read sees it. Claiming after the read would let a slow ledger answer both "not sent".
   const claimed: string[] = [];
+  const mine = new Array<boolean>(n);
+  for (let i = 0; i < n; i++) {
+    const recipientId = profiles[i]!.id;
+    if (action.inFlight.has(recipientId)) continue;
+    action.inFlight.add(recipientId);
+    claimed.push(recipientId);
+    mine[i] = true;
+  }
   try {
-    await processBatch(run, action, profiles, ids, alreadySent, byRecipient, claimed);
+    const { ledger } = run;
+    // The fast path, when the ledger has it, answers with recipient ids rather than message ids.
+    const byRecipient = !run.onlyUnrecorded && ledger.findSentByRecipient !== undefined;
+    const alreadySent = run.onlyUnrecorded
+      ? await ledgerCall("findRecorded", () =>
+          ledger.findRecorded
+            ? ledger.findRecorded({ messageIds: ids })
+            : ledger.findSent({ messageIds: ids }),
+        )
+      : byRecipient
+        ? await ledgerCall("findSentByRecipient", () =>
+            ledger.findSentByRecipient!({
+              campaignId: run.campaignId,
+              executionId: run.executionId,
+              channel: action.channel,
+              recipientIds: claimed,
+            }),
+          )
+        : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+    await processBatch(run, action, profiles, ids, alreadySent, byRecipient, mine);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
   }
@@ -48,7 +65,7 @@ async function processBatch(
   ids: readonly string[],
   alreadySent: ReadonlySet<string>,
   byRecipient: boolean,
-  claimed: string[],
+  mine: readonly boolean[],
 ): Promise<void> {
   const now = run.clock.now();
   const at = new Date(now);
@@ -62,16 +79,11 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if (
-      (alreadySent.size > 0 && alreadySent.has(byRecipient ? profile.id : id)) ||
-      action.inFlight.has(profile.id)
-    ) {
+    if (!mine[i] || (alreadySent.size > 0 && alreadySent.has(byRecipient ? profile.id : id))) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;
     }
-    action.inFlight.add(profile.id);
-    claimed.push(profile.id);
     const address = resolveAddress(profile, channel);
     const reason = staticExclusion(profile, channel, run.category, namespace, address);
     if (reason !== undefined) {

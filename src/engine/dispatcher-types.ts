@@ -58,6 +58,12 @@ export interface DispatchRequest {
   context?: Record<string, unknown>;
   /** Per-recipient context and channel data (unitary API triggers), by profile id. */
   recipientOverrides?: ReadonlyMap<string, RecipientOverride> | Readonly<Record<string, RecipientOverride>>;
+  /**
+   * Skip recipients whose message this execution already recorded with any outcome, not only `sent` ones
+   * (uses {@link DeliveryLedger.findRecorded} when the ledger has it): for later passes of an execution sent
+   * in slices, which must not try again what an earlier pass failed or excluded.
+   */
+  onlyUnrecorded?: boolean;
   /** Stops the dispatch: no new sends after it aborts; sends in flight finish and are recorded. */
   signal?: AbortSignal;
   /**

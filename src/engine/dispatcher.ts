@@ -106,6 +106,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       retry: this.retry,
       random: this.random,
       context: request.context ?? {},
+      onlyUnrecorded: request.onlyUnrecorded ?? false,
       overrides:
         overrides === undefined || overrides instanceof Map ? overrides : new Map(Object.entries(overrides)),
       signal: controller.signal,

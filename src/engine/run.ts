@@ -47,6 +47,8 @@ export interface Run {
   retry: ResolvedRetryOptions;
   random: () => number;
   context: Record<string, unknown>;
+  /** Skip what this execution recorded with any outcome, not only what it sent. */
+  onlyUnrecorded: boolean;
   overrides: ReadonlyMap<string, RecipientOverride> | undefined;
   /** Aborts on the caller's signal and on an internal failure: no new sends after it. */
   signal: AbortSignal;

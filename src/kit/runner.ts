@@ -73,7 +73,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
     stats: SliceStats,
     now: number,
     signal: AbortSignal,
-  ): Promise<Pick<DispatchRequest, "recipients" | "recipientOverrides">> {
+  ): Promise<Pick<DispatchRequest, "recipients" | "recipientOverrides" | "onlyUnrecorded">> {
     const source = options.audiences;
     if (!source) {
       throw new CampaignKitError(
@@ -100,8 +100,10 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       return execution.audienceSize;
     });
     const pages = source.members({ audienceId, signal });
-    const after = execution.completedThrough?.getTime() ?? Number.NEGATIVE_INFINITY;
-    return { recipients: dueProfiles(pages, dueAt, { after, until: now }, stats) };
+    // A later slice's pass streams everyone due so far and lets the ledger skip what an earlier pass settled
+    // (`onlyUnrecorded`): deciding by stream position instead would skip members whose position moved when
+    // the audience changed between passes.
+    return { recipients: dueProfiles(pages, dueAt, now, stats), onlyUnrecorded: dueAt !== undefined };
   }
 
   async function configurationsOf(campaign: Campaign): Promise<Map<string, ChannelConfiguration>> {
@@ -194,13 +196,12 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       execution = await save(
         execution,
         stats.nextDueAt
-          ? { ...counted, resumeAt: stats.nextDueAt, completedThrough: new Date(now) }
+          ? { ...counted, resumeAt: stats.nextDueAt }
           : {
               ...counted,
               status: allFailed ? "failed" : "succeeded",
               finishedAt: ctx.now(),
               resumeAt: undefined,
-              completedThrough: new Date(now),
               ...(allFailed
                 ? { error: `All ${report.outcomes.failed} messages failed; see the ledger for reasons.` }
                 : {}),

@@ -52,14 +52,14 @@ export async function sliceSchedule(
 }
 
 /**
- * Passes on the pages of `pages` only the profiles whose slice fell due in `(after, until]`: those due by
- * `after` went through an earlier pass, those due after `until` wait for a later one. Counts what it saw and
- * when the next held-back profile becomes due. Memory stays bounded: pages stream through.
+ * Passes on the pages of `pages` only the profiles due by `until`; those due later wait for a later pass.
+ * Counts what it saw and when the next held-back profile becomes due. Memory stays bounded: pages stream
+ * through.
  */
 export async function* dueProfiles(
   pages: AsyncIterable<readonly Profile[]>,
   dueAt: ((profile: Profile, position: number) => number) | undefined,
-  { after, until }: { after: number; until: number },
+  until: number,
   stats: SliceStats,
 ): AsyncGenerator<readonly Profile[]> {
   let next = Number.POSITIVE_INFINITY;
@@ -76,7 +76,7 @@ export async function* dueProfiles(
       const at = dueAt(profile, first + i);
       if (at > until) {
         if (at < next) next = at;
-      } else if (at > after) due.push(profile);
+      } else due.push(profile);
     }
     if (due.length > 0) yield due;
   }

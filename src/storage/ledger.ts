@@ -66,6 +66,12 @@ export interface DeliveryLedger {
     channel: Channel;
     since: Date;
   }): Promise<Map<string, number>>;
+  /**
+   * Of `messageIds`, those recorded with any outcome (sent, failed or excluded). Optional: the dispatcher
+   * reads it for executions sent in slices (waves, time zones), whose later passes must not try again what an
+   * earlier pass already settled; without it, they fall back to {@link findSent} (and retry failures).
+   */
+  findRecorded?(params: { messageIds: readonly string[] }): Promise<Set<string>>;
   /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
   summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
   /**

@@ -6,6 +6,7 @@ import { grow, StringTable } from "./string-table.js";
 
 /** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
 export interface MemoryLedger extends DeliveryLedger {
+  findRecorded: NonNullable<DeliveryLedger["findRecorded"]>;
   /** The record held for a message id (a fresh object each call), or `undefined`. */
   get(messageId: string): DeliveryRecord | undefined;
   /** How many records it holds. */
@@ -278,6 +279,13 @@ export function memoryLedger(): MemoryLedger {
         const row = rowOf(id);
         if (row >= 0 && outcomes[row] === SENT) found.add(id);
       }
+      return found;
+    },
+
+    async findRecorded({ messageIds }) {
+      const found = new Set<string>();
+      if (ids.size === 0) return found;
+      for (const id of messageIds) if (rowOf(id) >= 0) found.add(id);
       return found;
     },
 

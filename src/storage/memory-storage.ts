@@ -96,6 +96,7 @@ export function memoryStorage(): Storage {
 
   const storage: Storage = {
     findSent: (params) => ledger.findSent(params),
+    findRecorded: (params) => ledger.findRecorded(params),
     // The ledger copies each record's values into its own columns: no clone needed.
     record: (params) => ledger.record(params),
     countSentSince: (params) => ledger.countSentSince(params),

@@ -260,7 +260,6 @@ export function execution(id: string, campaignId: string, requestId: string, min
     executeAt: at(30),
     targetedProfileCount: 3_000_000_001,
     resumeAt: at(90),
-    completedThrough: at(60),
     // Above 2^31: adapters must keep it whole, like an audience's estimated size.
     audienceSize: 3_000_000_000,
     startedAt: at(31),

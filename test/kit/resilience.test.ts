@@ -164,3 +164,35 @@ describe("what happens when things go wrong", () => {
     expect(Math.max(...ids)).toBe(499);
   });
 });
+
+describe("an audience that changes between waves", () => {
+  it("loses nobody when members leave before a later wave", async () => {
+    const clock = virtualClock();
+    const members: Profile[] = Array.from({ length: 10 }, (_, i) => person(i));
+    const email = memoryChannel({ channel: "email" });
+    // A live audience: read again on each pass, so a member who leaves is gone from the next one.
+    const kit = await seededKit({
+      clock,
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: () => [...members] } }),
+    });
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: {
+        ...promotion,
+        id: "w",
+        deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
+      },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "w" });
+    await kit.scheduler.tick();
+    expect(email.sent.map((m) => m.recipientId)).toEqual(["p0", "p1", "p2", "p3", "p4"]);
+    members.splice(1, 1); // p1 leaves: everyone after it moves up one place
+    clock.advance(30 * 60_000);
+    await kit.scheduler.tick();
+    expect(email.sent.map((m) => m.recipientId).sort()).toEqual(
+      ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"].sort(),
+    );
+    expect(email.sent).toHaveLength(10);
+  });
+});

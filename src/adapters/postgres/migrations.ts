@@ -169,7 +169,6 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ${table("executions")}
         ADD COLUMN recipients jsonb,
         ADD COLUMN resume_at timestamptz,
-        ADD COLUMN completed_through timestamptz,
         ADD COLUMN audience_size bigint;
     `,
   },

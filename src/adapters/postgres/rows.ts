@@ -207,7 +207,6 @@ export const EXECUTION_COLUMNS = [
   "execute_at",
   "targeted_profile_count",
   "resume_at",
-  "completed_through",
   "audience_size",
   "created_at",
   "started_at",
@@ -229,7 +228,6 @@ export function executionValues(execution: Execution): unknown[] {
     execution.executeAt ?? null,
     execution.targetedProfileCount,
     execution.resumeAt ?? null,
-    execution.completedThrough ?? null,
     execution.audienceSize ?? null,
     execution.createdAt,
     execution.startedAt ?? null,
@@ -254,7 +252,6 @@ export function executionFromRow(row: Row): Execution {
   optional(execution, "recipients", row.recipients);
   optional(execution, "executeAt", row.execute_at, toDate);
   optional(execution, "resumeAt", row.resume_at, toDate);
-  optional(execution, "completedThrough", row.completed_through, toDate);
   optional(execution, "audienceSize", row.audience_size, toNumber);
   optional(execution, "startedAt", row.started_at, toDate);
   optional(execution, "finishedAt", row.finished_at, toDate);

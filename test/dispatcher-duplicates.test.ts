@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { memoryChannel } from "../src/channels/memory-channel.js";
+import { createDispatcher } from "../src/engine/dispatcher.js";
+import type { DeliveryLedger } from "../src/storage/ledger.js";
+import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { campaign, configurations, profile } from "./dispatcher/fixtures.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("a recipient listed twice", () => {
+  it("is sent once even when the ledger answers slower than the second listing arrives", async () => {
+    const inner = memoryLedger();
+    // As a database would: reads take a while. Spreading drops the memory ledger's fast paths.
+    const slow: DeliveryLedger = {
+      ...inner,
+      findSent: async (params) => {
+        const answer = await inner.findSent(params);
+        await sleep(20); // the answer travels back while the other batch moves on
+        return answer;
+      },
+    };
+    const email = memoryChannel({ capabilities: { batch: false, idempotencyKeys: false } });
+    const dispatcher = createDispatcher({ channels: [email], ledger: slow, batchSize: 1, concurrency: 4 });
+    async function* recipients() {
+      yield profile("dup");
+      await sleep(10);
+      yield profile("dup");
+    }
+    const report = await dispatcher.dispatch({
+      campaign: campaign(),
+      executionId: "e",
+      configurations,
+      recipients: recipients(),
+    });
+    expect(email.stats.attempted).toBe(1);
+    expect(report.outcomes.sent).toBe(1);
+    expect(report.skippedAlreadySent).toBe(1);
+  });
+});
