@@ -46,6 +46,41 @@ export interface ActivationApi {
   listRequests(params: { actor: ActorRef; id: string }): Promise<ApprovalRequest[]>;
 }
 
+/**
+ * Stops the version a newly live campaign (`byId`) replaces. Another writer (the scheduler starting it) may
+ * move it at the same moment: read it again and retry, so that two versions never stay live side by side.
+ * The scheduler calls it too, for a retirement that failed at activation.
+ */
+export async function retireReplaced(
+  ctx: KitContext,
+  hooks: ActivationHooks,
+  actor: ResolvedActor,
+  replacedId: string,
+  byId: string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const replaced = await ctx.storage.getCampaign({ id: replacedId });
+    if (!replaced || !(replaced.status === "live" || replaced.status === "scheduled")) return;
+    try {
+      const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
+      await audit(
+        ctx,
+        actor.id,
+        { action: "campaign.stop", objectType: "campaign", objectId: replacedId },
+        "allowed",
+        {
+          ...stopped,
+          detail: { replacedBy: byId },
+        },
+      );
+      await hooks.onStopped(stopped.result);
+      return;
+    } catch (error) {
+      if (!isCampaignKitError(error, "CONFLICT") || attempt >= 5) throw error;
+    }
+  }
+}
+
 /** Builds the activation API. */
 export function activationApi(ctx: KitContext, hooks: ActivationHooks): ActivationApi {
   const target = targetsOf("campaign");
@@ -60,29 +95,15 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     action: "activate" | "approve",
   ): Promise<OperationOutcome<Campaign>> {
     const outcome = await transitionCampaign(ctx, actor, campaign, action);
-    if (campaign.replacesCampaignId) await retire(actor, campaign.replacesCampaignId, campaign.id);
-    return outcome;
-  }
-
-  /**
-   * Stops the version a newly live campaign replaces. Another writer (the scheduler starting it) may move it
-   * at the same moment: read it again and retry, so that two versions never stay live side by side.
-   */
-  async function retire(actor: ResolvedActor, replacedId: string, byId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const replaced = await ctx.storage.getCampaign({ id: replacedId });
-      if (!replaced || !(replaced.status === "live" || replaced.status === "scheduled")) return;
-      try {
-        const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
-        await audit(ctx, actor.id, target("campaign.stop", replacedId), "allowed", {
-          ...stopped,
-          detail: { replacedBy: byId },
-        });
-        await hooks.onStopped(stopped.result);
-        return;
-      } catch (error) {
-        if (!isCampaignKitError(error, "CONFLICT") || attempt >= 5) throw error;
-      }
+    if (!campaign.replacesCampaignId) return outcome;
+    try {
+      await retireReplaced(ctx, hooks, actor, campaign.replacesCampaignId, campaign.id);
+      return outcome;
+    } catch (error) {
+      // This version is live now: failing the activation would leave it live and unretryable. The scheduler
+      // stops a replaced version on its next tick; the audit entry says the retirement is pending.
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ...outcome, detail: { retirementPending: campaign.replacesCampaignId, reason } };
     }
   }
 

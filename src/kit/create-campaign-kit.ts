@@ -125,7 +125,6 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
     leaseMs: options.leaseMs ?? 60_000,
   });
-  const scheduler = createScheduler(ctx, runner);
   const hooks: ActivationHooks = {
     async onStopped(campaign) {
       await runner.abortCampaign(campaign.id);
@@ -141,6 +140,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       }
     },
   };
+  const scheduler = createScheduler(ctx, runner, hooks);
   return {
     roles: rolesApi(ctx),
     audiences: audiencesApi(ctx),

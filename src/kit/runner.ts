@@ -129,27 +129,34 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
    * cancelling the execution, or this process losing its lease, aborts the dispatch. Runs on real time, so a
    * virtual test clock never spins it.
    */
-  function watch(executionId: string, campaignId: string, controller: AbortController): () => void {
+  function watch(executionId: string, campaignId: string, controller: AbortController): () => Promise<void> {
     const lease = { key: `execution:${executionId}`, owner: options.owner };
+    let check: Promise<void> = Promise.resolve();
     const timer = setInterval(
-      async () => {
-        try {
-          const [held, campaign, execution] = await Promise.all([
-            ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }),
-            ctx.storage.getCampaign({ id: campaignId }),
-            ctx.storage.getExecution({ id: executionId }),
-          ]);
-          if (!held) controller.abort(new Halt("lease-lost"));
-          else if (!isRunnable(campaign) || execution?.status === "cancelled")
-            controller.abort(new Halt("stopped"));
-        } catch {
-          // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
-        }
+      () => {
+        check = (async () => {
+          try {
+            const [held, campaign, execution] = await Promise.all([
+              ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }),
+              ctx.storage.getCampaign({ id: campaignId }),
+              ctx.storage.getExecution({ id: executionId }),
+            ]);
+            if (!held) controller.abort(new Halt("lease-lost"));
+            else if (!isRunnable(campaign) || execution?.status === "cancelled")
+              controller.abort(new Halt("stopped"));
+          } catch {
+            // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
+          }
+        })();
       },
       Math.min(options.leaseMs / 3, 1000),
     );
     timer.unref();
-    return () => clearInterval(timer);
+    // Wait for a renewal under way: landing after the release, it would lock the execution for `leaseMs`.
+    return async () => {
+      clearInterval(timer);
+      await check;
+    };
   }
 
   async function run(executionId: string, campaignId: string, controller: AbortController): Promise<void> {
@@ -222,7 +229,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
         resumeAt: undefined,
       }).catch(() => {});
     } finally {
-      unwatch();
+      await unwatch();
       await ctx.storage.releaseLease(lease).catch(() => {});
     }
   }

@@ -3,6 +3,7 @@ import type { Execution } from "../domain/execution.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
 import { isCampaignKitError } from "../errors.js";
+import { type ActivationHooks, retireReplaced } from "./activation.js";
 import { campaignsIn, transitionCampaign } from "./campaign-store.js";
 import { audit, type KitContext, type ResolvedActor } from "./context.js";
 import { allExecutions, FINISHED_EXECUTION, type Runner } from "./runner.js";
@@ -50,8 +51,10 @@ const system: ResolvedActor = {
 const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
 /** Builds the scheduler. */
-export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
+export function createScheduler(ctx: KitContext, runner: Runner, hooks: ActivationHooks): Scheduler {
   let timer: NodeJS.Timeout | undefined;
+  // The latest occurrence this process claimed, per campaign: later ticks start after it, not a week back.
+  const claimedThrough = new Map<string, number>();
   let current: Promise<TickSummary> | undefined;
 
   /** Moves a campaign through the status machine as the scheduler; another process doing it first is fine. */
@@ -76,9 +79,13 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
   /** Claims each due occurrence as an execution keyed by it; returns those to run. */
   async function claimOccurrences(campaign: Campaign, now: Date): Promise<Execution[]> {
     const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
-    // Occurrences missed while no scheduler ran are claimed too, up to a week back: the runner then records
-    // their recipients as excluded `outside-window`, so a missed send is reported, never silently dropped.
-    const since = new Date(now.getTime() - MISSED_LOOKBACK_MS);
+    // Occurrences missed while no scheduler ran are claimed too (a one-shot's whatever its age, a recurring
+    // campaign's up to a week back): the runner then records their recipients as excluded `outside-window`,
+    // so a missed send is reported, never silently dropped. What this process claimed already is skipped.
+    const lookback = schedule.recurrence ? now.getTime() - MISSED_LOOKBACK_MS : Number.NEGATIVE_INFINITY;
+    const claimed = claimedThrough.get(campaign.id) ?? Number.NEGATIVE_INFINITY;
+    const from = Math.max(lookback, claimed);
+    const since = Number.isFinite(from) ? new Date(from) : undefined;
     const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
     const launch: Execution[] = [];
     for (const occurrence of dueOccurrences(schedule, { now, since, ...anchor })) {
@@ -93,8 +100,9 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
         createdAt: now,
       };
       if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-      const { execution: claimed } = await ctx.storage.createExecution({ execution });
-      if (!FINISHED_EXECUTION.has(claimed.status)) launch.push(claimed);
+      const { execution: stored } = await ctx.storage.createExecution({ execution });
+      claimedThrough.set(campaign.id, occurrence.at.getTime());
+      if (!FINISHED_EXECUTION.has(stored.status)) launch.push(stored);
     }
     return launch;
   }
@@ -129,6 +137,11 @@ export function createScheduler(ctx: KitContext, runner: Runner): Scheduler {
     }
     const live: Campaign[] = [];
     for await (const campaign of campaignsIn(ctx.storage, ["live"])) live.push(campaign);
+    for (const campaign of live) {
+      if (!campaign.replacesCampaignId) continue;
+      // A retirement that failed when this version went live: stop the old version now, or on a later tick.
+      await retireReplaced(ctx, hooks, system, campaign.replacesCampaignId, campaign.id).catch(() => {});
+    }
     const launch = new Map<string, Execution>();
     for (const campaign of live) {
       if (campaign.type !== "scheduled") continue;

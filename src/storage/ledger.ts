@@ -78,7 +78,9 @@ export interface DeliveryLedger {
    * Optional fast path of {@link findSent}: of `recipientIds`, those whose message in `scope`,
    * `messageId({ ...scope, recipientId })`, is already recorded with outcome `sent`. The same answer as
    * `findSent` on those message ids, given back as recipient ids. The dispatcher calls it instead of
-   * `findSent` when present.
+   * `findSent` when present: a wrapper or spy that overrides `findSent` or `record` on an object that has the
+   * fast paths must override or remove these too, or it won't see the dispatcher's calls (`memoryLedger` and
+   * `memoryStorage` define them non-enumerable, so a wrapper made by spreading them drops them).
    */
   findSentByRecipient?(params: LedgerScope & { recipientIds: readonly string[] }): Promise<Set<string>>;
   /**

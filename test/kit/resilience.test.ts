@@ -4,6 +4,8 @@ import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
 import type { Profile } from "../../src/domain/profile.js";
 import { createCampaignKit } from "../../src/kit/index.js";
+import { memoryStorage } from "../../src/storage/memory-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
 import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -194,5 +196,57 @@ describe("an audience that changes between waves", () => {
       ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"].sort(),
     );
     expect(email.sent).toHaveLength(10);
+  });
+});
+
+describe("versions and late schedulers", () => {
+  it("stops the replaced version on the next tick when stopping it failed at activation", async () => {
+    const storage = memoryStorage();
+    let failStopOfNews = true;
+    const flaky: Storage = {
+      ...storage,
+      async updateCampaign(params) {
+        if (failStopOfNews && params.campaign.id === "news" && params.campaign.status === "stopped") {
+          failStopOfNews = false;
+          throw new Error("storage hiccup");
+        }
+        return storage.updateCampaign(params);
+      },
+    };
+    const kit = await seededKit({ storage: flaky });
+    const schedule = {
+      timeZone: "Europe/Paris",
+      recurrence: { frequency: "daily" as const, interval: 1, at: { hour: 9, minute: 0 } },
+    };
+    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "news", schedule } });
+    await kit.campaigns.activate({ actor: ADMIN, id: "news" });
+    await kit.campaigns.createVersion({ actor: ADMIN, id: "news", newId: "news-2" });
+    expect((await kit.campaigns.activate({ actor: ADMIN, id: "news-2" })).status).toBe("live");
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "news" })).status).toBe("live");
+    await kit.scheduler.tick();
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "news" })).status).toBe("stopped");
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "news-2" })).status).toBe("live");
+  });
+
+  it("reports a one-shot missed by more than a week instead of completing it silently", async () => {
+    const clock = virtualClock();
+    const profiles = Array.from({ length: 4 }, (_, i) => person(i));
+    const email = memoryChannel({ channel: "email" });
+    const kit = await seededKit({
+      clock,
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await kit.campaigns.create({
+      actor: ADMIN,
+      campaign: { ...promotion, id: "old", schedule: { startAt: new Date(clock.now() + 3_600_000) } },
+    });
+    await kit.campaigns.activate({ actor: ADMIN, id: "old" });
+    clock.advance(8 * 24 * 3_600_000);
+    await kit.scheduler.tick();
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "old" });
+    expect(report.executions).toBe(1);
+    expect(report.excludedByReason["outside-window"]).toBe(4);
+    expect(email.sent).toHaveLength(0);
   });
 });
