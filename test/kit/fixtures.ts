@@ -133,3 +133,15 @@ export async function liveReset(kit: CampaignKit): Promise<void> {
   });
   await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
 }
+
+/**
+ * Resolves once `condition` holds, polling every few ms on real time (at most `timeoutMs`): tests that stop a
+ * send part-way wait for it to be under way rather than for a fixed delay a loaded machine may not honour.
+ */
+export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

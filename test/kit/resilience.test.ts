@@ -6,7 +6,7 @@ import type { Profile } from "../../src/domain/profile.js";
 import { createCampaignKit } from "../../src/kit/index.js";
 import { memoryStorage } from "../../src/storage/memory-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
+import { ADMIN, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,7 +43,7 @@ describe("what happens when things go wrong", () => {
     await sender.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
     await sender.campaigns.activate({ actor: ADMIN, id: "big" });
     await sender.scheduler.tick({ wait: false });
-    await sleep(50);
+    await until(() => slow.sent.length >= 3);
     await other.campaigns.stop({ actor: ADMIN, id: "big" });
     await sender.idle();
     const atEnd = slow.sent.length;
@@ -74,7 +74,7 @@ describe("what happens when things go wrong", () => {
     await first.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
     await first.campaigns.activate({ actor: ADMIN, id: "c" });
     await first.scheduler.tick({ wait: false });
-    await sleep(15);
+    await until(() => email.sent.length >= 10);
     await first.close();
     const [halted] = (await first.executions.list({ actor: ADMIN })).items;
     expect(halted?.status).toBe("in-progress");
@@ -149,7 +149,7 @@ describe("what happens when things go wrong", () => {
     });
     await first.campaigns.activate({ actor: ADMIN, id: "w" });
     await first.scheduler.tick({ wait: false });
-    await sleep(40);
+    await until(() => slow.sent.length >= 3);
     await first.close();
     const fast = memoryChannel({ channel: "email" });
     const second = await createCampaignKit({

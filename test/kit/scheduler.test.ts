@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
+import { ADMIN, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
 
 const profiles = Array.from({ length: 30 }, (_, i) => person(i));
 
@@ -248,7 +248,7 @@ describe("a crash mid-occurrence", () => {
     await crashed.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
     await crashed.campaigns.activate({ actor: ADMIN, id: "big" });
     await crashed.scheduler.tick({ wait: false });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await until(() => slow.sent.length >= 3);
     await crashed.close();
     const sentBeforeCrash = slow.sent.length;
     expect(sentBeforeCrash).toBeGreaterThan(0);
@@ -284,7 +284,7 @@ describe("stopping a campaign mid-send", () => {
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
     await kit.campaigns.activate({ actor: ADMIN, id: "big" });
     await kit.scheduler.tick({ wait: false });
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await until(() => slow.sent.length >= 3);
     await kit.campaigns.stop({ actor: ADMIN, id: "big" });
     const atStop = slow.sent.length;
     expect(atStop).toBeGreaterThan(0);
