@@ -1,3 +1,4 @@
+import { isAudienceAvailable } from "../domain/audience.js";
 import type { CampaignAction } from "../domain/campaign.js";
 import { builtInRolesGranting, can, type Permission } from "../domain/roles.js";
 import { CampaignKitError } from "../errors.js";
@@ -176,7 +177,7 @@ function audienceProblems({ campaign, audience, intent }: PrerequisiteInput): Pr
   const problems: PrerequisiteProblem[] = [];
   const name = `Audience '${audience.name}' (${audience.id})`;
   // DOMAIN.md makes availability a prerequisite of making the campaign at all, not only of sending it.
-  if (audience.status !== "realized") {
+  if (!isAudienceAvailable(audience)) {
     problems.push({
       code: "AUDIENCE_NOT_AVAILABLE",
       message:
