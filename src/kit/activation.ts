@@ -2,7 +2,7 @@ import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
 import type { Campaign } from "../domain/campaign.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import { governingPolicy } from "./approval-policies.js";
-import { findCampaign, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
+import { findCampaign, isRunning, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
 import {
   type ActorRef,
   audit,
@@ -60,7 +60,7 @@ export async function retireReplaced(
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const replaced = await ctx.storage.getCampaign({ id: replacedId });
-    if (!replaced || !(replaced.status === "live" || replaced.status === "scheduled")) return;
+    if (!isRunning(replaced)) return;
     try {
       const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
       await audit(

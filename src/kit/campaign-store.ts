@@ -15,6 +15,11 @@ export function findCampaign(ctx: KitContext, id: string): Promise<Campaign> {
   return mustFind("campaign", id, ctx.storage.getCampaign({ id }));
 }
 
+/** Whether a campaign is running: live, or scheduled (its start or next occurrence will send). */
+export function isRunning(campaign: Campaign | undefined): campaign is Campaign {
+  return campaign?.status === "live" || campaign?.status === "scheduled";
+}
+
 /** Whether the campaign's schedule starts after `now`: activation then leads to `scheduled`. */
 export function startsLater(campaign: Pick<Campaign, "schedule">, now: Date): boolean {
   const startAt = campaign.schedule?.startAt;

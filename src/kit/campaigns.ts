@@ -16,6 +16,7 @@ import {
 import type { CampaignFilter, Page, PageParams } from "../storage/storage.js";
 import {
   findCampaign,
+  isRunning,
   prerequisiteInputs,
   requirePrerequisites,
   saveCampaign,
@@ -172,7 +173,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
     createVersion: ({ actor, id, newId }) =>
       operate(ctx, actor, "campaign.write", target("campaign.create-version", id), async (a) => {
         const live = await findCampaign(ctx, id);
-        if (!(live.status === "live" || live.status === "scheduled") || !live.schedule?.recurrence) {
+        if (!isRunning(live) || !live.schedule?.recurrence) {
           throw new CampaignKitError(
             "WRONG_CAMPAIGN_TYPE",
             `Campaign '${id}' is not a live recurring campaign; edit a draft directly or duplicate it.`,

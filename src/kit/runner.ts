@@ -7,6 +7,7 @@ import type { Dispatcher } from "../engine/dispatcher.js";
 import type { DispatchRequest } from "../engine/dispatcher-types.js";
 import { CampaignKitError } from "../errors.js";
 import type { ExecutionFilter, Storage } from "../storage/storage.js";
+import { isRunning } from "./campaign-store.js";
 import type { KitContext } from "./context.js";
 import { dueProfiles, type SliceStats, sliceSchedule } from "./slices.js";
 import type { UnitaryRecipient } from "./trigger-payloads.js";
@@ -142,7 +143,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
               ctx.storage.getExecution({ id: executionId }),
             ]);
             if (!held) controller.abort(new Halt("lease-lost"));
-            else if (!isRunnable(campaign) || execution?.status === "cancelled")
+            else if (!isRunning(campaign) || execution?.status === "cancelled")
               controller.abort(new Halt("stopped"));
           } catch {
             // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
@@ -170,7 +171,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       if (execution.status === "scheduled" && (execution.executeAt?.getTime() ?? 0) > now) return;
       if (execution.resumeAt && execution.resumeAt.getTime() > now) return;
       const campaign = await ctx.storage.getCampaign({ id: execution.campaignId });
-      if (!isRunnable(campaign)) {
+      if (!isRunning(campaign)) {
         await save(execution, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined });
         return;
       }
@@ -249,7 +250,7 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       ctx.storage.getCampaign({ id: execution.campaignId }),
       ctx.storage.getExecution({ id: execution.id }),
     ]);
-    const stopped = !isRunnable(campaign) || stored?.status === "cancelled";
+    const stopped = !isRunning(campaign) || stored?.status === "cancelled";
     return save(
       execution,
       stopped ? { ...counted, status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined } : counted,
@@ -279,11 +280,6 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
       await this.idle();
     },
   };
-}
-
-/** Whether a campaign may still send: live, or scheduled (its occurrences start it). */
-function isRunnable(campaign: Campaign | undefined): campaign is Campaign {
-  return campaign?.status === "live" || campaign?.status === "scheduled";
 }
 
 /** Every execution matching `filter`, read page by page. */
