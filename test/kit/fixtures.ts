@@ -145,3 +145,9 @@ export async function until(condition: () => boolean, timeoutMs = 10_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** Creates a campaign (`id` included in `campaign`) and activates it, as the administrator. */
+export async function activeCampaign(kit: CampaignKit, campaign: CampaignDraftInput & { id: string }) {
+  await kit.campaigns.create({ actor: ADMIN, campaign });
+  return kit.campaigns.activate({ actor: ADMIN, id: campaign.id });
+}

@@ -6,7 +6,7 @@ import type { Profile } from "../../src/domain/profile.js";
 import { createCampaignKit } from "../../src/kit/index.js";
 import { memoryStorage } from "../../src/storage/memory-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { ADMIN, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
+import { ADMIN, activeCampaign, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,8 +20,7 @@ describe("what happens when things go wrong", () => {
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "late" } });
-    await kit.campaigns.activate({ actor: ADMIN, id: "late" });
+    await activeCampaign(kit, { ...promotion, id: "late" });
     clock.advance(13 * 3_600_000); // past the 12 h delivery window
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(0);
@@ -40,8 +39,7 @@ describe("what happens when things go wrong", () => {
       leaseMs: 300, // checks for a stop every 100 ms
     });
     const other = await createCampaignKit({ storage: sender.storage });
-    await sender.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
-    await sender.campaigns.activate({ actor: ADMIN, id: "big" });
+    await activeCampaign(sender, { ...promotion, id: "big" });
     await sender.scheduler.tick({ wait: false });
     await until(() => slow.sent.length >= 3);
     await other.campaigns.stop({ actor: ADMIN, id: "big" });
@@ -71,8 +69,7 @@ describe("what happens when things go wrong", () => {
     const clock = virtualClock();
     const email = memoryChannel({ channel: "email" });
     const first = await seededKit({ clock, channels: [email], audiences: throwing, leaseMs: 1000 });
-    await first.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
-    await first.campaigns.activate({ actor: ADMIN, id: "c" });
+    await activeCampaign(first, { ...promotion, id: "c" });
     await first.scheduler.tick({ wait: false });
     await until(() => email.sent.length >= 10);
     await first.close();
@@ -109,15 +106,11 @@ describe("what happens when things go wrong", () => {
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "w",
-        deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
-      },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "w",
+      deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "w" });
     for (let step = 0; step < 4; step++) {
       await kit.scheduler.tick();
       clock.advance(30 * 60_000);
@@ -139,15 +132,11 @@ describe("what happens when things go wrong", () => {
       dispatcher: { concurrency: 1, batchSize: 1 },
       leaseMs: 1000,
     });
-    await first.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "w",
-        deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
-      },
+    await activeCampaign(first, {
+      ...promotion,
+      id: "w",
+      deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
     });
-    await first.campaigns.activate({ actor: ADMIN, id: "w" });
     await first.scheduler.tick({ wait: false });
     await until(() => slow.sent.length >= 3);
     await first.close();
@@ -178,15 +167,11 @@ describe("an audience that changes between waves", () => {
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: () => [...members] } }),
     });
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "w",
-        deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
-      },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "w",
+      deliveryControls: { waves: { split: "equal", count: 2, intervalMinutes: 30 } },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "w" });
     await kit.scheduler.tick();
     expect(email.sent.map((m) => m.recipientId)).toEqual(["p0", "p1", "p2", "p3", "p4"]);
     members.splice(1, 1); // p1 leaves: everyone after it moves up one place
@@ -218,8 +203,7 @@ describe("versions and late schedulers", () => {
       timeZone: "Europe/Paris",
       recurrence: { frequency: "daily" as const, interval: 1, at: { hour: 9, minute: 0 } },
     };
-    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "news", schedule } });
-    await kit.campaigns.activate({ actor: ADMIN, id: "news" });
+    await activeCampaign(kit, { ...promotion, id: "news", schedule });
     await kit.campaigns.createVersion({ actor: ADMIN, id: "news", newId: "news-2" });
     expect((await kit.campaigns.activate({ actor: ADMIN, id: "news-2" })).status).toBe("live");
     expect((await kit.campaigns.get({ actor: ADMIN, id: "news" })).status).toBe("live");
@@ -237,11 +221,11 @@ describe("versions and late schedulers", () => {
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: { ...promotion, id: "old", schedule: { startAt: new Date(clock.now() + 3_600_000) } },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "old",
+      schedule: { startAt: new Date(clock.now() + 3_600_000) },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "old" });
     clock.advance(8 * 24 * 3_600_000);
     await kit.scheduler.tick();
     const report = await kit.reports.campaign({ actor: ADMIN, id: "old" });

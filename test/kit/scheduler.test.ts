@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { ADMIN, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
+import { ADMIN, activeCampaign, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
 
 const profiles = Array.from({ length: 30 }, (_, i) => person(i));
 
@@ -20,8 +20,7 @@ async function setup(members = profiles) {
 describe("the scheduler", () => {
   it("sends a one-shot campaign once on activation, then completes it", async () => {
     const { kit, email } = await setup();
-    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "now" } });
-    await kit.campaigns.activate({ actor: ADMIN, id: "now" });
+    await activeCampaign(kit, { ...promotion, id: "now" });
     const first = await kit.scheduler.tick();
     expect(first.launched).toHaveLength(1);
     expect(first.completed).toEqual(["now"]);
@@ -60,22 +59,18 @@ describe("the scheduler", () => {
 
   it("sends every action of a campaign, each counted on its own", async () => {
     const { kit, email, sms } = await setup();
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "both",
-        actions: [
-          ...promotion.actions,
-          {
-            channel: "sms",
-            channelConfigurationId: "sms-marketing",
-            content: { body: "Sale, {{profile.firstName}}" },
-          },
-        ],
-      },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "both",
+      actions: [
+        ...promotion.actions,
+        {
+          channel: "sms",
+          channelConfigurationId: "sms-marketing",
+          content: { body: "Sale, {{profile.firstName}}" },
+        },
+      ],
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "both" });
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(30);
     expect(sms.sent).toHaveLength(30);
@@ -90,19 +85,15 @@ describe("the scheduler", () => {
 
   it("runs a recurring campaign at each occurrence until its end, then completes it", async () => {
     const { kit, clock, email } = await setup(profiles.slice(0, 5));
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "daily",
-        schedule: {
-          timeZone: "Europe/Paris",
-          endAt: "2026-12-04T00:00:00Z",
-          recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 30 } },
-        },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "daily",
+      schedule: {
+        timeZone: "Europe/Paris",
+        endAt: "2026-12-04T00:00:00Z",
+        recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 30 } },
       },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "daily" });
     let completedAt: string | undefined;
     for (let hour = 0; hour < 4 * 24; hour++) {
       const { completed } = await kit.scheduler.tick();
@@ -130,8 +121,7 @@ describe("the scheduler", () => {
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "once" } });
-    await kit.campaigns.activate({ actor: ADMIN, id: "once" });
+    await activeCampaign(kit, { ...promotion, id: "once" });
     await Promise.all([
       kit.scheduler.tick(),
       other.scheduler.tick(),
@@ -145,15 +135,11 @@ describe("the scheduler", () => {
 
   it("stopping a campaign cancels its unsent waves", async () => {
     const { kit, clock, email } = await setup();
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "waves",
-        deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
-      },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "waves",
+      deliveryControls: { waves: { split: "equal", count: 3, intervalMinutes: 30 } },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "waves" });
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(10);
     clock.advance(30 * 60_000);
@@ -169,15 +155,11 @@ describe("the scheduler", () => {
 
   it("sends waves at least their interval apart and completes after the last", async () => {
     const { kit, clock, email } = await setup();
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "waves",
-        deliveryControls: { waves: { split: "percentages", percentages: [50, 30, 20], intervalMinutes: 45 } },
-      },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "waves",
+      deliveryControls: { waves: { split: "percentages", percentages: [50, 30, 20], intervalMinutes: 45 } },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "waves" });
     const counts: number[] = [];
     for (let step = 0; step < 8; step++) {
       await kit.scheduler.tick();
@@ -197,21 +179,17 @@ describe("the scheduler", () => {
     ];
     const { kit, clock, email } = await setup(members);
     clock.set("2026-11-30T12:00:00Z");
-    await kit.campaigns.create({
-      actor: ADMIN,
-      campaign: {
-        ...promotion,
-        id: "local",
-        schedule: {
-          timeZone: "Europe/Paris",
-          startAt: "2026-12-01T00:00:00Z",
-          maxOccurrences: 1,
-          sendInProfileTimeZone: true,
-          recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 0 } },
-        },
+    await activeCampaign(kit, {
+      ...promotion,
+      id: "local",
+      schedule: {
+        timeZone: "Europe/Paris",
+        startAt: "2026-12-01T00:00:00Z",
+        maxOccurrences: 1,
+        sendInProfileTimeZone: true,
+        recurrence: { frequency: "daily", interval: 1, at: { hour: 9, minute: 0 } },
       },
     });
-    await kit.campaigns.activate({ actor: ADMIN, id: "local" });
     const timeline: Record<string, string[]> = {};
     for (let hour = 0; hour < 48; hour++) {
       await kit.scheduler.tick();
@@ -245,8 +223,7 @@ describe("a crash mid-occurrence", () => {
       leaseMs: 10_000,
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
-    await crashed.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
-    await crashed.campaigns.activate({ actor: ADMIN, id: "big" });
+    await activeCampaign(crashed, { ...promotion, id: "big" });
     await crashed.scheduler.tick({ wait: false });
     await until(() => slow.sent.length >= 3);
     await crashed.close();
@@ -281,8 +258,7 @@ describe("stopping a campaign mid-send", () => {
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
-    await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "big" } });
-    await kit.campaigns.activate({ actor: ADMIN, id: "big" });
+    await activeCampaign(kit, { ...promotion, id: "big" });
     await kit.scheduler.tick({ wait: false });
     await until(() => slow.sent.length >= 3);
     await kit.campaigns.stop({ actor: ADMIN, id: "big" });
