@@ -18,7 +18,8 @@ interface Trouble {
  * Sends messages in rounds: each round takes tokens from the campaign's bucket, calls the adapter once per
  * slice of `maxBatch`, classifies every result, writes the round's records in one ledger call, then waits
  * (backoff or retry-after) and sends what is left again. `records` holds earlier records of the batch
- * (exclusions) so they go out in the first write.
+ * (exclusions) so they go out in the first write, or on their own when nothing is left to send: a batch whose
+ * every recipient was excluded is still recorded.
  */
 export async function deliver(
   run: Run,
@@ -26,6 +27,10 @@ export async function deliver(
   messages: OutboundMessage[],
   earlier: DeliveryRecord[],
 ): Promise<void> {
+  if (messages.length === 0) {
+    await flush(run, action, earlier);
+    return;
+  }
   let records = earlier;
   let round = messages;
   let attempt = 1;
