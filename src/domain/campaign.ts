@@ -120,6 +120,11 @@ const storedFields = {
   version: z.number().int().min(1).default(1),
   /** For a new version of a live recurring campaign: the campaign it replaces when activated. */
   replacesCampaignId: idSchema.optional(),
+  /**
+   * For a live recurring campaign: its new version in progress, claimed by compare-and-set on this campaign
+   * so that two concurrent `createVersion` calls can't both make one. Only that version may replace it.
+   */
+  openVersionId: idSchema.optional(),
   createdAt: instantSchema,
   updatedAt: instantSchema,
   createdBy: idSchema,

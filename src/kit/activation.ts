@@ -94,6 +94,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     campaign: Campaign,
     action: "activate" | "approve",
   ): Promise<OperationOutcome<Campaign>> {
+    if (campaign.replacesCampaignId) await requireReplaceable(campaign, campaign.replacesCampaignId);
     const outcome = await transitionCampaign(ctx, actor, campaign, action);
     if (!campaign.replacesCampaignId) return outcome;
     try {
@@ -108,19 +109,52 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
   }
 
   /**
-   * Writes `request` first, then takes `step`; if the step fails, writes `onFailure` back. The request is
-   * written first so that a campaign is never left in review with no pending request to decide.
+   * A version may only go live in place of a running campaign that names it as its open version: never
+   * beside, or after, another version that already replaced it.
+   */
+  async function requireReplaceable(version: Campaign, replacedId: string): Promise<void> {
+    const replaced = await ctx.storage.getCampaign({ id: replacedId });
+    if (isRunning(replaced) && replaced.openVersionId === version.id) return;
+    const status = replaced?.status;
+    const why =
+      status === undefined
+        ? "no longer exists"
+        : status === "live" || status === "scheduled"
+          ? `is being replaced by version '${replaced?.openVersionId}'`
+          : `is ${status}`;
+    throw new CampaignKitError(
+      "INVALID_TRANSITION",
+      `Campaign '${version.id}' is a new version of '${replacedId}', which ${why}; it can't replace it. ` +
+        "Duplicate this version to send it as a campaign of its own.",
+      { details: { replacesCampaignId: replacedId, status } },
+    );
+  }
+
+  /**
+   * Writes `request`, then takes `step`; if the step fails, puts back `onFailure`. A new request is written
+   * before its campaign moves, so a campaign is never left in review with no pending request to decide. A
+   * decision (`ifStatus: "pending"`) is a compare-and-set on the request: of concurrent approvers exactly one
+   * decides, the others get `CONFLICT`; the rollback is one too, so it never overwrites a later decision.
    */
   async function withRequest<T>(
     request: ApprovalRequest,
     step: () => Promise<T>,
     onFailure: ApprovalRequest,
+    ifStatus?: "pending",
   ) {
-    await ctx.storage.putApprovalRequest({ request });
+    const written = await ctx.storage.putApprovalRequest({ request, ...(ifStatus ? { ifStatus } : {}) });
+    if (!written) {
+      const now = await ctx.storage.getApprovalRequest({ id: request.id });
+      throw new CampaignKitError(
+        "CONFLICT",
+        `Approval request '${request.id}' was ${now?.status ?? "removed"} by someone else meanwhile; read the campaign again.`,
+        { details: { requestId: request.id, status: now?.status } },
+      );
+    }
     try {
       return await step();
     } catch (error) {
-      await ctx.storage.putApprovalRequest({ request: onFailure }).catch(() => {});
+      await ctx.storage.putApprovalRequest({ request: onFailure, ifStatus: request.status }).catch(() => {});
       throw error;
     }
   }
@@ -247,7 +281,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         await requireApprover(a, request);
         await requirePrerequisites(ctx, a, "approve", campaign);
         const approved = decided(a, request, "approved", comment);
-        const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), request);
+        const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), request, "pending");
         return { ...outcome, detail: { requestId: request.id } };
       }),
     requestChanges: ({ actor, id, comment }) =>
@@ -259,6 +293,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
           decided(a, request, "changes-requested", comment),
           () => transitionCampaign(ctx, a, campaign, "request-changes"),
           request,
+          "pending",
         );
         return { ...outcome, detail: { requestId: request.id, comment } };
       }),
@@ -270,6 +305,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
           decided(a, request, "cancelled"),
           () => transitionCampaign(ctx, a, campaign, "cancel-approval"),
           request,
+          "pending",
         );
         return { ...outcome, detail: { requestId: request.id } };
       }),

@@ -7,7 +7,7 @@ import {
 import type { ReadonlyDeep } from "../domain/common.js";
 import { parseWith } from "../domain/parse.js";
 import { applyLifecycleAction } from "../domain/status-machine.js";
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   checkPrerequisites,
   type PrerequisiteIntent,
@@ -22,7 +22,7 @@ import {
   saveCampaign,
   transitionCampaign,
 } from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 
 /** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
 export interface CampaignsApi {
@@ -74,6 +74,7 @@ const draftFields = (campaign: Campaign) => {
     updatedBy,
     activatedAt,
     replacesCampaignId,
+    openVersionId,
     ...draft
   } = campaign;
   return draft;
@@ -100,6 +101,45 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
     );
     await ctx.storage.createCampaign({ campaign });
     return campaign;
+  }
+
+  async function liveRecurring(id: string): Promise<Campaign> {
+    const live = await findCampaign(ctx, id);
+    if (!isRunning(live) || !live.schedule?.recurrence) {
+      throw new CampaignKitError(
+        "WRONG_CAMPAIGN_TYPE",
+        `Campaign '${id}' is not a live recurring campaign; edit a draft directly or duplicate it.`,
+        { details: { status: live.status } },
+      );
+    }
+    return live;
+  }
+
+  /**
+   * Records `versionId` as the live campaign's one open version, by compare-and-set on the campaign: of two
+   * concurrent calls, one claims and the other, reading again, finds that claim. The version is written
+   * before it is claimed, so a claim always names a version that exists; one that has since left draft and
+   * review (deleted, archived) is free to take again.
+   */
+  async function claimVersion(actor: ResolvedActor, id: string, versionId: string): Promise<void> {
+    for (;;) {
+      const live = await liveRecurring(id);
+      const open = live.openVersionId ? await ctx.storage.getCampaign({ id: live.openVersionId }) : undefined;
+      const inProgress = open?.status === "draft" || open?.status === "in-review";
+      if (open && inProgress && open.replacesCampaignId === id) {
+        throw new CampaignKitError(
+          "ALREADY_EXISTS",
+          `Campaign '${id}' already has a new version in progress: '${open.id}'. Edit that one.`,
+          { details: { versionId: open.id } },
+        );
+      }
+      try {
+        await saveCampaign(ctx, actor, live, { openVersionId: versionId });
+        return;
+      } catch (error) {
+        if (!isCampaignKitError(error, "CONFLICT")) throw error;
+      }
+    }
   }
 
   return {
@@ -172,30 +212,21 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
       }),
     createVersion: ({ actor, id, newId }) =>
       operate(ctx, actor, "campaign.write", target("campaign.create-version", id), async (a) => {
-        const live = await findCampaign(ctx, id);
-        if (!isRunning(live) || !live.schedule?.recurrence) {
-          throw new CampaignKitError(
-            "WRONG_CAMPAIGN_TYPE",
-            `Campaign '${id}' is not a live recurring campaign; edit a draft directly or duplicate it.`,
-            { details: { status: live.status } },
-          );
-        }
-        const pending = await ctx.storage.listCampaigns({
-          filter: { replacesCampaignId: id, status: ["draft", "in-review"] },
-          limit: 1,
-        });
-        if (pending.items[0]) {
-          throw new CampaignKitError(
-            "ALREADY_EXISTS",
-            `Campaign '${id}' already has a new version in progress: '${pending.items[0].id}'. Edit that one.`,
-            { details: { versionId: pending.items[0].id } },
-          );
-        }
+        const live = await liveRecurring(id);
         const version = await insert(a.id, {
           ...draftFields(live),
           id: newId ?? ctx.newId(),
           replacesCampaignId: id,
         });
+        try {
+          await claimVersion(a, id, version.id);
+        } catch (error) {
+          // Another call claimed first: this draft can never replace the campaign, so it must not linger.
+          await ctx.storage
+            .deleteCampaign({ id: version.id, expectedVersion: version.version })
+            .catch(() => {});
+          throw error;
+        }
         return { result: version, toStatus: version.status, detail: { versionId: version.id } };
       }),
     check: ({ actor, id, intent }) =>

@@ -170,8 +170,10 @@ export function memoryStorage(): Storage {
       policies.set(policy.id, copy(policy));
     },
     listApprovalPolicies: async () => copy(byId(policies)),
-    async putApprovalRequest({ request }) {
+    async putApprovalRequest({ request, ifStatus }) {
+      if (ifStatus !== undefined && requests.get(request.id)?.status !== ifStatus) return false;
       requests.set(request.id, copy(request));
+      return true;
     },
     getApprovalRequest: async ({ id }) => copy(requests.get(id)),
     listApprovalRequests: async ({ campaignId }) =>

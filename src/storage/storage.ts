@@ -127,8 +127,15 @@ export interface Storage extends DeliveryLedger {
   putApprovalPolicy(params: { policy: ApprovalPolicy }): Promise<void>;
   /** Every approval policy. */
   listApprovalPolicies(): Promise<ApprovalPolicy[]>;
-  /** Creates or replaces an approval request. */
-  putApprovalRequest(params: { request: ApprovalRequest }): Promise<void>;
+  /**
+   * Creates or replaces an approval request. With `ifStatus` it is a compare-and-set: it writes only when a
+   * request with that id is stored with that status, atomically, so of two approvers deciding one pending
+   * request exactly one wins. Returns whether it wrote.
+   */
+  putApprovalRequest(params: {
+    request: ApprovalRequest;
+    ifStatus?: ApprovalRequest["status"];
+  }): Promise<boolean>;
   /** The request, or `undefined`. */
   getApprovalRequest(params: { id: string }): Promise<ApprovalRequest | undefined>;
   /** A campaign's approval requests, oldest first. */

@@ -60,6 +60,7 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
     status: "draft",
     version: 1,
     replacesCampaignId: "spring-sale-v1",
+    openVersionId: "spring-sale-v3",
     createdAt: at(),
     updatedAt: at(1),
     createdBy: "ana",

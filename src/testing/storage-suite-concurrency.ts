@@ -1,12 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Storage } from "../storage/storage.js";
-import { at, delivery, execution, fullCampaign, hasCode, settle } from "./storage-fixtures.js";
+import {
+  approvalRequest,
+  at,
+  delivery,
+  execution,
+  fullCampaign,
+  hasCode,
+  settle,
+} from "./storage-fixtures.js";
 
 const WRITERS = 20;
 const each = <T>(fn: (index: number) => Promise<T>) =>
   Array.from({ length: WRITERS }, (_, index) => fn(index));
 
-/** The four atomic operations under concurrent callers: exactly one winner each time. */
+/** The atomic operations under concurrent callers: exactly one winner each time. */
 export function concurrencyTests(storage: () => Storage): void {
   describe("concurrent writers", () => {
     it(`${WRITERS} updates of one version: exactly one wins, the others get CONFLICT`, async () => {
@@ -64,6 +72,22 @@ export function concurrencyTests(storage: () => Storage): void {
       const ids = new Set(results.map((result) => result.execution.id));
       expect(ids.size).toBe(1);
       expect((await storage().listExecutions({})).items).toHaveLength(1);
+    });
+
+    it(`${WRITERS} decisions on one pending request: exactly one is written`, async () => {
+      const pending = approvalRequest("q1", "c1", at(1), true);
+      await storage().putApprovalRequest({ request: pending });
+      const results = await Promise.all(
+        each((i) =>
+          storage().putApprovalRequest({
+            request: { ...pending, status: i % 2 ? "approved" : "cancelled", decidedBy: `u${i}` },
+            ifStatus: "pending",
+          }),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect((await storage().getApprovalRequest({ id: "q1" }))?.decidedBy).toBe(`u${winner}`);
     });
 
     it(`${WRITERS} owners acquire one lease: exactly one gets it`, async () => {

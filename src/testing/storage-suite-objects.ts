@@ -133,6 +133,18 @@ export function objectTests(storage: () => Storage): void {
       expect(await storage().getApprovalRequest({ id: "nope" })).toBeUndefined();
     });
 
+    it("decides a request by compare-and-set on its status", async () => {
+      const pending = request("q1", "c1", at(1), true);
+      expect(await storage().putApprovalRequest({ request: pending, ifStatus: "pending" })).toBe(false);
+      expect(await storage().getApprovalRequest({ id: "q1" })).toBeUndefined();
+      expect(await storage().putApprovalRequest({ request: pending })).toBe(true);
+      const approved = { ...pending, status: "approved" as const, decidedBy: "ben", decidedAt: at(2) };
+      expect(await storage().putApprovalRequest({ request: approved, ifStatus: "pending" })).toBe(true);
+      const cancelled = { ...pending, status: "cancelled" as const, decidedBy: "ana", decidedAt: at(3) };
+      expect(await storage().putApprovalRequest({ request: cancelled, ifStatus: "pending" })).toBe(false);
+      expect(await storage().getApprovalRequest({ id: "q1" })).toStrictEqual(approved);
+    });
+
     it("lists a campaign's requests oldest first", async () => {
       await storage().putApprovalRequest({ request: request("qa", "c1", at(30)) });
       await storage().putApprovalRequest({ request: request("qb", "c1", at(10)) });

@@ -29,6 +29,19 @@ type ObjectMethods = Pick<
   | "listApprovalRequests"
 >;
 
+const REQUEST_COLUMNS = [
+  "id",
+  "campaign_id",
+  "campaign_version",
+  "policy_id",
+  "status",
+  "requested_by",
+  "requested_at",
+  "decided_by",
+  "decided_at",
+  "comment",
+] as const;
+
 /** `INSERT ... ON CONFLICT (id) DO UPDATE` of every column: a put is one atomic upsert. */
 function upsert(table: string, columns: readonly string[]): string {
   const values = columns.map((_, index) => `$${index + 1}`).join(", ");
@@ -203,34 +216,31 @@ export function objectMethods(db: Db): ObjectMethods {
         const result = await db.pool.query(`SELECT * FROM ${policies} ORDER BY id`);
         return result.rows.map(policyFromRow);
       }),
-    putApprovalRequest: ({ request: r }) =>
+    putApprovalRequest: ({ request: r, ifStatus }) =>
       guard(`store approval request '${r.id}'`, async () => {
-        await db.pool.query(
-          upsert(requests, [
-            "id",
-            "campaign_id",
-            "campaign_version",
-            "policy_id",
-            "status",
-            "requested_by",
-            "requested_at",
-            "decided_by",
-            "decided_at",
-            "comment",
-          ]),
-          [
-            r.id,
-            r.campaignId,
-            r.campaignVersion,
-            r.policyId ?? null,
-            r.status,
-            r.requestedBy,
-            r.requestedAt,
-            r.decidedBy ?? null,
-            r.decidedAt ?? null,
-            r.comment ?? null,
-          ],
+        const values = [
+          r.id,
+          r.campaignId,
+          r.campaignVersion,
+          r.policyId ?? null,
+          r.status,
+          r.requestedBy,
+          r.requestedAt,
+          r.decidedBy ?? null,
+          r.decidedAt ?? null,
+          r.comment ?? null,
+        ];
+        if (ifStatus === undefined) {
+          await db.pool.query(upsert(requests, REQUEST_COLUMNS), values);
+          return true;
+        }
+        // The compare-and-set is the UPDATE's own WHERE, checked on the locked row: one statement, atomic.
+        const sets = REQUEST_COLUMNS.slice(1).map((column, index) => `${column} = $${index + 2}`);
+        const result = await db.pool.query(
+          `UPDATE ${requests} SET ${sets.join(", ")} WHERE id = $1 AND status = $${values.length + 1}`,
+          [...values, ifStatus],
         );
+        return result.rowCount === 1;
       }),
     getApprovalRequest: ({ id }) =>
       guard(`read approval request '${id}'`, () =>

@@ -42,6 +42,7 @@ export function campaignBody(campaign: Campaign): Record<string, unknown> {
     deliveryControls: campaign.deliveryControls,
   };
   if (campaign.schedule !== undefined) body.schedule = campaign.schedule;
+  if (campaign.openVersionId !== undefined) body.openVersionId = campaign.openVersionId;
   return body;
 }
 
@@ -100,6 +101,7 @@ export function campaignFromRow(row: Row): Campaign {
     deliveryControls: Campaign["deliveryControls"];
   } & {
     schedule?: Schedule & Record<string, unknown>;
+    openVersionId?: string;
   };
   const campaign: Record<string, unknown> = {
     id: row.id,
@@ -122,6 +124,7 @@ export function campaignFromRow(row: Row): Campaign {
   optional(campaign, "replacesCampaignId", row.replaces_campaign_id);
   optional(campaign, "activatedAt", row.activated_at);
   if (body.schedule !== undefined) campaign.schedule = reviveSchedule(body.schedule);
+  optional(campaign, "openVersionId", body.openVersionId);
   if (row.type === "api-triggered")
     campaign.apiTrigger = { createNewProfile: row.create_new_profile === true };
   return campaign as Campaign;
