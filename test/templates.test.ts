@@ -95,7 +95,7 @@ describe("templateError", () => {
       {
         code: "TEMPLATE_INVALID",
         message: "The SMS body of the sms action calls a helper that doesn't exist: Unknown helper 'shout'.",
-        fix: "Use the helpers campaign-kit provides at actions.0.content.body: if, unless, each, with, lookup, log, fallback, formatDate, eq, json.",
+        fix: "Use the helpers campaign-kit provides at actions.0.content.body: if, unless, each, with, lookup, fallback, formatDate, eq, json.",
         subject: { kind: "action", path: "actions.0.content.body" },
       },
     ]);

@@ -58,6 +58,7 @@ export const EXCLUSION_REASONS = [
   "quiet-hours",
   "outside-window",
   "missing-variable",
+  "render-too-large",
 ] as const;
 /** Why a recipient was not sent a message. */
 export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];

@@ -1,6 +1,7 @@
 import type { OutboundMessage } from "../channels/channel-adapter.js";
 import type { DeliveryRecord } from "../domain/execution.js";
 import type { Profile } from "../domain/profile.js";
+import { RenderTooLargeError } from "../templates/budget.js";
 import { deliver } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import type { PreparedAction, Run } from "./run.js";
@@ -201,6 +202,10 @@ function render(
   try {
     content = action.compiled.render(profile, context);
   } catch (error) {
+    if (error instanceof RenderTooLargeError) {
+      exclude(run, action, records, id, profile.id, "render-too-large", at);
+      return undefined;
+    }
     // A helper can throw at render time (a bad time zone): that recipient fails, the batch goes on.
     const reason = `Rendering failed: ${error instanceof Error ? error.message : String(error)}`;
     const record = makeRecord(run, action, id, profile.id, "failed", 0, at, reason);

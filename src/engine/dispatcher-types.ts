@@ -29,6 +29,12 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Recipients per batch: one ledger read, one provider call (capped by the adapter's `maxBatchSize`) and one ledger write each; defaults to 100. */
   batchSize?: number;
+  /**
+   * The most characters one rendered message may hold, all fields together (default 1,000,000): a recipient
+   * whose message would be larger, or whose template would loop past a bound, is excluded as
+   * `render-too-large` rather than sent.
+   */
+  maxMessageChars?: number;
   /** Minimum time between two `progress` events of one dispatch, in ms; defaults to 1000. */
   progressIntervalMs?: number;
 }

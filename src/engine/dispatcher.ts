@@ -273,7 +273,10 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const key = `${campaign.id}\u0000${action.channel}\u0000${JSON.stringify(action.content)}`;
     let compiled = this.compiled.get(key);
     if (!compiled) {
-      compiled = compileAction(action, { campaignId: campaign.id });
+      compiled = compileAction(action, {
+        campaignId: campaign.id,
+        ...(this.options.maxMessageChars === undefined ? {} : { maxChars: this.options.maxMessageChars }),
+      });
       if (this.compiled.size >= COMPILE_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value!);
       this.compiled.set(key, compiled);
     }

@@ -3,6 +3,7 @@ import type { CampaignAction } from "../domain/campaign.js";
 import type { Channel } from "../domain/common.js";
 import type { Profile } from "../domain/profile.js";
 import { CampaignKitError } from "../errors.js";
+import { DEFAULT_MAX_MESSAGE_CHARS, RenderTooLargeError, withinBudget } from "../templates/budget.js";
 import { KNOWN_HELPERS, templateEnvironment } from "../templates/environment.js";
 import { isBlank } from "../templates/helpers.js";
 
@@ -23,6 +24,11 @@ export interface CompileActionOptions {
    * Handlebars (same output, several times faster). Defaults to `true`; tests turn it off to compare.
    */
   fastPath?: boolean;
+  /**
+   * The most characters one rendered message may hold, all fields together; defaults to 1,000,000. Beyond it,
+   * or past a bound on template loops, {@link CompiledAction.render} throws `RenderTooLargeError`.
+   */
+  maxChars?: number;
 }
 
 /** An action's content compiled once, rendered per recipient. */
@@ -37,7 +43,10 @@ export interface CompiledAction {
   readonly variables: readonly string[];
   /** The first required variable that is `undefined`, `null` or `""` for this recipient, or `undefined`. */
   findMissing(profile: Profile, context: Record<string, unknown>): string | undefined;
-  /** Renders every field. Call {@link findMissing} first: rendering does not check again. */
+  /**
+   * Renders every field. Call {@link findMissing} first: rendering does not check again. Throws
+   * `RenderTooLargeError` when the message would exceed its size or loop budget.
+   */
   render(profile: Profile, context: Record<string, unknown>): RenderedContent;
 }
 
@@ -186,6 +195,7 @@ function templateError(where: string, cause: unknown): CampaignKitError {
  */
 export function compileAction(action: CampaignAction, options: CompileActionOptions = {}): CompiledAction {
   const fastPath = options.fastPath ?? true;
+  const maxChars = options.maxChars ?? DEFAULT_MAX_MESSAGE_CHARS;
   const prefix = options.campaignId === undefined ? "" : `campaign "${options.campaignId}", `;
   const required = new Map<string, Lookup>();
   const field = (name: string, source: string, html = false): Field => {
@@ -208,8 +218,29 @@ export function compileAction(action: CampaignAction, options: CompileActionOpti
         if (isBlank(resolve(profile.attributes, context, lookup.parts))) return lookup.name;
       return undefined;
     },
-    render: (profile, context) => render(profile.attributes, context),
+    render: (profile, context) =>
+      withinBudget(maxChars, () => {
+        const content = render(profile.attributes, context);
+        const size = contentSize(content);
+        if (size > maxChars) {
+          throw new RenderTooLargeError(
+            `The rendered message is ${size} characters; the limit is ${maxChars}`,
+          );
+        }
+        return content;
+      }),
   };
+}
+
+function contentSize(content: RenderedContent): number {
+  let size = 0;
+  for (const value of Object.values(content)) {
+    if (typeof value === "string") size += value.length;
+    else if (value !== null && typeof value === "object") {
+      for (const item of Object.values(value)) size += String(item).length;
+    }
+  }
+  return size;
 }
 
 function compileRender(

@@ -1,6 +1,7 @@
 import { format } from "date-fns";
-import Handlebars from "handlebars";
+import Handlebars, { type HelperOptions } from "handlebars";
 import { isTimeZone } from "../domain/common.js";
+import { spend } from "./budget.js";
 import { eqHelper, fallbackHelper, formatDateHelper, jsonHelper } from "./helpers.js";
 
 /**
@@ -12,24 +13,53 @@ export const templateEnvironment = Handlebars.create();
 templateEnvironment.registerHelper("fallback", fallbackHelper);
 templateEnvironment.registerHelper("formatDate", formatDateHelper);
 templateEnvironment.registerHelper("eq", eqHelper);
-templateEnvironment.registerHelper("json", jsonHelper);
+templateEnvironment.registerHelper("json", (value: unknown) => {
+  const json = jsonHelper(value);
+  spend(json.length);
+  return json;
+});
+
+// `each` (which sections such as `{{#profile.items}}` also run through) charges every iteration and what it
+// produced to the message's render budget, so no template can loop or grow without bound.
+const builtInEach = templateEnvironment.helpers.each as Handlebars.HelperDelegate;
+templateEnvironment.registerHelper("each", function (this: unknown, items: unknown, options: HelperOptions) {
+  const body = options.fn;
+  const counted = Object.assign((...args: Parameters<typeof body>) => {
+    const out = body(...args);
+    spend(out.length, 1);
+    return out;
+  }, body);
+  return builtInEach.call(this, items, { ...options, fn: counted });
+});
+
+// `log` would let a template write to the host's console for every recipient: campaigns don't get it.
+templateEnvironment.unregisterHelper("log");
+
+/**
+ * How each helper templates may call is called: its number of positional arguments, and whether it only
+ * works as a block (`{{#each}}...{{/each}}`). Handlebars throws at render time otherwise, so the check
+ * refuses it up front.
+ */
+const HELPER_ARITY: Readonly<Record<string, { min: number; max: number; block?: true }>> = {
+  if: { min: 1, max: 1, block: true },
+  unless: { min: 1, max: 1, block: true },
+  each: { min: 1, max: 1, block: true },
+  with: { min: 1, max: 1, block: true },
+  lookup: { min: 2, max: 2 },
+  fallback: { min: 1, max: 2 },
+  formatDate: { min: 1, max: 3 },
+  eq: { min: 2, max: 2 },
+  json: { min: 1, max: 1 },
+};
 
 /** The helpers templates may call: Handlebars' built-ins and campaign-kit's own. */
-export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set([
-  "if",
-  "unless",
-  "each",
-  "with",
-  "lookup",
-  "log",
-  "fallback",
-  "formatDate",
-  "eq",
-  "json",
-]);
+export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set(Object.keys(HELPER_ARITY));
 
-/** campaign-kit's own helpers, declared to the compiler so it calls them directly. */
-export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true, json: true } as const;
+/**
+ * campaign-kit's own helpers, declared to the compiler so it calls them directly; and `log`, undeclared so a
+ * bare `{{log}}` compiles as a variable rather than a call to the helper removed above.
+ */
+export const KNOWN_HELPERS = { fallback: true, formatDate: true, eq: true, json: true, log: false } as const;
 
 /**
  * Collects what a template calls: every helper (anything given parameters, and subexpressions), and the
@@ -75,27 +105,46 @@ class HelperCalls extends Handlebars.Visitor {
 
   private note(
     node: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression,
-    always: boolean,
+    kind: "mustache" | "block" | "subexpression",
   ) {
-    const called = always || node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0;
-    if (!called || node.path.type !== "PathExpression") return;
-    const name = (node.path as hbs.AST.PathExpression).original;
+    // A literal in a helper's place names a helper too: `{{"name" x}}` and `{{1 x}}` call helpers "name", "1".
+    const path = node.path as hbs.AST.PathExpression | hbs.AST.Literal;
+    if (!("original" in path)) return;
+    const name = String(path.original);
+    const arity = Object.hasOwn(HELPER_ARITY, name) ? HELPER_ARITY[name] : undefined;
+    // A bare `{{lookup}}` calls the helper, not a variable of that name: Handlebars prefers helpers.
+    const bare = path.type === "PathExpression" && (path as hbs.AST.PathExpression).parts.length === 1;
+    const called =
+      kind === "subexpression" ||
+      node.params.length > 0 ||
+      (node.hash?.pairs.length ?? 0) > 0 ||
+      (arity !== undefined && bare);
+    if (!called) return;
     this.names.add(name);
+    if (!arity) return;
+    const count = node.params.length;
+    if (count < arity.min || count > arity.max) {
+      const expected = arity.min === arity.max ? `${arity.min}` : `${arity.min} to ${arity.max}`;
+      this.problems.push(`'${name}' takes ${expected} argument${arity.max > 1 ? "s" : ""}, not ${count}`);
+    }
+    if (arity.block && kind !== "block") {
+      this.problems.push(`'${name}' works as a block only: write {{#${name} ...}}...{{/${name}}}`);
+    }
     if (name === "formatDate") this.checkFormatDate(node.params);
   }
 
   override MustacheStatement(node: hbs.AST.MustacheStatement): void {
-    this.note(node, false);
+    this.note(node, "mustache");
     super.MustacheStatement(node);
   }
 
   override BlockStatement(node: hbs.AST.BlockStatement): void {
-    this.note(node, false);
+    this.note(node, "block");
     super.BlockStatement(node);
   }
 
   override SubExpression(node: hbs.AST.SubExpression): void {
-    this.note(node, true);
+    this.note(node, "subexpression");
     super.SubExpression(node);
   }
 }
