@@ -22,6 +22,8 @@ import { emptyReport, maybeProgress, snapshot } from "./run.js";
 import { TokenBucket } from "./token-bucket.js";
 
 const COMPILE_CACHE_SIZE = 256;
+/** The longest the dispatcher holds the event loop before letting timers and I/O run, in ms of CPU time. */
+const YIELD_AFTER_MS = 20;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -178,8 +180,16 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         settle();
       });
     };
+    // With storage, audience and adapter all in memory, every await resolves at once and the whole send
+    // would run as one chain of microtasks: no timer, lease renewal or HTTP request would get a turn. Give the
+    // event loop a turn whenever the dispatch has held it for a slice.
+    let heldSince = performance.now();
     const room = async () => {
       while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+      if (performance.now() - heldSince >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        heldSince = performance.now();
+      }
     };
     let buffer: Profile[] = [];
     const take = async (item: readonly Profile[] | Profile) => {
