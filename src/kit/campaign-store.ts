@@ -48,6 +48,7 @@ export async function prerequisiteInputs(
     audience,
     configurations: byId,
     now: ctx.now(),
+    channels: ctx.channels,
   };
 }
 

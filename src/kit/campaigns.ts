@@ -1,3 +1,4 @@
+import { z } from "zod";
 import {
   type Campaign,
   type CampaignDraftInput,
@@ -10,6 +11,7 @@ import { applyLifecycleAction } from "../domain/status-machine.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   checkPrerequisites,
+  PREREQUISITE_INTENTS,
   type PrerequisiteIntent,
   type PrerequisiteResult,
 } from "../prerequisites/index.js";
@@ -62,6 +64,10 @@ export interface CampaignsApi {
   /** Every unmet prerequisite for `intent`, without changing anything. Needs `campaign.read`. */
   check(params: { actor: ActorRef; id: string; intent: PrerequisiteIntent }): Promise<PrerequisiteResult>;
 }
+
+const intentSchema = z.enum(PREREQUISITE_INTENTS as [PrerequisiteIntent, ...PrerequisiteIntent[]], {
+  error: `Expected \`intent\` to be one of: ${PREREQUISITE_INTENTS.join(", ")}`,
+});
 
 const draftFields = (campaign: Campaign) => {
   const {
@@ -231,6 +237,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
       }),
     check: ({ actor, id, intent }) =>
       operate(ctx, actor, "campaign.read", target("campaign.check", id, true), async (a) => {
+        parseWith(intentSchema, intent, "intent");
         const campaign = await findCampaign(ctx, id);
         return { result: checkPrerequisites(await prerequisiteInputs(ctx, a, intent, campaign)) };
       }),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuditEntry } from "../domain/audit.js";
+import type { Channel } from "../domain/common.js";
 import type { Permission, Role } from "../domain/roles.js";
 import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
 import type { Clock } from "../engine/clock.js";
@@ -62,12 +63,19 @@ export interface KitContext {
   newId: () => string;
   /** The clock's time as a `Date`. */
   now: () => Date;
+  /** The channels the kit has adapters for: a campaign can only use these. */
+  channels: ReadonlySet<Channel>;
 }
 
 /** Builds the shared context. */
-export function createContext(options: { storage: Storage; clock: Clock; newId?: () => string }): KitContext {
-  const { storage, clock } = options;
-  return { storage, clock, newId: options.newId ?? randomUUID, now: () => new Date(clock.now()) };
+export function createContext(options: {
+  storage: Storage;
+  clock: Clock;
+  channels: ReadonlySet<Channel>;
+  newId?: (() => string) | undefined;
+}): KitContext {
+  const { storage, clock, channels } = options;
+  return { storage, clock, channels, newId: options.newId ?? randomUUID, now: () => new Date(clock.now()) };
 }
 
 /** Reads the actor's roles from storage and resolves its permissions. */

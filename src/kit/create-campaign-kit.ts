@@ -14,6 +14,7 @@ import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
 import { type ActorRef, audit, createContext, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
 import { allExecutions, createRunner } from "./runner.js";
@@ -93,10 +94,12 @@ export interface CampaignKit {
  * ```
  */
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
+  checkKitOptions(options);
   const ctx: KitContext = createContext({
     storage: options.storage ?? memoryStorage(),
     clock: options.clock ?? systemClock,
-    ...(options.newId ? { newId: options.newId } : {}),
+    channels: new Set((options.channels ?? []).map((adapter) => adapter.channel)),
+    newId: options.newId,
   });
   for (const userId of options.administrators ?? []) {
     const held = await ctx.storage.listUserRoles({ userId });

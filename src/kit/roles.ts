@@ -1,5 +1,11 @@
 import { parseWith } from "../domain/parse.js";
-import { isBuiltInRole, type Permission, type Role, roleSchema } from "../domain/roles.js";
+import {
+  roleAssignmentSchema as assignmentSchema,
+  isBuiltInRole,
+  type Permission,
+  type Role,
+  roleSchema,
+} from "../domain/roles.js";
 import { CampaignKitError } from "../errors.js";
 import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from "./context.js";
 
@@ -44,13 +50,15 @@ export function rolesApi(ctx: KitContext): RolesApi {
 
   return {
     assign: ({ actor, userId, roleId }) =>
-      operate(ctx, actor, "role.manage", target("role.assign", roleId), async () => {
+      operate(ctx, actor, "role.manage", target("role.assign", String(roleId)), async () => {
+        parseWith(assignmentSchema, { userId, roleId }, "role assignment");
         await knownRole(roleId);
         await ctx.storage.assignRole({ assignment: { userId, roleId } });
         return { result: undefined, detail: { userId } };
       }),
     revoke: ({ actor, userId, roleId }) =>
-      operate(ctx, actor, "role.manage", target("role.revoke", roleId), async () => {
+      operate(ctx, actor, "role.manage", target("role.revoke", String(roleId)), async () => {
+        parseWith(assignmentSchema, { userId, roleId }, "role assignment");
         const had = await ctx.storage.revokeRole({ assignment: { userId, roleId } });
         return { result: had, detail: { userId } };
       }),

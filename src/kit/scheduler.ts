@@ -47,6 +47,11 @@ const system: ResolvedActor = {
   permissions: new Set(),
   customRoles: [],
 };
+/** A campaign's schedule, or the one a campaign without one has: a single send at activation, in UTC. */
+function scheduleOf(campaign: Campaign): NonNullable<Campaign["schedule"]> {
+  return campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
+}
+
 /** How far back a tick looks for occurrences no scheduler claimed. */
 const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
@@ -78,7 +83,7 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
 
   /** Claims each due occurrence as an execution keyed by it; returns those to run. */
   async function claimOccurrences(campaign: Campaign, now: Date): Promise<Execution[]> {
-    const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
+    const schedule = scheduleOf(campaign);
     // Occurrences missed while no scheduler ran are claimed too (a one-shot's whatever its age, a recurring
     // campaign's up to a week back): the runner then records their recipients as excluded `outside-window`,
     // so a missed send is reported, never silently dropped. What this process claimed already is skipped.
@@ -113,9 +118,10 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
     if (campaign.type === "api-triggered") {
       if (!schedule?.endAt || schedule.endAt > now) return false;
     } else {
+      // A campaign without a schedule still has its one occurrence, at activation: a process whose clock is
+      // behind the activating one's must see it as still to come, not complete the campaign unsent.
       const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
-      const next = schedule ? nextOccurrence(schedule, { after: now, ...anchor }) : undefined;
-      if (next) return false;
+      if (nextOccurrence(scheduleOf(campaign), { after: now, ...anchor })) return false;
       // A recurring campaign with an end date is completed at that date (DOMAIN.md), even when its last
       // occurrence came earlier; one bounded by a count alone completes once that count is sent.
       if (schedule?.recurrence && schedule.endAt && schedule.endAt > now) return false;
@@ -123,6 +129,8 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
     const executions = await allExecutions(ctx.storage, { campaignId: campaign.id });
     if (executions.some((e) => !FINISHED_EXECUTION.has(e.status))) return false;
     const oneShot = campaign.type === "scheduled" && !schedule?.recurrence;
+    // A one-shot is done once its occurrence ran, never before it was claimed.
+    if (oneShot && executions.length === 0) return false;
     const failed = oneShot && executions.length > 0 && executions.every((e) => e.status === "failed");
     return move(campaign, failed ? "fail" : "complete");
   }

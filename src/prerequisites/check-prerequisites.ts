@@ -203,11 +203,19 @@ function audienceProblems({ campaign, audience, intent }: PrerequisiteInput): Pr
 }
 
 function actionProblems(
-  { campaign, configurations }: PrerequisiteInput,
+  { campaign, configurations, channels }: PrerequisiteInput,
   action: CampaignAction,
   index: number,
 ): PrerequisiteProblem[] {
   const problems: PrerequisiteProblem[] = [];
+  if (channels !== undefined && !channels.has(action.channel)) {
+    problems.push({
+      code: "CHANNEL_ADAPTER_MISSING",
+      message: `The kit has no channel adapter for ${action.channel}, so the ${action.channel} action could never be sent.`,
+      fix: `Pass a ${action.channel} adapter in \`channels\` when creating the kit (for example \`memoryChannel({ channel: "${action.channel}" })\` in tests), or remove the action.`,
+      subject: { kind: "action", path: `actions.${index}.channel` },
+    });
+  }
   const id = action.channelConfigurationId;
   const configSubject = {
     kind: "channel-configuration",

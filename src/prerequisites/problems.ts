@@ -1,6 +1,7 @@
 import type { Audience } from "../domain/audience.js";
 import type { Campaign, CampaignDraft } from "../domain/campaign.js";
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";
+import type { Channel } from "../domain/common.js";
 import type { Actor, Role } from "../domain/roles.js";
 
 /**
@@ -18,6 +19,7 @@ export const PREREQUISITE_CODES = {
   AUDIENCE_NAMESPACE_MISMATCH: "The audience is keyed by another identity namespace than the campaign.",
   AUDIENCE_NOT_ALLOWED:
     "API-triggered transactional campaigns send to the recipients named in each call, not to an audience.",
+  CHANNEL_ADAPTER_MISSING: "An action's channel has no channel adapter in the kit, so nothing could send it.",
   CONFIGURATION_NOT_FOUND: "An action's channel configuration does not exist.",
   CONFIGURATION_NOT_ACTIVE: "An action's channel configuration is not active.",
   CONFIGURATION_CHANNEL_MISMATCH: "An action's channel configuration is for another channel.",
@@ -75,6 +77,11 @@ export interface PrerequisiteInput {
   configurations: ReadonlyMap<string, ChannelConfiguration>;
   /** The instant to judge the schedule against. */
   now: Date;
+  /**
+   * The channels the sending kit has adapters for; when given, an action on any other channel is a
+   * `CHANNEL_ADAPTER_MISSING` problem. The kit always passes its own.
+   */
+  channels?: ReadonlySet<Channel>;
 }
 
 /** The object a problem is about. */

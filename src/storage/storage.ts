@@ -167,3 +167,40 @@ export interface Storage extends DeliveryLedger {
   /** Audit entries matching `filter`, oldest first, paged (the cursor follows insertion order). */
   listAudit(params: { filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
 }
+
+/** Every method of {@link Storage}, for a run-time check that an object implements it. */
+export const STORAGE_METHODS = [
+  "findSent",
+  "record",
+  "countSentSince",
+  "summarize",
+  "createCampaign",
+  "getCampaign",
+  "updateCampaign",
+  "deleteCampaign",
+  "listCampaigns",
+  "putAudience",
+  "getAudience",
+  "listAudiences",
+  "putChannelConfiguration",
+  "getChannelConfiguration",
+  "listChannelConfigurations",
+  "putRole",
+  "listRoles",
+  "assignRole",
+  "revokeRole",
+  "listUserRoles",
+  "putApprovalPolicy",
+  "listApprovalPolicies",
+  "putApprovalRequest",
+  "getApprovalRequest",
+  "listApprovalRequests",
+  "createExecution",
+  "getExecution",
+  "updateExecution",
+  "listExecutions",
+  "acquireLease",
+  "releaseLease",
+  "appendAudit",
+  "listAudit",
+] as const satisfies readonly (keyof Storage)[];

@@ -85,6 +85,27 @@ describe.each(storageTargets("the concurrency tests"))(
       expect((await kit.campaigns.get({ actor: ADMIN, id: "rec-v2" })).status).toBe("live");
     });
 
+    it("never complete an unsent campaign from a process whose clock is behind the one that activated it", async () => {
+      const storage = await target.create();
+      const { kit: ahead, email } = await kitOn(storage);
+      await ahead.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "now" } });
+      const behindClock = virtualClock();
+      const behind = await createCampaignKit({
+        storage,
+        clock: behindClock,
+        channels: [email],
+        audiences: memoryAudiences({ audiences: { vip: [person(1), person(2)] } }),
+      });
+      behindClock.advance(-60_000);
+      await ahead.campaigns.activate({ actor: ADMIN, id: "now" });
+      expect((await behind.scheduler.tick()).completed).toEqual([]);
+      expect((await ahead.campaigns.get({ actor: ADMIN, id: "now" })).status).toBe("live");
+      await ahead.scheduler.tick();
+      expect(email.sent).toHaveLength(2);
+      await ahead.scheduler.tick();
+      expect((await ahead.campaigns.get({ actor: ADMIN, id: "now" })).status).toBe("completed");
+    });
+
     it.each([
       ["approve", "approve"],
       ["approve", "requestChanges"],

@@ -1,6 +1,7 @@
 import type { CampaignDraftInput } from "../../src/domain/campaign.js";
 import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
 import type { Profile } from "../../src/domain/profile.js";
+import { memoryChannel } from "../../src/index.js";
 import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Storage } from "../../src/storage/storage.js";
 
@@ -62,7 +63,12 @@ export const promotion: CampaignDraftInput = {
 
 /** A kit on memory storage with an administrator, an available audience and active configurations. */
 export async function seededKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
-  const kit = await createCampaignKit({ clock: virtualClock(), administrators: [ADMIN], ...options });
+  const kit = await createCampaignKit({
+    clock: virtualClock(),
+    administrators: [ADMIN],
+    channels: [memoryChannel({ channel: "email" }), memoryChannel({ channel: "sms" })],
+    ...options,
+  });
   await kit.audiences.register({
     actor: ADMIN,
     audience: { id: "vip", name: "VIP", status: "realized", identityNamespace: "email", estimatedSize: 3 },

@@ -97,6 +97,7 @@ export const ISOLATED: Record<PrerequisiteCode, PrerequisiteInput> = {
   AUDIENCE_NOT_AVAILABLE: base({ audience: { ...audience, status: "processing" } }),
   AUDIENCE_NAMESPACE_MISMATCH: base({ campaign: draft({ identityNamespace: "phone" }) }),
   AUDIENCE_NOT_ALLOWED: base({ campaign: { ...transactionalApi, audienceId: "vip" } }),
+  CHANNEL_ADAPTER_MISSING: base({ channels: new Set(["sms"]) }),
   CONFIGURATION_NOT_FOUND: base({ configurations: new Map() }),
   CONFIGURATION_NOT_ACTIVE: base(withConfig({ status: "deactivated" })),
   CONFIGURATION_CHANNEL_MISMATCH: base(
