@@ -5,7 +5,6 @@ import { createDispatcher } from "../src/engine/dispatcher.js";
 import { messageId } from "../src/engine/message-id.js";
 import { seededRandom } from "../src/engine/random.js";
 import { isCampaignKitError } from "../src/errors.js";
-import type { DeliveryLedger } from "../src/storage/ledger.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
 import {
   campaign,
@@ -398,85 +397,5 @@ describe("dispatcher", () => {
     });
     // 15 batches 100 ms apart: one progress event after 1 s of virtual time (10 batches), plus the final one.
     expect(progress).toEqual([100, 150]);
-  });
-
-  it("uses the ledger's fast paths when it has them, with the same outcome as the reference methods", async () => {
-    const run = async (fastPaths: boolean) => {
-      const ledger = memoryLedger();
-      const calls: string[] = [];
-      const spied: DeliveryLedger = {
-        findSent: (p) => {
-          calls.push("findSent");
-          return ledger.findSent(p);
-        },
-        record: (p) => {
-          calls.push("record");
-          return ledger.record(p);
-        },
-        countSentSince: (p) => ledger.countSentSince(p),
-        summarize: (p) => ledger.summarize(p),
-      };
-      if (fastPaths) {
-        spied.findSentByRecipient = (p) => {
-          calls.push("findSentByRecipient");
-          return ledger.findSentByRecipient!(p);
-        };
-        spied.recordByRecipient = (p) => {
-          calls.push("recordByRecipient");
-          return ledger.recordByRecipient!(p);
-        };
-      }
-      const sent = profile("p3");
-      await ledger.record({
-        records: [
-          {
-            messageId: messageId({
-              campaignId: "spring",
-              executionId: "e",
-              recipientId: "p3",
-              channel: "email",
-            }),
-            campaignId: "spring",
-            executionId: "e",
-            recipientId: sent.id,
-            channel: "email",
-            outcome: "sent",
-            attempts: 1,
-            at: new Date(T0),
-          },
-        ],
-      });
-      const dispatcher = createDispatcher({
-        channels: [memoryChannel({ failFor: (m) => (m.recipientId === "p5" ? "permanent" : undefined) })],
-        ledger: spied,
-        clock: virtualClock(),
-        batchSize: 4,
-      });
-      const recipients = [...profiles(12), profile("p1"), profile("nobody", { consent: { email: false } })];
-      const report = await dispatcher.dispatch({
-        campaign: campaign(),
-        executionId: "e",
-        configurations,
-        recipients,
-      });
-      const records = recipients.map((p) =>
-        ledger.get(
-          messageId({ campaignId: "spring", executionId: "e", recipientId: p.id, channel: "email" }),
-        ),
-      );
-      return {
-        report: { ...report, startedAt: 0, finishedAt: 0, durationMs: 0 },
-        records,
-        calls: new Set(calls),
-      };
-    };
-    const fast = await run(true);
-    const reference = await run(false);
-    expect(fast.calls).toEqual(new Set(["findSentByRecipient", "recordByRecipient"]));
-    expect(reference.calls).toEqual(new Set(["findSent", "record"]));
-    expect(fast.report).toEqual(reference.report);
-    expect(fast.records).toEqual(reference.records);
-    expect(fast.report.outcomes).toEqual({ sent: 10, failed: 1, excluded: 1 });
-    expect(fast.report.skippedAlreadySent).toBe(2);
   });
 });

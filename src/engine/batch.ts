@@ -35,25 +35,14 @@ export async function runBatch(
   }
   try {
     const { ledger } = run;
-    // The fast path, when the ledger has it, answers with recipient ids rather than message ids.
-    const byRecipient = !run.onlyUnrecorded && ledger.findSentByRecipient !== undefined;
     const alreadySent = run.onlyUnrecorded
       ? await ledgerCall("findRecorded", () =>
           ledger.findRecorded
             ? ledger.findRecorded({ messageIds: ids })
             : ledger.findSent({ messageIds: ids }),
         )
-      : byRecipient
-        ? await ledgerCall("findSentByRecipient", () =>
-            ledger.findSentByRecipient!({
-              campaignId: run.campaignId,
-              executionId: run.executionId,
-              channel: action.channel,
-              recipientIds: claimed,
-            }),
-          )
-        : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-    await processBatch(run, action, profiles, ids, alreadySent, byRecipient, mine);
+      : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+    await processBatch(run, action, profiles, ids, alreadySent, mine);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
   }
@@ -65,7 +54,6 @@ async function processBatch(
   profiles: readonly Profile[],
   ids: readonly string[],
   alreadySent: ReadonlySet<string>,
-  byRecipient: boolean,
   mine: readonly boolean[],
 ): Promise<void> {
   const now = run.clock.now();
@@ -80,7 +68,7 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if (!mine[i] || (alreadySent.size > 0 && alreadySent.has(byRecipient ? profile.id : id))) {
+    if (!mine[i] || (alreadySent.size > 0 && alreadySent.has(id))) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;

@@ -28,7 +28,7 @@ export async function deliver(
   earlier: DeliveryRecord[],
 ): Promise<void> {
   if (messages.length === 0) {
-    await flush(run, action, earlier);
+    await flush(run, earlier);
     return;
   }
   let records = earlier;
@@ -124,7 +124,7 @@ export async function deliver(
         }
       }
     }
-    await flush(run, action, records);
+    await flush(run, records);
     records = [];
     if (throttledCount > 0) {
       run.report.rateLimited += throttledCount;
@@ -151,7 +151,7 @@ export async function deliver(
         const error = trouble?.get(message)?.lastError;
         fail(message, at, `${errorReason(error)} (delivery window closed before retry)`, error);
       }
-      await flush(run, action, records);
+      await flush(run, records);
       break;
     }
     run.report.retries += next.length;
@@ -217,24 +217,10 @@ async function call(
   return results;
 }
 
-/**
- * Writes records in one ledger call, then tells listeners about the sent ones. Every record was built by
- * `makeRecord` for this run and action with a message id of `action.idPrefix` plus its recipient id, which is
- * what `recordByRecipient`, the ledger's fast path, asks of its callers.
- */
-async function flush(run: Run, action: PreparedAction, records: DeliveryRecord[]): Promise<void> {
+/** Writes records in one ledger call, then tells listeners about the sent ones. */
+async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const { ledger } = run;
-  if (ledger.recordByRecipient !== undefined) {
-    await ledgerCall("recordByRecipient", () =>
-      ledger.recordByRecipient!({
-        campaignId: run.campaignId,
-        executionId: run.executionId,
-        channel: action.channel,
-        records,
-      }),
-    );
-  } else await ledgerCall("record", () => ledger.record({ records }));
+  await ledgerCall("record", () => run.ledger.record({ records }));
   if (run.emitter.listenerCount("sent") > 0) {
     for (const record of records) if (record.outcome === "sent") run.emitter.emit("sent", record);
   }

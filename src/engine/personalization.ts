@@ -232,12 +232,14 @@ export function compileAction(action: CampaignAction, options: CompileActionOpti
   };
 }
 
+/** The characters of every field of `content`, push `data` included. */
 function contentSize(content: RenderedContent): number {
   let size = 0;
-  for (const value of Object.values(content)) {
+  for (const key in content) {
+    const value = (content as unknown as Record<string, unknown>)[key];
     if (typeof value === "string") size += value.length;
     else if (value !== null && typeof value === "object") {
-      for (const item of Object.values(value)) size += String(item).length;
+      for (const inner in value) size += String((value as Record<string, unknown>)[inner]).length;
     }
   }
   return size;

@@ -7,11 +7,6 @@
  * ({@link DeliveryLedger.record}). In SQL that is one `SELECT ... WHERE message_id = ANY($1)` and one
  * `INSERT ... ON CONFLICT`. Both take and return whole batches: batching is how the dispatcher gets fast.
  *
- * Two optional methods, {@link DeliveryLedger.findSentByRecipient} and {@link DeliveryLedger.recordByRecipient},
- * are the same two calls for the messages of one {@link LedgerScope}, addressed by recipient id: the dispatcher
- * uses them when a ledger has them, so a ledger can skip reading (parsing, hashing, copying) every message id.
- * A ledger without them is complete; with them, their answers must equal the required methods'.
- *
  * The reference implementation is `memoryLedger()`.
  */
 import type { Channel } from "../domain/common.js";
@@ -74,25 +69,6 @@ export interface DeliveryLedger {
   findRecorded?(params: { messageIds: readonly string[] }): Promise<Set<string>>;
   /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
   summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
-  /**
-   * Optional fast path of {@link findSent}: of `recipientIds`, those whose message in `scope`,
-   * `messageId({ ...scope, recipientId })`, is already recorded with outcome `sent`. The same answer as
-   * `findSent` on those message ids, given back as recipient ids. The dispatcher calls it instead of
-   * `findSent` when present: a wrapper or spy that overrides `findSent` or `record` on an object that has the
-   * fast paths must override or remove these too, or it won't see the dispatcher's calls (`memoryLedger` and
-   * `memoryStorage` define them non-enumerable, so a wrapper made by spreading them drops them).
-   */
-  findSentByRecipient?(params: LedgerScope & { recipientIds: readonly string[] }): Promise<Set<string>>;
-  /**
-   * Optional fast path of {@link record}, for records of one scope: the caller guarantees that every record's
-   * `campaignId`, `executionId` and `channel` are the scope's and its `messageId` is
-   * `messageId({ ...scope, recipientId: record.recipientId })` (the dispatcher builds its records so), and the
-   * ledger may rely on that rather than read the message ids. Same effect and result as
-   * `record({ records })`. The dispatcher calls it instead of `record` when present.
-   */
-  recordByRecipient?(
-    params: LedgerScope & { records: readonly DeliveryRecord[] },
-  ): Promise<{ written: number }>;
 }
 
 /** Adds `count` messages of `outcome` on `channel` to a summary being built: for ledger implementations. */

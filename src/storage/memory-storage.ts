@@ -271,11 +271,5 @@ export function memoryStorage(): Storage {
       return { items };
     },
   };
-  // The ledger's fast paths, non-enumerable as on the ledger itself: a wrapper spreading this object to
-  // override `record` or `findSent` must not be bypassed by them.
-  Object.defineProperties(storage, {
-    findSentByRecipient: { value: ledger.findSentByRecipient, enumerable: false },
-    recordByRecipient: { value: ledger.recordByRecipient, enumerable: false },
-  });
   return storage;
 }

@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import {
   type CampaignKitOptions,
   createCampaignKit,
-  isCampaignKitError,
   memoryAudiences,
   memoryChannel,
 } from "../../src/index.js";
