@@ -6,6 +6,11 @@
  */
 
 export {
+  type AudienceSuiteOptions,
+  type AudienceSuiteSeed,
+  runAudienceSuite,
+} from "./audience-suite.js";
+export {
   type ChannelSuiteHarness,
   type ChannelSuiteOptions,
   type ReceivedMessage,
