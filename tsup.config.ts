@@ -1,18 +1,45 @@
-import { defineConfig } from "tsup";
+import { readFileSync, rmSync } from "node:fs";
+import { defineConfig, type Options } from "tsup";
 
-export default defineConfig({
-  // One entry per subpath export: optional dependencies (pg, vitest) stay behind their own subpath.
-  entry: {
-    index: "src/index.ts",
-    postgres: "src/adapters/postgres/index.ts",
-    smtp: "src/adapters/smtp/index.ts",
-    testing: "src/testing/index.ts",
-  },
-  format: ["esm", "cjs"],
+// One entry per subpath export: optional dependencies (pg, vitest) stay behind their own subpath.
+const entries = {
+  index: "src/index.ts",
+  postgres: "src/adapters/postgres/index.ts",
+  smtp: "src/adapters/smtp/index.ts",
+};
+
+const shared: Options = {
   dts: true,
   sourcemap: true,
-  clean: true,
   target: "node20",
   treeshake: true,
   external: ["pg", "nodemailer", "vitest"],
+};
+
+// p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)
+// nor in most bundlers and test runners: the CommonJS build carries its own copy, with their MIT notice.
+const bundledInCjs = ["p-limit", "yocto-queue"];
+const licenses = new Map<string, string[]>();
+for (const name of bundledInCjs) {
+  const license = readFileSync(`node_modules/${name}/license`, "utf8").trim();
+  licenses.set(license, [...(licenses.get(license) ?? []), name]);
+}
+const bundledNotice = [...licenses]
+  .map(([license, names]) => `${names.join(" and ")}, bundled where imported:\n${license}`)
+  .join("\n\n");
+
+export default defineConfig(() => {
+  // The two builds run at once, and tsup's `clean` in either would delete the other's output.
+  rmSync("dist", { recursive: true, force: true });
+  return [
+    // campaign-kit/testing is ESM only: it registers vitest tests, and vitest can't be required.
+    { ...shared, entry: { ...entries, testing: "src/testing/index.ts" }, format: "esm" },
+    {
+      ...shared,
+      entry: entries,
+      format: "cjs",
+      noExternal: bundledInCjs,
+      banner: { js: `/*!\n${bundledNotice}\n*/` },
+    },
+  ];
 });

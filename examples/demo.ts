@@ -20,11 +20,14 @@ import {
   toProblemDocument,
   type UnitaryExecutionRequest,
 } from "../src/index.js";
+import { progressWriter } from "./support/progress-writer.js";
 
 const PROFILES = 50_000;
 const ZONES = ["Europe/Paris", "America/New_York", "Asia/Tokyo", undefined] as const;
 
-const heading = (text: string) => console.log(`\n\x1b[1m${text}\x1b[0m`);
+// Terminal escapes (bold, redraws) only on a terminal: piped into a file or a CI log they are noise.
+const tty = process.stdout.isTTY === true;
+const heading = (text: string) => console.log(tty ? `\n\x1b[1m${text}\x1b[0m` : `\n${text}`);
 const line = (text = "") => console.log(`  ${text}`);
 
 /** Synthetic profiles, made on demand: consent, suppression and missing phones vary as in real lists. */
@@ -235,14 +238,13 @@ async function tellTheStory(kit: CampaignKit, email: MemoryChannel, sms: MemoryC
   );
 
   heading("5. The scheduled promotion goes out (both actions at once)");
+  const progress = progressWriter({ tty, write: (text) => process.stdout.write(text), format: progressLine });
   kit.dispatcher.on("progress", (report) => {
-    if (report.campaignId !== "winter-sale") return;
-    const last = progressLine(report);
-    process.stdout.write(`\r\x1b[K${last}`);
+    if (report.campaignId === "winter-sale") progress.update(report);
   });
   kit.scheduler.start({ intervalMs: 250 });
   await waitFor(kit, "winter-sale", "completed");
-  process.stdout.write("\n");
+  progress.done();
   line(
     `completed: ${email.sent.length.toLocaleString("en")} emails and ${sms.sent.length.toLocaleString("en")} SMS delivered`,
   );

@@ -37,6 +37,11 @@ describe.concurrent("examples", () => {
         timeout: 60_000,
       });
       if (name !== "demo") expect(stdout).toContain("OK:");
+      else {
+        // Piped, as into a CI log, the demo's progress comes as plain lines: no redraws, no terminal escapes.
+        expect(stdout).toMatch(/^ {2}sending: .* sent/m);
+        expect(stdout).not.toContain("\x1b");
+      }
       for (const line of keyLines) {
         if (typeof line === "string") expect(stdout).toContain(line);
         else expect(stdout).toMatch(line);

@@ -22,18 +22,28 @@ describe("the README", () => {
     expect(scripts.test).toBe("vitest run");
   });
 
-  it("shows a first campaign that runs as written", { timeout: 60_000 }, async () => {
+  it("tells how to install the package", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8");
-    const first = readme.split("## A first campaign")[1]?.split("```ts")[1]?.split("```")[0];
-    expect(first).toBeDefined();
-    // The snippet assumes a `profiles` array and imports the published name: point it at the sources.
+    expect(readme).toContain("```sh\nnpm install campaign-kit\n```");
+  });
+
+  it("shows a first campaign and a password reset that run as written", { timeout: 60_000 }, async () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = readme.split("## A first campaign")[1]?.split("\n## ")[0] ?? "";
+    // Every ts block of the section, in order: the first campaign, the reset's set-up, the reset itself.
+    const blocks = section
+      .split("```ts")
+      .slice(1)
+      .map((block) => block.split("```")[0] as string);
+    expect(blocks).toHaveLength(3);
+    // The snippets assume a `profiles` array and import the published name: point them at the sources.
     const source = [
       'const profiles = [{ id: "p1", identities: { email: "ana@example.com" }, addresses: {}, attributes: { firstName: "Ana" }, consent: { email: true }, suppressedChannels: [] }];',
-      (first as string).replaceAll(
-        'from "campaign-kit"',
-        `from ${JSON.stringify(join(root, "src/index.ts"))}`,
+      ...blocks.map((block) =>
+        block.replaceAll('from "campaign-kit"', `from ${JSON.stringify(join(root, "src/index.ts"))}`),
       ),
-      'if ((await kit.reports.campaign({ actor: "ada", id: "winter-sale" })).outcomes.sent !== 1) throw new Error("not sent");',
+      'for (const id of ["winter-sale", "password-reset"])',
+      '  if ((await kit.reports.campaign({ actor: "ada", id })).outcomes.sent !== 1) throw new Error(id + ": not sent");',
       "await kit.close();",
     ].join("\n");
     const folder = mkdtempSync(join(root, "node_modules", ".readme-"));

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import EventEmitter from "eventemitter3";
+import { EventEmitter } from "eventemitter3";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { ChannelAdapter } from "../channels/channel-adapter.js";
 import type { Campaign } from "../domain/campaign.js";

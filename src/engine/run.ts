@@ -1,4 +1,4 @@
-import type EventEmitter from "eventemitter3";
+import type { EventEmitter } from "eventemitter3";
 import type { ChannelAdapter } from "../channels/channel-adapter.js";
 import type { Campaign } from "../domain/campaign.js";
 import type { ChannelConfiguration } from "../domain/channel-configuration.js";

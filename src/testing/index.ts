@@ -1,10 +1,16 @@
 /**
  * The conformance suites of campaign-kit's adapter interfaces (`campaign-kit/testing`), published so host
- * apps run them on their own implementations. Needs `vitest` as a dev dependency.
+ * apps run them on their own implementations. Needs `vitest` as a dev dependency; an ES module only, as
+ * vitest is.
  *
  * @packageDocumentation
  */
 
+export {
+  type AudienceSuiteOptions,
+  type AudienceSuiteSeed,
+  runAudienceSuite,
+} from "./audience-suite.js";
 export {
   type ChannelSuiteHarness,
   type ChannelSuiteOptions,

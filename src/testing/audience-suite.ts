@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AudienceSource } from "../audiences/audience-source.js";
+import type { Profile } from "../domain/profile.js";
+
+/** What {@link AudienceSuiteOptions.create} must put in the source it makes. */
+export interface AudienceSuiteSeed {
+  /** Every profile of the seed, audience members included: `findProfile` must find each by its identities. */
+  profiles: readonly Profile[];
+  /** The members of each audience, by audience id; `members` must stream exactly these. */
+  audiences: Readonly<Record<string, readonly Profile[]>>;
+}
+
+/** Options for {@link runAudienceSuite}. */
+export interface AudienceSuiteOptions {
+  /** The name of the `describe` block. Default `"AudienceSource"`. */
+  name?: string;
+  /**
+   * Makes a source holding exactly `seed` (its profiles and audiences, nothing else); called before each
+   * test, so saves made by one test are gone in the next. For a database, load the seed into a fresh schema,
+   * collection or key prefix.
+   */
+  create: (seed: AudienceSuiteSeed) => Promise<AudienceSource> | AudienceSource;
+  /** Called after each test: drop what `create` made, close what it opened. */
+  cleanup?: () => Promise<void>;
+}
+
+const profile = (i: number, extra: Partial<Profile> = {}): Profile => ({
+  id: `p-${i}`,
+  identities: { email: `member-${i}@example.com`, ecid: `ecid-${i}` },
+  addresses: { sms: `+1555010${1000 + i}` },
+  attributes: { firstName: `Zoë ${i}`, tier: i % 2 === 0 ? "gold" : "silver", visits: i },
+  consent: { email: true, sms: i % 3 !== 0 },
+  suppressedChannels: i === 4 ? ["sms"] : [],
+  ...extra,
+});
+
+const MEMBERS = Array.from({ length: 7 }, (_, i) =>
+  profile(i, i % 2 === 0 ? { timeZone: "Europe/Paris" } : {}),
+);
+const OUTSIDER = profile(99);
+const SEED: AudienceSuiteSeed = {
+  profiles: [...MEMBERS, OUTSIDER],
+  audiences: { everyone: MEMBERS, one: [MEMBERS[3]!], empty: [] },
+};
+const PAGE_SIZE = 3;
+
+const byId = (a: Profile, b: Profile) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Reads an audience whole, keeping its pages. */
+async function pagesOf(source: AudienceSource, audienceId: string, pageSize?: number): Promise<Profile[][]> {
+  const pages: Profile[][] = [];
+  for await (const page of source.members({ audienceId, ...(pageSize ? { pageSize } : {}) }))
+    pages.push([...page]);
+  return pages;
+}
+
+/**
+ * The conformance suite of the {@link AudienceSource} contract: registers vitest tests that check `members`
+ * streams exactly an audience's members, each once and deep-equal to what was loaded, in non-empty pages
+ * of about `pageSize`, as a fresh stream on every call (two executions read one audience at once); that an
+ * unknown audience is `NOT_FOUND`; that aborting the signal stops the stream early; that `findProfile` finds
+ * a profile by each of its identities and nothing under another namespace; and that `saveProfile` creates and
+ * replaces profiles by id. Every source shipped with campaign-kit passes it; run it on yours.
+ *
+ * Call it at the top level of a vitest test file (it uses `describe`, `it`, `expect` and the hooks).
+ *
+ * @example
+ * ```ts
+ * // test/my-audience-source.test.ts
+ * import { runAudienceSuite } from "campaign-kit/testing";
+ * import { myAudienceSource } from "../src/my-audience-source.js";
+ *
+ * runAudienceSuite({
+ *   name: "myAudienceSource",
+ *   create: async ({ profiles, audiences }) => {
+ *     const db = await connectToAFreshDatabase();
+ *     await db.loadProfiles(profiles);
+ *     for (const [id, members] of Object.entries(audiences)) await db.loadAudience(id, members);
+ *     return myAudienceSource({ db });
+ *   },
+ *   cleanup: async () => dropThatDatabase(),
+ * });
+ * ```
+ */
+export function runAudienceSuite(options: AudienceSuiteOptions): void {
+  describe(options.name ?? "AudienceSource", () => {
+    let current: AudienceSource | undefined;
+    const source = (): AudienceSource => {
+      if (current === undefined)
+        throw new Error("runAudienceSuite: no audience source; `create` did not run or failed.");
+      return current;
+    };
+
+    beforeEach(async () => {
+      current = await options.create(structuredClone(SEED));
+    });
+    afterEach(async () => {
+      current = undefined;
+      await options.cleanup?.();
+    });
+
+    it("members streams every member once, as loaded, in non-empty pages of about pageSize", async () => {
+      const pages = await pagesOf(source(), "everyone", PAGE_SIZE);
+      // Paged, not whole: the dispatcher holds a bounded number of pages, so their size bounds its memory.
+      expect(pages.length).toBeGreaterThan(1);
+      for (const page of pages) expect(page.length).toBeGreaterThan(0);
+      expect(pages.flat().sort(byId)).toEqual([...MEMBERS].sort(byId));
+    });
+
+    it("members works without a pageSize, and for audiences of one and of none", async () => {
+      expect((await pagesOf(source(), "everyone")).flat().sort(byId)).toEqual([...MEMBERS].sort(byId));
+      expect((await pagesOf(source(), "one")).flat()).toEqual([MEMBERS[3]]);
+      expect(await pagesOf(source(), "empty")).toEqual([]);
+    });
+
+    it("members is a fresh stream on every call, even read twice at once", async () => {
+      const [first, second] = await Promise.all([
+        pagesOf(source(), "everyone", 1),
+        pagesOf(source(), "everyone", 2),
+      ]);
+      expect(first.flat().sort(byId)).toEqual([...MEMBERS].sort(byId));
+      expect(second.flat().sort(byId)).toEqual([...MEMBERS].sort(byId));
+    });
+
+    it("members of an unknown audience fails with NOT_FOUND", async () => {
+      await expect(pagesOf(source(), "no-such-audience")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+
+    it("members stops early when its signal aborts", async () => {
+      const controller = new AbortController();
+      const seen: Profile[] = [];
+      // Ending quietly or throwing the abort are both stopping; streaming on to the end is not.
+      await (async () => {
+        for await (const page of source().members({
+          audienceId: "everyone",
+          pageSize: 1,
+          signal: controller.signal,
+        })) {
+          seen.push(...page);
+          controller.abort();
+        }
+      })().catch(() => undefined);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.length).toBeLessThan(MEMBERS.length);
+    });
+
+    it("findProfile finds a profile by each of its identities, and nothing else", async () => {
+      for (const expected of [MEMBERS[0]!, MEMBERS[5]!, OUTSIDER]) {
+        for (const [namespace, value] of Object.entries(expected.identities))
+          expect(await source().findProfile({ namespace, value })).toEqual(expected);
+      }
+      const email = MEMBERS[0]!.identities.email!;
+      expect(await source().findProfile({ namespace: "email", value: "nobody@example.com" })).toBeUndefined();
+      expect(await source().findProfile({ namespace: "ecid", value: email })).toBeUndefined();
+    });
+
+    it("saveProfile creates a profile findProfile then finds", async () => {
+      const created = profile(200, { attributes: { firstName: "Ana" }, consent: {}, addresses: {} });
+      await source().saveProfile({ profile: created });
+      expect(await source().findProfile({ namespace: "email", value: "member-200@example.com" })).toEqual(
+        created,
+      );
+    });
+
+    it("saveProfile replaces the profile with the same id, identities included", async () => {
+      const before = MEMBERS[1]!;
+      const after: Profile = {
+        ...before,
+        identities: { email: "renamed@example.com" },
+        attributes: { firstName: "Renamed" },
+      };
+      await source().saveProfile({ profile: after });
+      expect(await source().findProfile({ namespace: "email", value: "renamed@example.com" })).toEqual(after);
+      expect(
+        await source().findProfile({ namespace: "email", value: before.identities.email! }),
+      ).toBeUndefined();
+      expect(
+        await source().findProfile({ namespace: "ecid", value: before.identities.ecid! }),
+      ).toBeUndefined();
+    });
+  });
+}
