@@ -29,8 +29,8 @@ import {
   sized,
   storageKinds,
   storageOf,
-  sumOf,
   type TortureOptions,
+  totals,
   trialsOf,
 } from "./support.js";
 
@@ -139,54 +139,23 @@ export const faults: Scenario = {
   summary: "20 % transient faults, 10 % throttling, 1 % permanent: every recipient counted once",
   async run(options): Promise<Figure[]> {
     const list: Figure[] = [];
-    const recipients = sized(options, 50_000, 5_000);
+    const recipients = sized(options, 50_000, 10_000);
     const trials = trialsOf(options, 2, 1);
     for (const kind of storageKinds(options)) {
       const f = figures("faults", kind);
       const results: Awaited<ReturnType<typeof trial>>[] = [];
-      for (let t = 0; t < trials; t++) results.push(await trial(kind, options, options.seed + t, recipients));
-      const sum = (pick: (r: (typeof results)[number]) => number) => sumOf(results, pick);
+      for (let i = 0; i < trials; i++) results.push(await trial(kind, options, options.seed + i, recipients));
+      const t = totals(results);
       f.info("trials x recipients", `${trials} x ${fmt(recipients)}`);
-      f.info(
-        "transient errors / throttled messages injected",
-        `${fmt(sum((r) => r.transient))} / ${fmt(sum((r) => r.throttled))}`,
-      );
-      f.info("failed for good / retries", `${fmt(sum((r) => r.failed))} / ${fmt(sum((r) => r.retries))}`);
-      f.equal(
-        "recipients counted (sent+failed+excluded)",
-        sum((r) => r.counted),
-        trials * recipients,
-      );
-      f.equal(
-        "excluded for no consent",
-        sum((r) => r.noConsent),
-        trials * WITHOUT_CONSENT,
-      );
-      f.equal(
-        "recipients without a ledger outcome",
-        sum((r) => r.unrecorded),
-        0,
-      );
-      f.equal(
-        "`sent` in the ledger, never accepted by the provider",
-        sum((r) => r.sentNeverAccepted),
-        0,
-      );
-      f.equal(
-        "throttled (never accepted) yet counted `sent`",
-        sum((r) => r.throttledSent),
-        0,
-      );
-      f.equal(
-        "accepted by the provider, not `sent` in the ledger",
-        sum((r) => r.acceptedNotSent),
-        0,
-      );
-      f.equal(
-        "messages delivered twice",
-        sum((r) => r.duplicates),
-        0,
-      );
+      f.info("transient errors / throttled messages", `${fmt(t.transient)} / ${fmt(t.throttled)}`);
+      f.info("failed for good / retries", `${fmt(t.failed)} / ${fmt(t.retries)}`);
+      f.equal("recipients counted (sent+failed+excluded)", t.counted, trials * recipients);
+      f.equal("excluded for no consent", t.noConsent, trials * WITHOUT_CONSENT);
+      f.equal("recipients without a ledger outcome", t.unrecorded, 0);
+      f.equal("`sent` in the ledger, never accepted by the provider", t.sentNeverAccepted, 0);
+      f.equal("throttled (never accepted) yet counted `sent`", t.throttledSent, 0);
+      f.equal("accepted by the provider, not `sent` in the ledger", t.acceptedNotSent, 0);
+      f.equal("messages delivered twice", t.duplicates, 0);
       list.push(...f.list);
     }
     return list;

@@ -4,8 +4,9 @@
  * and exits non-zero when an invariant breaks.
  *
  * Options: `--quick` (the bounded CI slice), `--trials N` (overrides every scenario's trial count),
- * `--scenario NAME` (repeatable; one of the names below), `--seed S` (default 1; printed). PostgreSQL
- * variants need `DATABASE_URL`; without it they are skipped, except under `CI=true`, where that fails.
+ * `--requests N` (random HTTP requests per storage), `--scenario NAME` (repeatable; one of the names below),
+ * `--seed S` (default 1; printed). PostgreSQL variants need `DATABASE_URL`; without it they are skipped,
+ * except under `CI=true`, where that fails.
  */
 import { parseArgs } from "node:util";
 import { databaseUrl } from "../../test/support/database.js";
@@ -30,6 +31,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     trials: { type: "string" },
+    requests: { type: "string" },
     scenario: { type: "string", multiple: true },
     seed: { type: "string", default: "1" },
   },
@@ -42,10 +44,19 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
+/** A whole number given for `--name`, or undefined when absent; exits on anything else. */
+function whole(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= min) return n;
+  console.error(`--${name} takes a whole number >= ${min}, not '${text}'.`);
+  process.exit(2);
+}
 const options: TortureOptions = {
-  seed: Number(values.seed),
+  seed: whole("seed", values.seed, 0)!,
   quick: values.quick ?? false,
-  trials: values.trials === undefined ? undefined : Math.max(1, Number(values.trials)),
+  trials: whole("trials", values.trials, 1),
+  requests: whole("requests", values.requests, 0),
   databaseUrl: databaseUrl("the PostgreSQL torture scenarios"),
 };
 console.log(

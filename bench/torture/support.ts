@@ -28,6 +28,8 @@ export interface TortureOptions {
   quick: boolean;
   /** Overrides each scenario's own trial count. */
   trials: number | undefined;
+  /** Overrides the HTTP fuzzer's count of random requests. */
+  requests: number | undefined;
   /** The PostgreSQL to torture; without it the PostgreSQL variants are skipped. */
   databaseUrl: string | undefined;
 }
@@ -197,6 +199,11 @@ export function* members(count: number, withoutConsent = 0): Generator<Profile> 
   }
 }
 
-/** The sum of `pick` over `items`. */
-export const sumOf = <T>(items: readonly T[], pick: (item: T) => number): number =>
-  items.reduce((sum, item) => sum + pick(item), 0);
+/** Each field summed over the trials' results. */
+export function totals<T extends Record<string, number>>(results: readonly T[]): T {
+  const sum: Record<string, number> = {};
+  for (const result of results) {
+    for (const [key, value] of Object.entries(result)) sum[key] = (sum[key] ?? 0) + value;
+  }
+  return sum as T;
+}
