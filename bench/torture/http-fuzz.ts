@@ -212,7 +212,7 @@ export const httpFuzz: Scenario = {
   name: "http-fuzz",
   summary: "seeded fast-check requests to executionApiHandler on a node:http server",
   async run(options) {
-    const count = options.requests ?? sized(options, 5_000, 500);
+    const count = options.requests ?? sized(options, 5_000, 1_000);
     const list: Figure[] = [];
     for (const kind of storageKinds(options)) list.push(...(await runOn(kind, options, count)));
     return list;
