@@ -14,6 +14,7 @@ export interface FuzzRequest {
   body: string | undefined;
 }
 
+/** Where the execution API's routes live (the handler's default `basePath`). */
 export const BASE = "/im/executions";
 /** The live campaigns and known recipient of the fuzzed kit. */
 export const KNOWN = { transactional: "reset", marketing: "promo-api", userId: "p1@example.com" };
