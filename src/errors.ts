@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   APPROVAL_REQUIRED: "An approval policy covers this campaign; request approval instead of activating it.",
   READ_ONLY_FIELD: "The field is read-only in the object's current status.",
   STORAGE_FAILED: "The storage backend failed; see `cause`.",
+  METHOD_NOT_ALLOWED: "The execution API serves this path with other HTTP methods; see the `allow` header.",
+  UNSUPPORTED_MEDIA_TYPE: "The execution API reads JSON bodies only; send `content-type: application/json`.",
+  PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
 } as const;
 
 /** A stable error code; see {@link ERROR_CODES} for the meaning of each. */

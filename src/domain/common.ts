@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hasUnpairedSurrogate } from "./input-guard.js";
 
 const knownZones = new Map<string, boolean>();
 
@@ -36,14 +37,18 @@ export const instantSchema = z
   .transform((value) => (typeof value === "string" ? new Date(value) : value))
   .refine((date) => !Number.isNaN(date.getTime()), { message: "Expected a valid date" });
 
-/** An identifier: 1 to 200 characters, no control characters. */
+/** The longest id, in characters. */
+export const ID_MAX_LENGTH = 200;
+
+/** An identifier: 1 to 200 characters, no control characters, valid Unicode. */
 export const idSchema = z
   .string()
   .min(1, "An id can't be empty")
-  .max(200, "An id is at most 200 characters")
+  .max(ID_MAX_LENGTH, `An id is at most ${ID_MAX_LENGTH} characters`)
   // `*`, not `+`: emptiness is min(1)'s to report, else an empty id gets two issues.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "An id can't contain control characters");
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "An id can't contain control characters")
+  .refine((id) => !hasUnpairedSurrogate(id), "An id can't contain an unpaired UTF-16 surrogate");
 
 /** The channels a campaign action can send on. */
 export const CHANNELS = ["email", "sms", "push", "webhook"] as const;

@@ -1,5 +1,6 @@
 import type { ZodType, z } from "zod";
-import { CampaignKitError } from "../errors.js";
+import type { CampaignKitError } from "../errors.js";
+import { screenInput, validationFailed } from "./input-guard.js";
 
 /** One reason a value failed validation. */
 export interface ValidationIssue {
@@ -14,18 +15,27 @@ export interface ValidationIssue {
  * {@link CampaignKitError} with code `VALIDATION_FAILED` whose message lists every path and reason and whose
  * `details.issues` holds them as {@link ValidationIssue}s. Never lets a raw ZodError escape.
  *
+ * Before the schema walks it, the input's structure is checked (at most 32 levels deep and 100,000 values, no NUL
+ * or unpaired surrogate in any string, no `__proto__`, `constructor` or `prototype` key), so hostile input is
+ * refused cheaply, with the path of each problem.
+ *
  * @param what - what the value is, for the message ("campaign", "channel configuration").
+ * @param options - `screen: false` skips the structural check, for a host's own objects (options holding
+ * adapters and functions) rather than data from callers.
  */
-export function parseWith<S extends ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseWith<S extends ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  options: { screen?: boolean } = {},
+): z.output<S> {
+  const structural = options.screen === false ? [] : screenInput(input);
+  if (structural.length > 0) throw validationFailed(what, structural);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
     path: issue.path.map(String).join("."),
     message: issue.message,
   }));
-  const lines = issues.map((issue) => `  - ${issue.path || "(root)"}: ${issue.message}`).join("\n");
-  throw new CampaignKitError("VALIDATION_FAILED", `Invalid ${what}:\n${lines}`, {
-    cause: result.error,
-    details: { issues },
-  });
+  throw validationFailed(what, issues, result.error);
 }

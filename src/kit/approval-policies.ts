@@ -74,7 +74,7 @@ export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
 
   return {
     define: ({ actor, policy }) =>
-      operate(ctx, actor, "role.manage", target("approval-policy.define", String(policy?.id)), async () => {
+      operate(ctx, actor, "role.manage", target("approval-policy.define", policy?.id), async () => {
         const parsed = parseWith(approvalPolicySchema, policy, "approval policy");
         const current = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === parsed.id);
         // Editing a policy's rules must not reorder which policy wins ("most recently activated") nor switch

@@ -37,7 +37,7 @@ export function audiencesApi(ctx: KitContext): AudiencesApi {
 
   return {
     register: ({ actor, audience }) =>
-      operate(ctx, actor, "audience.manage", target("audience.register", String(audience?.id)), async () => {
+      operate(ctx, actor, "audience.manage", target("audience.register", audience?.id), async () => {
         const parsed = parseWith(audienceSchema, audience, "audience");
         if (await ctx.storage.getAudience({ id: parsed.id })) {
           throw new CampaignKitError(

@@ -150,19 +150,13 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
 
   return {
     create: ({ actor, campaign }) =>
-      operate(
-        ctx,
-        actor,
-        "campaign.write",
-        target("campaign.create", String(campaign?.id ?? "(new)")),
-        async (a) => {
-          const { id, ...fields } = campaign ?? ({} as CampaignDraftInput & { id?: string });
-          const draft = parseWith(campaignDraftSchema, fields, "campaign");
-          await requirePrerequisites(ctx, a, "create", draft);
-          const created = await insert(a.id, { ...draft, id: id ?? ctx.newId() });
-          return { result: created, toStatus: created.status, detail: { campaignId: created.id } };
-        },
-      ),
+      operate(ctx, actor, "campaign.write", target("campaign.create", campaign?.id ?? "(new)"), async (a) => {
+        const { id, ...fields } = campaign ?? ({} as CampaignDraftInput & { id?: string });
+        const draft = parseWith(campaignDraftSchema, fields, "campaign");
+        await requirePrerequisites(ctx, a, "create", draft);
+        const created = await insert(a.id, { ...draft, id: id ?? ctx.newId() });
+        return { result: created, toStatus: created.status, detail: { campaignId: created.id } };
+      }),
     get: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("campaign.read", id, true), async () => ({
         result: await findCampaign(ctx, id),

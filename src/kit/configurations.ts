@@ -60,28 +60,22 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
 
   return {
     register: ({ actor, configuration }) =>
-      operate(
-        ctx,
-        actor,
-        manage,
-        target("channel-configuration.register", String(configuration?.id)),
-        async () => {
-          const now = ctx.now();
-          const parsed = parseWith(
-            channelConfigurationSchema,
-            { ...configuration, createdAt: now, updatedAt: now },
-            "channel configuration",
+      operate(ctx, actor, manage, target("channel-configuration.register", configuration?.id), async () => {
+        const now = ctx.now();
+        const parsed = parseWith(
+          channelConfigurationSchema,
+          { ...configuration, createdAt: now, updatedAt: now },
+          "channel configuration",
+        );
+        if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
+          throw new CampaignKitError(
+            "ALREADY_EXISTS",
+            `Channel configuration '${parsed.id}' already exists.`,
           );
-          if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
-            throw new CampaignKitError(
-              "ALREADY_EXISTS",
-              `Channel configuration '${parsed.id}' already exists.`,
-            );
-          }
-          await ctx.storage.putChannelConfiguration({ configuration: parsed });
-          return { result: parsed, toStatus: parsed.status };
-        },
-      ),
+        }
+        await ctx.storage.putChannelConfiguration({ configuration: parsed });
+        return { result: parsed, toStatus: parsed.status };
+      }),
     update: ({ actor, id, changes }) =>
       operate(ctx, actor, manage, target("channel-configuration.update", id), async () => {
         const current = await find(id);

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { AuditEntry } from "../domain/audit.js";
 import type { Channel } from "../domain/common.js";
+import { validationFailed } from "../domain/input-guard.js";
 import type { Permission, Role } from "../domain/roles.js";
 import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
 import type { Clock } from "../engine/clock.js";
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
+import { screenIds } from "./operation-ids.js";
 
 /**
  * Who performs a kit operation: a user id, or an object with the id and the groups the user belongs to
@@ -28,29 +30,46 @@ export interface ResolvedActor {
   customRoles: Role[];
 }
 
-/** What one audited operation is about. */
-export interface OperationTarget {
+/** What an audit entry is about: the operation, and the object by a storable id. */
+export interface AuditTarget {
   /** The operation, as `object.verb`. */
   action: string;
   /** The kind of object concerned. */
   objectType: AuditEntry["objectType"];
   /** The object's id, or `*` for lists. */
   objectId: string;
+}
+
+/** What one audited operation is about, as the caller named it. */
+export interface OperationTarget {
+  /** The operation, as `object.verb`. */
+  action: string;
+  /** The kind of object concerned. */
+  objectType: AuditEntry["objectType"];
+  /**
+   * The object's id as the caller gave it (`*` for lists, `undefined` when a new object has none yet): the
+   * gate checks it is an id before anything reads, stores or echoes it.
+   */
+  objectId: unknown;
+  /** Where the caller gave `objectId`, for the issue a bad one gets; `id` unless said. */
+  idPath?: string;
+  /** Other ids the caller gave that the operation stores or echoes (`userId`), by name; checked likewise. */
+  ids?: Readonly<Record<string, unknown>>;
   /** A read: audited only when refused, since an allowed read changes nothing. */
   read?: boolean;
 }
 
 /**
- * Builds the {@link OperationTarget}s of one kind of object: `target("campaign.activate", id)`, or with
- * `true` for a read.
+ * Builds the {@link OperationTarget}s of one kind of object: `target("campaign.activate", id)`, with `true`
+ * for a read, and where the id isn't the `id` parameter or other ids come along, `more`.
  */
 export function targetsOf(objectType: AuditEntry["objectType"]) {
-  return (action: string, objectId: string, read = false): OperationTarget => ({
-    action,
-    objectType,
-    objectId,
-    read,
-  });
+  return (
+    action: string,
+    objectId: unknown,
+    read = false,
+    more: Pick<OperationTarget, "idPath" | "ids"> = {},
+  ): OperationTarget => ({ action, objectType, objectId, read, ...more });
 }
 
 /** Shared by every part of the kit. */
@@ -102,7 +121,7 @@ export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<Re
 export function forbidden(
   actor: ResolvedActor,
   permission: Permission,
-  target: OperationTarget,
+  target: AuditTarget,
 ): CampaignKitError {
   const roles = builtInRolesGranting(permission);
   return new CampaignKitError(
@@ -113,20 +132,81 @@ export function forbidden(
   );
 }
 
-/** Appends one audit entry. */
+// A failed audit write is retried this many times in all, backing off 100 ms, then 200 ms.
+const AUDIT_ATTEMPTS = 3;
+const AUDIT_BACKOFF_MS = 100;
+
+/**
+ * Appends one audit entry, retrying briefly when storage fails. Never fails silently: when no attempt lands it
+ * throws `STORAGE_FAILED` saying what went unaudited, with the storage error as `cause`.
+ */
 export async function audit(
   ctx: KitContext,
   actorId: string,
-  target: OperationTarget,
+  target: AuditTarget,
   outcome: AuditEntry["outcome"],
   extra: Pick<AuditEntry, "fromStatus" | "toStatus" | "errorCode" | "detail"> = {},
 ): Promise<void> {
-  const { read: _read, ...about } = target;
-  const entry: AuditEntry = { id: ctx.newId(), at: ctx.now(), actorId, outcome, ...about };
-  for (const [key, value] of Object.entries(extra)) {
-    if (value !== undefined) (entry as Record<string, unknown>)[key] = value;
+  const { action, objectType, objectId } = target;
+  const entry: AuditEntry = {
+    id: ctx.newId(),
+    at: ctx.now(),
+    actorId,
+    outcome,
+    action,
+    objectType,
+    objectId,
+  };
+  // Only these: an operation's outcome comes here whole, and its result is not the audit log's to keep.
+  for (const key of ["fromStatus", "toStatus", "errorCode", "detail"] as const) {
+    if (extra[key] !== undefined) (entry as Record<string, unknown>)[key] = extra[key];
   }
-  await ctx.storage.appendAudit({ entry });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.storage.appendAudit({ entry });
+      return;
+    } catch (error) {
+      // An earlier attempt landed and only its answer was lost: the entry is there.
+      if (attempt > 1 && isCampaignKitError(error, "ALREADY_EXISTS")) return;
+      if (attempt >= AUDIT_ATTEMPTS) {
+        const what = outcome === "allowed" ? "was done, but" : `was ${outcome}, and`;
+        throw new CampaignKitError(
+          "STORAGE_FAILED",
+          `${action} on ${objectType} '${objectId}' ${what} its audit entry could not be written ` +
+            `(${AUDIT_ATTEMPTS} attempts): the storage backend failed.`,
+          { cause: error, details: { action, outcome } },
+        );
+      }
+      await ctx.clock.sleep(AUDIT_BACKOFF_MS * attempt);
+    }
+  }
+}
+
+/**
+ * Audits a refused or failed operation. When the audit write fails too, throws `STORAGE_FAILED` that still
+ * carries the refusal (`details.refusal`), so the caller learns both.
+ */
+async function auditRefusal(
+  ctx: KitContext,
+  actorId: string,
+  target: AuditTarget,
+  error: unknown,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  const code = error instanceof CampaignKitError ? error.code : undefined;
+  const outcome = code === undefined || code === "STORAGE_FAILED" ? "failed" : "denied";
+  try {
+    await audit(ctx, actorId, target, outcome, { errorCode: code, detail });
+  } catch (failure) {
+    const refusal =
+      error instanceof CampaignKitError
+        ? { code, message: error.message, details: error.details }
+        : undefined;
+    throw new CampaignKitError("STORAGE_FAILED", (failure as Error).message, {
+      cause: new AggregateError([failure, error], "The audit write failed after the operation was refused."),
+      details: { ...(failure as CampaignKitError).details, ...(refusal ? { refusal } : {}) },
+    });
+  }
 }
 
 /** What an operation's body returns to be audited: its result and the status change it made. */
@@ -138,9 +218,11 @@ export interface OperationOutcome<T> {
 }
 
 /**
- * Runs one kit operation: resolves the actor, checks `permission`, runs `body`, and audits the attempt
- * whatever happens. A refusal (missing permission, invalid transition, unmet prerequisites, conflict) is
- * audited as `denied` and rethrown; `body` must check before it writes, so a refusal changes nothing.
+ * Runs one kit operation through the gate: checks every id it names (the actor's, the object's, the
+ * others'), resolves the actor, checks `permission`, runs `body`, and audits the attempt whatever happens.
+ * A refusal (a bad id, missing permission, invalid transition, unmet prerequisites, conflict) is audited as
+ * `denied` and rethrown; `body` must check before it writes, so a refusal changes nothing. An attempt that
+ * can't be audited fails with `STORAGE_FAILED`.
  */
 export async function operate<T>(
   ctx: KitContext,
@@ -149,19 +231,27 @@ export async function operate<T>(
   target: OperationTarget,
   body: (actor: ResolvedActor) => Promise<OperationOutcome<T>>,
 ): Promise<T> {
+  const idPath = target.idPath ?? "id";
+  const screened = screenIds(actorRef, idPath, { [idPath]: target.objectId, ...target.ids });
+  const about: AuditTarget = {
+    action: target.action,
+    objectType: target.objectType,
+    objectId: screened.objectId,
+  };
+  if (screened.issues.length > 0) {
+    const refusal = validationFailed(`call to ${target.action}`, screened.issues);
+    await auditRefusal(ctx, screened.actorId, about, refusal, { refusedIds: screened.refused });
+    throw refusal;
+  }
   const actor = await resolveActor(ctx, actorRef);
+  let outcome: OperationOutcome<T>;
   try {
-    if (permission !== null && !actor.permissions.has(permission)) throw forbidden(actor, permission, target);
-    const outcome = await body(actor);
-    if (!target.read) await audit(ctx, actor.id, target, "allowed", outcome);
-    return outcome.result;
+    if (permission !== null && !actor.permissions.has(permission)) throw forbidden(actor, permission, about);
+    outcome = await body(actor);
   } catch (error) {
-    const code = error instanceof CampaignKitError ? error.code : undefined;
-    const outcome = code === undefined || code === "STORAGE_FAILED" ? "failed" : "denied";
-    // The refusal is what the caller needs to see; a failing audit write must not mask it.
-    await audit(ctx, actor.id, target, outcome, code === undefined ? {} : { errorCode: code }).catch(
-      () => {},
-    );
+    await auditRefusal(ctx, actor.id, about, error);
     throw error;
   }
+  if (!target.read) await audit(ctx, actor.id, about, "allowed", outcome);
+  return outcome.result;
 }

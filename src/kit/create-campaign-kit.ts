@@ -155,7 +155,13 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
         ctx,
         actor,
         "campaign-report.read",
-        { action: "audit.list", objectType: "campaign", objectId: filter?.objectId ?? "*", read: true },
+        {
+          action: "audit.list",
+          objectType: "campaign",
+          objectId: filter?.objectId ?? "*",
+          idPath: "filter.objectId",
+          read: true,
+        },
         async () => ({
           result: await ctx.storage.listAudit({ ...(filter ? { filter } : {}), ...page }),
         }),

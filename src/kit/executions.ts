@@ -140,7 +140,7 @@ export function executionsApi(
         ctx,
         actor,
         "campaign.publish",
-        target("execution.trigger-unitary", String(request?.requestId)),
+        target("execution.trigger-unitary", request?.requestId, false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
           const seen = await earlier(parsed.campaignId, parsed.requestId);
@@ -179,7 +179,7 @@ export function executionsApi(
         ctx,
         actor,
         "campaign.publish",
-        target("execution.trigger-audience", String(request?.requestId ?? "(new)")),
+        target("execution.trigger-audience", request?.requestId ?? "(new)", false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
           const seen = await earlier(parsed.campaignId, parsed.requestId);

@@ -83,5 +83,5 @@ const optionsSchema = z.looseObject({
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */
 export function checkKitOptions(options: unknown): void {
-  parseWith(optionsSchema, options, "createCampaignKit options");
+  parseWith(optionsSchema, options, "createCampaignKit options", { screen: false });
 }

@@ -50,20 +50,32 @@ export function rolesApi(ctx: KitContext): RolesApi {
 
   return {
     assign: ({ actor, userId, roleId }) =>
-      operate(ctx, actor, "role.manage", target("role.assign", String(roleId)), async () => {
-        parseWith(assignmentSchema, { userId, roleId }, "role assignment");
-        await knownRole(roleId);
-        await ctx.storage.assignRole({ assignment: { userId, roleId } });
-        return { result: undefined, detail: { userId } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "role.manage",
+        target("role.assign", roleId, false, { idPath: "roleId", ids: { userId } }),
+        async () => {
+          parseWith(assignmentSchema, { userId, roleId }, "role assignment");
+          await knownRole(roleId);
+          await ctx.storage.assignRole({ assignment: { userId, roleId } });
+          return { result: undefined, detail: { userId } };
+        },
+      ),
     revoke: ({ actor, userId, roleId }) =>
-      operate(ctx, actor, "role.manage", target("role.revoke", String(roleId)), async () => {
-        parseWith(assignmentSchema, { userId, roleId }, "role assignment");
-        const had = await ctx.storage.revokeRole({ assignment: { userId, roleId } });
-        return { result: had, detail: { userId } };
-      }),
+      operate(
+        ctx,
+        actor,
+        "role.manage",
+        target("role.revoke", roleId, false, { idPath: "roleId", ids: { userId } }),
+        async () => {
+          parseWith(assignmentSchema, { userId, roleId }, "role assignment");
+          const had = await ctx.storage.revokeRole({ assignment: { userId, roleId } });
+          return { result: had, detail: { userId } };
+        },
+      ),
     define: ({ actor, role }) =>
-      operate(ctx, actor, "role.manage", target("role.define", String(role?.id)), async () => {
+      operate(ctx, actor, "role.manage", target("role.define", role?.id), async () => {
         const parsed = parseWith(roleSchema, role, "role");
         if (isBuiltInRole(parsed.id)) {
           throw new CampaignKitError("ALREADY_EXISTS", `'${parsed.id}' is a built-in role; pick another id.`);
@@ -75,12 +87,18 @@ export function rolesApi(ctx: KitContext): RolesApi {
       const actorId = typeof actor === "string" ? actor : actor.id;
       const subject = userId ?? actorId;
       const permission = subject === actorId ? null : "role.manage";
-      return operate(ctx, actor, permission, target("role.read", subject, true), async (a) => {
-        const resolved = subject === a.id ? a : await resolveActor(ctx, subject);
-        return {
-          result: { userId: subject, roles: resolved.roles, permissions: [...resolved.permissions].sort() },
-        };
-      });
+      return operate(
+        ctx,
+        actor,
+        permission,
+        target("role.read", subject, true, { idPath: "userId" }),
+        async (a) => {
+          const resolved = subject === a.id ? a : await resolveActor(ctx, subject);
+          return {
+            result: { userId: subject, roles: resolved.roles, permissions: [...resolved.permissions].sort() },
+          };
+        },
+      );
     },
   };
 }

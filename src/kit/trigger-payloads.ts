@@ -156,11 +156,18 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   CHANNEL_NOT_REGISTERED: 500,
   AUDIENCE_SOURCE_MISSING: 500,
   STORAGE_FAILED: 503,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
 };
+
+// Storage errors carry the driver's words (table names, SQL, encodings): for logs, never for callers.
+const STORAGE_FAILED_DETAIL = "The storage backend failed; retry later. The server's logs hold the cause.";
 
 /**
  * Turns any error into the problem document a REST endpoint answers with: a {@link CampaignKitError} keeps
- * its code, message and details (validation issues name each field); anything else is a 500.
+ * its code, message and details (validation issues name each field), except that `STORAGE_FAILED` says only
+ * that storage failed (the driver's message stays in the error's `cause`, for logs); anything else is a 500.
  *
  * @example
  * ```ts
@@ -174,7 +181,7 @@ export function toProblemDocument(error: unknown): ProblemDocument {
       type: `urn:campaign-kit:error:${error.code}`,
       title: error.code.toLowerCase().replaceAll("_", " "),
       status: HTTP_STATUS[error.code],
-      detail: error.message,
+      detail: error.code === "STORAGE_FAILED" ? STORAGE_FAILED_DETAIL : error.message,
       report: { additionalContext: { code: error.code, ...error.details } },
     };
   }

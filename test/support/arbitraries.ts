@@ -259,12 +259,27 @@ export const channelConfigurationArb = (channel: Channel) =>
     { requiredKeys: ["id", "name", "purpose", "channel", "settings"] },
   );
 
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+const withoutPrototypeKeys = (value: unknown): boolean =>
+  Array.isArray(value)
+    ? value.every(withoutPrototypeKeys)
+    : typeof value !== "object" || value === null
+      ? true
+      : Object.entries(value).every(
+          ([key, inner]) => !PROTOTYPE_KEYS.has(key) && withoutPrototypeKeys(inner),
+        );
+/**
+ * A free-form JSON object (attributes, context) as inputs accept it: without the `__proto__`, `constructor` and
+ * `prototype` keys they refuse, which fast-check likes to generate.
+ */
+export const attributesArb = fc.dictionary(fc.string(), fc.jsonValue()).filter(withoutPrototypeKeys);
+
 export const profileArb = fc.record(
   {
     id: idArb,
     identities: fc.dictionary(fc.constantFrom("email", "phone", "ecid"), idArb),
     addresses: fc.dictionary(channelArb, fc.string({ minLength: 1 })),
-    attributes: fc.dictionary(fc.string(), fc.jsonValue()),
+    attributes: attributesArb,
     consent: fc.dictionary(channelArb, fc.boolean()),
     suppressedChannels: fc.subarray([...CHANNELS]),
     timeZone: timeZoneArb,
@@ -280,7 +295,7 @@ export const executionArb = fc.record(
     kind: fc.constantFrom("occurrence", "unitary", "audience"),
     status: fc.constantFrom(...EXECUTION_STATUSES),
     audienceId: idArb,
-    context: fc.dictionary(fc.string(), fc.jsonValue()),
+    context: attributesArb,
     executeAt: instantArb,
     targetedProfileCount: fc.nat(),
     createdAt: instantArb,
