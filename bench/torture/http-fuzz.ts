@@ -84,8 +84,10 @@ function call(port: number, agent: Agent, fuzz: FuzzRequest): Promise<Answer | E
   });
 }
 
-function isProblemDocument(answer: Answer): boolean {
+function isProblemDocument(answer: Answer, method: string): boolean {
   if (!answer.contentType.startsWith("application/problem+json")) return false;
+  // A HEAD answer has no body by definition (RFC 9110): its status and content type are all there is.
+  if (method === "HEAD") return true;
   try {
     const doc = JSON.parse(answer.body) as Record<string, unknown>;
     return typeof doc.type === "string" && typeof doc.title === "string" && doc.status === answer.status;
@@ -170,7 +172,7 @@ async function runOn(kind: "memory" | "postgres", options: TortureOptions, count
           } else if (answer.status >= 500) {
             tally.serverErrors++;
             example(`${answer.status}`, fuzz, answer.body);
-          } else if (!isProblemDocument(answer)) {
+          } else if (!isProblemDocument(answer, fuzz.method)) {
             tally.notProblem++;
             example("not a problem document", fuzz, `${answer.status} ${answer.contentType} ${answer.body}`);
           }
