@@ -1,6 +1,7 @@
 /**
  * The conformance suites of campaign-kit's adapter interfaces (`campaign-kit/testing`), published so host
- * apps run them on their own implementations. Needs `vitest` as a dev dependency.
+ * apps run them on their own implementations, and the virtual clock tests inject. Needs `vitest` as a dev
+ * dependency, and runs under vitest.
  *
  * @packageDocumentation
  */
@@ -12,3 +13,4 @@ export {
   runChannelSuite,
 } from "./channel-suite.js";
 export { runStorageSuite, type StorageSuiteOptions } from "./storage-suite.js";
+export { type VirtualClock, type VirtualClockOptions, virtualClock } from "./virtual-clock.js";

@@ -3,27 +3,19 @@ import type { ChannelConfigurationInput } from "../../src/domain/channel-configu
 import type { Profile } from "../../src/domain/profile.js";
 import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Storage } from "../../src/storage/storage.js";
+import { type VirtualClock, virtualClock } from "../../src/testing/index.js";
 
 export const ADMIN = "root";
 
+/** When kit tests start: 2026-12-01T08:00:00Z. */
+export const KIT_START = Date.parse("2026-12-01T08:00:00Z");
+
 /**
- * A virtual clock: time moves when a test moves it or something sleeps, plus one millisecond per reading so
- * that successive events never share an instant (as on a real clock).
+ * The kit tests' clock: the published virtual clock, moving 1 ms per reading so that successive events
+ * never share an instant (as on a real clock).
  */
-export function virtualClock(start = Date.parse("2026-12-01T08:00:00Z")) {
-  let now = start;
-  return {
-    now: () => now++,
-    sleep: async (ms: number) => {
-      now += Math.max(0, ms);
-    },
-    advance(ms: number) {
-      now += ms;
-    },
-    set(date: Date | string) {
-      now = new Date(date).getTime();
-    },
-  };
+export function kitClock(start: Date | string | number = KIT_START): VirtualClock {
+  return virtualClock({ start, stepMs: 1 });
 }
 
 export const emailConfiguration: ChannelConfigurationInput = {
@@ -62,7 +54,7 @@ export const promotion: CampaignDraftInput = {
 
 /** A kit on memory storage with an administrator, an available audience and active configurations. */
 export async function seededKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
-  const kit = await createCampaignKit({ clock: virtualClock(), administrators: [ADMIN], ...options });
+  const kit = await createCampaignKit({ clock: kitClock(), administrators: [ADMIN], ...options });
   await kit.audiences.register({
     actor: ADMIN,
     audience: { id: "vip", name: "VIP", status: "realized", identityNamespace: "email", estimatedSize: 3 },

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { ADMIN, activeCampaign, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
+import { ADMIN, activeCampaign, kitClock, person, promotion, seededKit, until } from "./fixtures.js";
 
 const profiles = Array.from({ length: 30 }, (_, i) => person(i));
 
 async function setup(members = profiles) {
-  const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+  const clock = kitClock();
   const email = memoryChannel({ channel: "email" });
   const sms = memoryChannel({ channel: "sms" });
   const kit = await seededKit({
@@ -51,7 +51,7 @@ describe("the scheduler", () => {
     expect((await kit.campaigns.activate({ actor: ADMIN, id: "later" })).status).toBe("scheduled");
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(0);
-    clock.set("2026-12-01T12:00:00Z");
+    await clock.set("2026-12-01T12:00:00Z");
     const tick = await kit.scheduler.tick();
     expect(tick.started).toEqual(["later"]);
     expect(email.sent).toHaveLength(30);
@@ -98,7 +98,7 @@ describe("the scheduler", () => {
     for (let hour = 0; hour < 4 * 24; hour++) {
       const { completed } = await kit.scheduler.tick();
       if (completed.includes("daily")) completedAt = new Date(clock.now()).toISOString().slice(0, 13);
-      clock.advance(3_600_000);
+      await clock.advance(3_600_000);
     }
     // Completed at its end date, not right after its last occurrence (3 December, 08:30 UTC).
     expect(completedAt).toBe("2026-12-04T00");
@@ -117,7 +117,7 @@ describe("the scheduler", () => {
     const { kit, email } = await setup();
     const other = await (await import("../../src/kit/index.js")).createCampaignKit({
       storage: kit.storage,
-      clock: virtualClock(Date.parse("2026-12-01T08:00:00Z")),
+      clock: kitClock(),
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
@@ -142,11 +142,11 @@ describe("the scheduler", () => {
     });
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(10);
-    clock.advance(30 * 60_000);
+    await clock.advance(30 * 60_000);
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(20);
     await kit.campaigns.stop({ actor: ADMIN, id: "waves" });
-    clock.advance(30 * 60_000);
+    await clock.advance(30 * 60_000);
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(20);
     const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "waves" } })).items;
@@ -164,7 +164,7 @@ describe("the scheduler", () => {
     for (let step = 0; step < 8; step++) {
       await kit.scheduler.tick();
       counts.push(email.sent.length);
-      clock.advance(15 * 60_000);
+      await clock.advance(15 * 60_000);
     }
     expect(counts).toEqual([15, 15, 15, 24, 24, 24, 30, 30]);
     expect((await kit.campaigns.get({ actor: ADMIN, id: "waves" })).status).toBe("completed");
@@ -178,7 +178,7 @@ describe("the scheduler", () => {
       person(4),
     ];
     const { kit, clock, email } = await setup(members);
-    clock.set("2026-11-30T12:00:00Z");
+    await clock.set("2026-11-30T12:00:00Z");
     await activeCampaign(kit, {
       ...promotion,
       id: "local",
@@ -198,7 +198,7 @@ describe("the scheduler", () => {
         if (Object.values(timeline).flat().includes(m.recipientId)) continue;
         timeline[at] = [...(timeline[at] ?? []), m.recipientId];
       }
-      clock.advance(3_600_000);
+      await clock.advance(3_600_000);
     }
     // 09:00 local: Tokyo 00:00Z, Paris 08:00Z (p4 has no zone: the campaign's), New York 14:00Z.
     expect(timeline).toEqual({
@@ -213,7 +213,7 @@ describe("the scheduler", () => {
 describe("a crash mid-occurrence", () => {
   it("is resumed by another process once its lease expires, without re-sending", async () => {
     const profiles = Array.from({ length: 40 }, (_, i) => person(i));
-    const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+    const clock = kitClock();
     // A real-time latency so the first process is caught mid-send.
     const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
     const crashed = await seededKit({
@@ -239,7 +239,7 @@ describe("a crash mid-occurrence", () => {
       channels: [fast],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    clock.advance(11_000);
+    await clock.advance(11_000);
     await survivor.scheduler.tick();
     await survivor.scheduler.tick();
     expect(fast.sent.length + sentBeforeCrash).toBe(40);
