@@ -1,3 +1,4 @@
+import type { ChannelAdapter, OutboundMessage } from "../../src/channels/channel-adapter.js";
 import type { CampaignDraftInput } from "../../src/domain/campaign.js";
 import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
 import type { Profile } from "../../src/domain/profile.js";
@@ -127,15 +128,76 @@ export async function liveReset(kit: CampaignKit): Promise<void> {
 }
 
 /**
- * Resolves once `condition` holds, polling every few ms on real time (at most `timeoutMs`): tests that stop a
- * send part-way wait for it to be under way rather than for a fixed delay a loaded machine may not honour.
+ * Resolves once `condition` holds, checking after each turn of the event loop, for at most `timeoutMs` of real
+ * time: a test waiting for progress made by other code or real I/O waits for that progress, never for a
+ * fixed delay a loaded machine may not honour.
  */
 export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (performance.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** An email channel that lets sends through until told to hold them; see {@link gatedChannel}. */
+export interface GatedChannel {
+  /** The adapter to pass in `channels`: one message per call, no idempotency keys. */
+  adapter: ChannelAdapter;
+  /** What went through, in order. */
+  sent: OutboundMessage[];
+  /** Resolves once a send is held at the gate. */
+  held: Promise<void>;
+  /** The dispatch's signal as the held send saw it. */
+  signal: AbortSignal | undefined;
+  /** Lets the held send, and every later one, through. */
+  open(): void;
+}
+
+/**
+ * An email channel that lets `passes` sends through, then holds the next at its gate until `open()`, or until
+ * the dispatch aborts, when the held send rejects as a provider call cancelled in flight does. Tests catch a
+ * send part-way with it, at an exact point and without real time.
+ */
+export function gatedChannel(passes = 0): GatedChannel {
+  const sent: OutboundMessage[] = [];
+  let arrive = () => {};
+  let release = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    arrive = resolve;
+  });
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let open = false;
+  const gated: GatedChannel = {
+    sent,
+    held: arrived,
+    signal: undefined,
+    open() {
+      open = true;
+      release();
+    },
+    adapter: {
+      name: "gated-email",
+      channel: "email",
+      capabilities: { batch: false, idempotencyKeys: false, maxBatchSize: 1 },
+      async send(message, { signal }) {
+        if (!open && sent.length >= passes) {
+          gated.signal = signal;
+          arrive();
+          await new Promise<void>((resolve, reject) => {
+            if (signal.aborted) return reject(signal.reason);
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+            void opened.then(resolve);
+          });
+        }
+        sent.push(message);
+        return undefined;
+      },
+    },
+  };
+  return gated;
 }
 
 /** Creates a campaign (`id` included in `campaign`) and activates it, as the administrator. */
