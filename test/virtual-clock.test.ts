@@ -1,3 +1,5 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CampaignKitError, systemClock } from "../src/index.js";
 import { virtualClock } from "../src/testing/index.js";
@@ -189,5 +191,19 @@ describe("the system clock's background timers", () => {
     release();
     await stopping;
     expect(runs).toBe(2);
+  });
+});
+
+describe("real timers", () => {
+  it("are only in the system clock: the rest of the kit waits on the clock it is given", async () => {
+    const files = (await readdir("src", { recursive: true })).filter((f) => f.endsWith(".ts"));
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join("src", file), "utf8");
+      if (/\b(setTimeout|setInterval)\s*\(/.test(text) && file !== join("engine", "clock.ts")) {
+        offenders.push(file);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });
