@@ -1,5 +1,6 @@
 import type { Campaign } from "../domain/campaign.js";
 import type { Execution } from "../domain/execution.js";
+import type { Schedule } from "../domain/schedule.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
 import { isCampaignKitError } from "../errors.js";
@@ -51,6 +52,8 @@ const system: ResolvedActor = {
   permissions: new Set(),
   customRoles: [],
 };
+/** The schedule of a scheduled campaign without one: a single send at activation. */
+const SEND_AT_ACTIVATION: Schedule = { timeZone: "UTC", sendInProfileTimeZone: false };
 /** How far back a tick looks for occurrences no scheduler claimed. */
 const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
@@ -82,7 +85,7 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
 
   /** Claims each due occurrence as an execution keyed by it; returns those to run. */
   async function claimOccurrences(campaign: Campaign, now: Date): Promise<Execution[]> {
-    const schedule = campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
+    const schedule = campaign.schedule ?? SEND_AT_ACTIVATION;
     // Occurrences missed while no scheduler ran are claimed too (a one-shot's whatever its age, a recurring
     // campaign's up to a week back): the runner then records their recipients as excluded `outside-window`,
     // so a missed send is reported, never silently dropped. What this process claimed already is skipped.
@@ -118,8 +121,9 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
       if (!schedule?.endAt || schedule.endAt > now) return false;
     } else {
       const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
-      const next = schedule ? nextOccurrence(schedule, { after: now, ...anchor }) : undefined;
-      if (next) return false;
+      // Its send at activation may still be ahead of this tick's `now` (it began before the activation, or
+      // this host's clock is behind): not due yet is not done.
+      if (nextOccurrence(schedule ?? SEND_AT_ACTIVATION, { after: now, ...anchor })) return false;
       // A recurring campaign with an end date is completed at that date (DOMAIN.md), even when its last
       // occurrence came earlier; one bounded by a count alone completes once that count is sent.
       if (schedule?.recurrence && schedule.endAt && schedule.endAt > now) return false;

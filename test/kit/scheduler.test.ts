@@ -133,6 +133,22 @@ describe("the scheduler", () => {
     expect(new Set(email.sent.map((m) => m.id)).size).toBe(30);
   });
 
+  it("never completes a one-shot unsent when another process's clock is behind its activation", async () => {
+    const { kit, email } = await setup();
+    // A second process whose clock reads a second earlier, as two hosts' clocks may.
+    const behind = await (await import("../../src/kit/index.js")).createCampaignKit({
+      storage: kit.storage,
+      clock: kitClock(Date.parse("2026-12-01T07:59:59Z")),
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await activeCampaign(kit, { ...promotion, id: "once" });
+    expect((await behind.scheduler.tick()).completed).toEqual([]);
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "once" })).status).toBe("live");
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(30);
+  });
+
   it("stopping a campaign cancels its unsent waves", async () => {
     const { kit, clock, email } = await setup();
     await activeCampaign(kit, {
