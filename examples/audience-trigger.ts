@@ -5,23 +5,12 @@
  *
  * Run: npx tsx examples/audience-trigger.ts
  */
-import { type Clock, createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+// The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
+// conformance suites, which load vitest and so only run under it.
+import { virtualClock } from "../src/testing/virtual-clock.js";
 
 const ADMIN = "root";
-
-/** A clock that only moves when told to: the deferred call fires without waiting two real hours. */
-function virtualClock(start: string): Clock & { set(iso: string): void } {
-  let now = Date.parse(start);
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += Math.max(0, ms);
-    },
-    set: (iso) => {
-      now = Date.parse(iso);
-    },
-  };
-}
 
 // Twenty members; the last two never opted in, so marketing sends exclude them.
 const members: Profile[] = Array.from({ length: 20 }, (_, i) => ({
@@ -33,7 +22,7 @@ const members: Profile[] = Array.from({ length: 20 }, (_, i) => ({
   suppressedChannels: [],
 }));
 
-const clock = virtualClock("2026-12-01T08:00:00Z");
+const clock = virtualClock({ start: "2026-12-01T08:00:00Z" });
 const email = memoryChannel({ channel: "email" });
 const kit = await createCampaignKit({
   clock,
@@ -123,7 +112,7 @@ const pending = await show("later", later.executionId);
 
 await kit.scheduler.tick();
 console.log(`\nTick at 08:00Z: ${email.sent.length} emails so far (the deferred call is not due).`);
-clock.set("2026-12-01T10:00:00Z");
+await clock.set("2026-12-01T10:00:00Z");
 const tick = await kit.scheduler.tick();
 console.log(
   `Tick at 10:00Z: launched ${tick.launched.length} execution, ${email.sent.length} emails so far.`,

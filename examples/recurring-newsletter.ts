@@ -7,31 +7,19 @@
  * Run: npx tsx examples/recurring-newsletter.ts
  */
 import {
-  type Clock,
   createCampaignKit,
   memoryAudiences,
   memoryChannel,
   occurrencesBetween,
   type Profile,
 } from "../src/index.js";
+// The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
+// conformance suites, which load vitest and so only run under it.
+import { virtualClock } from "../src/testing/virtual-clock.js";
 
 const HOUR = 3_600_000;
 const ADMIN = "root";
 const CAMPAIGN_ZONE = "Europe/Paris";
-
-/** A clock that only moves when told to, so two weeks of hourly ticks run in a second or two. */
-function virtualClock(start: string): Clock & { advance(ms: number): void } {
-  let now = Date.parse(start);
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += Math.max(0, ms);
-    },
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 /** "Mon 19 Oct 09:00" in `timeZone`. */
 function local(date: Date, timeZone: string): string {
@@ -62,7 +50,7 @@ const readers = [
   reader("alex", "Alex"), // no time zone: the campaign's (Europe/Paris)
 ];
 
-const clock = virtualClock("2026-10-16T12:00:00Z");
+const clock = virtualClock({ start: "2026-10-16T12:00:00Z" });
 const email = memoryChannel({ channel: "email" });
 const kit = await createCampaignKit({
   clock,
@@ -139,7 +127,7 @@ let completedAt: Date | undefined;
 for (let hour = 0; hour < 16 * 24; hour++) {
   const tick = await kit.scheduler.tick();
   if (tick.completed.includes("weekly")) completedAt = new Date(clock.now());
-  clock.advance(HOUR);
+  await clock.advance(HOUR);
 }
 
 console.log("\nWho got it when:");

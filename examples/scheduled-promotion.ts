@@ -8,7 +8,6 @@
  * Run: npx tsx examples/scheduled-promotion.ts
  */
 import {
-  type Clock,
   createCampaignKit,
   memoryAudiences,
   memoryChannel,
@@ -16,21 +15,9 @@ import {
   type Profile,
   scheduleSchema,
 } from "../src/index.js";
-
-/** A clock that only moves when told to, or when the kit sleeps (rate limiting): runs in milliseconds. */
-function virtualClock(start: string): Clock & { set(iso: string): void; iso(): string } {
-  let now = Date.parse(start);
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += Math.max(0, ms);
-    },
-    set: (iso) => {
-      now = Date.parse(iso);
-    },
-    iso: () => new Date(now).toISOString(),
-  };
-}
+// The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
+// conformance suites, which load vitest and so only run under it.
+import { virtualClock } from "../src/testing/virtual-clock.js";
 
 const ADMIN = "root";
 const SIZE = 3000;
@@ -50,7 +37,7 @@ function profile(i: number): Profile {
 }
 const profiles = Array.from({ length: SIZE }, (_, i) => profile(i));
 
-const clock = virtualClock("2026-11-27T08:30:00Z");
+const clock = virtualClock({ start: "2026-11-27T08:30:00Z" });
 const email = memoryChannel({ channel: "email" });
 const sms = memoryChannel({ channel: "sms" });
 const kit = await createCampaignKit({
@@ -139,7 +126,7 @@ kit.dispatcher.on("progress", (report) => {
 
 // A host would call kit.scheduler.start(); here we tick by hand every 10 virtual minutes.
 for (const at of ["2026-11-27T08:40:00Z", "2026-11-27T08:50:00Z", "2026-11-27T09:00:00Z"]) {
-  clock.set(at);
+  await clock.set(at);
   const tick = await kit.scheduler.tick();
   console.log(
     `tick ${at}: started [${tick.started.join(", ")}], launched ${tick.launched.length}, completed [${tick.completed.join(", ")}]`,

@@ -192,11 +192,12 @@ describe("webhookChannel requests and responses", () => {
   });
 
   it("aborts a request in flight when the dispatch stops", async () => {
-    const server = await serve(() => {});
     const stop = new AbortController();
+    // The receiver never answers: the dispatch stops once the request has arrived, so it is in flight.
+    const server = await serve(() => stop.abort(new Error("stopped")));
     const pending = failure(webhookChannel().send(message(configuration(server.url)), context(stop.signal)));
-    setTimeout(() => stop.abort(new Error("stopped")), 50);
     expect(await pending).toEqual(new Error("stopped"));
+    expect(server.requests).toHaveLength(1);
   });
 
   it("calls the fetch it is given", async () => {

@@ -5,17 +5,20 @@ import type { DeliveryLedger } from "../src/storage/ledger.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
 import { campaign, configurations, profile } from "./dispatcher/fixtures.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("a recipient listed twice", () => {
   it("is sent once even when the ledger answers slower than the second listing arrives", async () => {
     const inner = memoryLedger();
-    // As a database would: reads take a while. Spreading drops the memory ledger's fast paths.
+    let secondListed = () => {};
+    const listed = new Promise<void>((resolve) => {
+      secondListed = resolve;
+    });
+    // As a database would: reads take a while, here until the second listing has arrived. Spreading drops
+    // the memory ledger's fast paths.
     const slow: DeliveryLedger = {
       ...inner,
       findSent: async (params) => {
         const answer = await inner.findSent(params);
-        await sleep(20); // the answer travels back while the other batch moves on
+        await listed; // the answer travels back while the other batch moves on
         return answer;
       },
     };
@@ -23,7 +26,7 @@ describe("a recipient listed twice", () => {
     const dispatcher = createDispatcher({ channels: [email], ledger: slow, batchSize: 1, concurrency: 4 });
     async function* recipients() {
       yield profile("dup");
-      await sleep(10);
+      secondListed();
       yield profile("dup");
     }
     const report = await dispatcher.dispatch({

@@ -3,7 +3,8 @@ import { memoryChannel } from "../src/channels/memory-channel.js";
 import { createDispatcher } from "../src/engine/dispatcher.js";
 import type { ExclusionDetail } from "../src/engine/dispatcher-events.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
-import { campaign, configurations, profile, T0, virtualClock } from "./dispatcher/fixtures.js";
+import { virtualClock } from "../src/testing/index.js";
+import { campaign, configurations, profile, T0 } from "./dispatcher/fixtures.js";
 
 // At T0 (12:00 UTC, 1 January) it is 01:00 in Auckland (UTC+13): inside 22:00-07:00 quiet hours, which end
 // there at 07:00, 18:00 UTC.
@@ -29,7 +30,7 @@ describe("dispatcher exclusions", () => {
     });
     const email = memoryChannel();
     const details: ExclusionDetail[] = [];
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock() });
+    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock({ start: T0 }) });
     dispatcher.on("excluded", (_record, detail) => details.push(detail));
     const marketing = campaign({
       identityNamespace: "ecid",
@@ -84,7 +85,11 @@ describe("dispatcher exclusions", () => {
 
   it("transactional campaigns need no consent and are not capped", async () => {
     const email = memoryChannel();
-    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock: virtualClock() });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger: memoryLedger(),
+      clock: virtualClock({ start: T0 }),
+    });
     const tx = campaign({
       category: "transactional",
       actions: [{ channel: "email", channelConfigurationId: "tx", content: { subject: "Hi", text: "Hi" } }],
@@ -99,7 +104,7 @@ describe("dispatcher exclusions", () => {
   });
 
   it("queues quiet-hours recipients until quiet hours end in their zone", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const email = memoryChannel();
     const sentAt = new Map<string, number>();
     const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock });
@@ -123,7 +128,11 @@ describe("dispatcher exclusions", () => {
 
   it("excludes as outside-window what can't go before the window ends, and reports it", async () => {
     const email = memoryChannel();
-    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock: virtualClock() });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger: memoryLedger(),
+      clock: virtualClock({ start: T0 }),
+    });
     const queued = campaign({ deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 } } } });
     const report = await dispatcher.dispatch({
       campaign: queued,
@@ -140,7 +149,7 @@ describe("dispatcher exclusions", () => {
   });
 
   it("excludes as outside-window what the rate limit can't fit into the window", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const email = memoryChannel();
     const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock, batchSize: 10 });
     const slow = campaign({ deliveryControls: { rateLimit: 10 } });

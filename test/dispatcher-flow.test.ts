@@ -4,6 +4,7 @@ import type { Profile } from "../src/domain/profile.js";
 import { createDispatcher } from "../src/engine/dispatcher.js";
 import { seededRandom } from "../src/engine/random.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { virtualClock } from "../src/testing/index.js";
 import {
   campaign,
   configurations,
@@ -11,7 +12,6 @@ import {
   profile,
   profiles,
   T0,
-  virtualClock,
 } from "./dispatcher/fixtures.js";
 
 describe("dispatcher flow control", () => {
@@ -27,7 +27,7 @@ describe("dispatcher flow control", () => {
           failureRate: fc.constantFrom(0, 0.1, 0.3),
         }),
         async ({ count, batchSize, concurrency, abortAfter, seed, failureRate }) => {
-          const clock = virtualClock();
+          const clock = virtualClock({ start: T0 });
           const controller = new AbortController();
           const random = seededRandom(seed);
           let delivered = 0;
@@ -76,7 +76,7 @@ describe("dispatcher flow control", () => {
   });
 
   it("stops sending at abort, records what was in flight and reports it was aborted", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const controller = new AbortController();
     const { adapter, state } = instrumentedAdapter({ clock, latencyMs: () => 10 });
     const ledger = memoryLedger();
@@ -105,7 +105,7 @@ describe("dispatcher flow control", () => {
   });
 
   it("pulls recipients only when there is room: look-ahead stays O(concurrency x batch)", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const { adapter } = instrumentedAdapter({ clock, latencyMs: () => 5 });
     const concurrency = 4;
     const batchSize = 10;
@@ -140,7 +140,7 @@ describe("dispatcher flow control", () => {
   });
 
   it("does not queue a transactional send behind a slow marketing dispatch", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const { adapter } = instrumentedAdapter({
       clock,
       latencyMs: (messages) => (messages[0]?.category === "marketing" ? 1000 : 10),

@@ -6,6 +6,7 @@ import { messageId } from "../src/engine/message-id.js";
 import { seededRandom } from "../src/engine/random.js";
 import { isCampaignKitError } from "../src/errors.js";
 import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { virtualClock } from "../src/testing/index.js";
 import {
   campaign,
   configurations,
@@ -13,14 +14,18 @@ import {
   profile,
   profiles,
   T0,
-  virtualClock,
 } from "./dispatcher/fixtures.js";
 
 describe("dispatcher", () => {
   it("sends every recipient a personalised message and reports exact counts", async () => {
     const email = memoryChannel();
     const ledger = memoryLedger();
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock(), batchSize: 7 });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger,
+      clock: virtualClock({ start: T0 }),
+      batchSize: 7,
+    });
     const report = await dispatcher.dispatch({
       campaign: campaign(),
       executionId: "run-1",
@@ -47,7 +52,7 @@ describe("dispatcher", () => {
     const dispatcher = createDispatcher({
       channels: [email, sms],
       ledger: memoryLedger(),
-      clock: virtualClock(),
+      clock: virtualClock({ start: T0 }),
     });
     const smsConfiguration = {
       id: "texts",
@@ -79,7 +84,7 @@ describe("dispatcher", () => {
   });
 
   it("never has more batches in flight than the concurrency bound", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const { adapter, state } = instrumentedAdapter({ clock, latencyMs: () => 10 });
     const dispatcher = createDispatcher({
       channels: [adapter],
@@ -100,7 +105,7 @@ describe("dispatcher", () => {
   });
 
   it("never sends more than the rate plus one burst in any one-second window (virtual clock)", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const { adapter, state } = instrumentedAdapter({ clock });
     const dispatcher = createDispatcher({
       channels: [adapter],
@@ -131,7 +136,7 @@ describe("dispatcher", () => {
   });
 
   it("retries a retryable failure with backoff, then delivers", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const email = memoryChannel({
       failFor: (m, attempt) => (m.recipientId === "p1" && attempt < 3 ? "retryable" : undefined),
     });
@@ -167,7 +172,7 @@ describe("dispatcher", () => {
     const dispatcher = createDispatcher({
       channels: [email],
       ledger,
-      clock: virtualClock(),
+      clock: virtualClock({ start: T0 }),
       retry: { attempts: 4 },
     });
     const report = await dispatcher.dispatch({
@@ -187,7 +192,7 @@ describe("dispatcher", () => {
   });
 
   it("never counts a rate-limited message as sent: it waits retry-after, slows down, then sends", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const email = memoryChannel({
       retryAfterMs: 2000,
       failFor: (m, a) => (m.recipientId === "p1" && a === 1 ? "rate-limited" : undefined),
@@ -219,7 +224,7 @@ describe("dispatcher", () => {
     const dispatcher = createDispatcher({
       channels: [email],
       ledger,
-      clock: virtualClock(),
+      clock: virtualClock({ start: T0 }),
       retry: { rateLimitedAttempts: 2 },
     });
     const report = await dispatcher.dispatch({
@@ -243,7 +248,7 @@ describe("dispatcher", () => {
     const email = memoryChannel({ failFor: (m) => (m.recipientId === "p0" ? "permanent" : undefined) });
     const ledger = memoryLedger();
     const failed: DeliveryRecord[] = [];
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock() });
+    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock({ start: T0 }) });
     dispatcher.on("failed", (record) => failed.push(record));
     const report = await dispatcher.dispatch({
       campaign: campaign(),
@@ -265,7 +270,7 @@ describe("dispatcher", () => {
   it("skips what the ledger holds as sent when run again with the same execution id", async () => {
     const email = memoryChannel({ capabilities: { idempotencyKeys: false } });
     const ledger = memoryLedger();
-    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock() });
+    const dispatcher = createDispatcher({ channels: [email], ledger, clock: virtualClock({ start: T0 }) });
     const request = { campaign: campaign(), executionId: "e", configurations, recipients: profiles(10) };
     await dispatcher.dispatch(request);
     const again = await dispatcher.dispatch({ ...request, recipients: profiles(12) });
@@ -280,7 +285,7 @@ describe("dispatcher", () => {
     const dispatcher = createDispatcher({
       channels: [adapter],
       ledger: memoryLedger(),
-      clock: virtualClock(),
+      clock: virtualClock({ start: T0 }),
       batchSize: 3,
     });
     const people = profiles(5);
@@ -297,7 +302,11 @@ describe("dispatcher", () => {
 
   it("uses per-recipient context and channel data from an API trigger", async () => {
     const email = memoryChannel();
-    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock: virtualClock() });
+    const dispatcher = createDispatcher({
+      channels: [email],
+      ledger: memoryLedger(),
+      clock: virtualClock({ start: T0 }),
+    });
     const reset = campaign({
       type: "api-triggered",
       category: "transactional",
@@ -365,7 +374,7 @@ describe("dispatcher", () => {
     const dispatcher = createDispatcher({
       channels: [memoryChannel()],
       ledger: broken,
-      clock: virtualClock(),
+      clock: virtualClock({ start: T0 }),
       batchSize: 5,
       concurrency: 1,
     });
@@ -377,7 +386,7 @@ describe("dispatcher", () => {
   });
 
   it("emits progress at most once per interval, and once at the end", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock({ start: T0 });
     const { adapter } = instrumentedAdapter({ clock, latencyMs: () => 100 });
     const dispatcher = createDispatcher({
       channels: [adapter],

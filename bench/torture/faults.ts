@@ -13,7 +13,7 @@ import {
   type OutboundMessage,
   RateLimitedError,
 } from "../../src/index.js";
-import { virtualClock } from "../../test/kit/fixtures.js";
+import { kitClock } from "../../test/kit/fixtures.js";
 import {
   ADMIN,
   AUDIENCE,
@@ -88,7 +88,7 @@ async function trial(kind: "memory" | "postgres", options: TortureOptions, seed:
     const channel = watched(inner);
     const kit = await readyKit({
       storage,
-      clock: virtualClock(),
+      clock: kitClock(),
       channels: [channel.adapter],
       audiences: memoryAudiences({ audiences: { [AUDIENCE]: () => members(recipients, WITHOUT_CONSENT) } }),
     });

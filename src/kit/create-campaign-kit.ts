@@ -5,6 +5,7 @@ import type { AuditEntry } from "../domain/audit.js";
 import { type Clock, systemClock } from "../engine/clock.js";
 import { createDispatcher, type Dispatcher } from "../engine/dispatcher.js";
 import type { DispatcherOptions } from "../engine/dispatcher-types.js";
+import { CampaignKitError } from "../errors.js";
 import { memoryStorage } from "../storage/memory-storage.js";
 import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
 import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";
@@ -40,8 +41,9 @@ export interface CampaignKitOptions {
   /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
   dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock">;
   /**
-   * How long this process's claim on a running execution lasts, in ms (default 60000): after a crash, another
-   * process (or this one restarted) resumes the execution once the claim expires.
+   * How long this process's claim on a running execution lasts, in ms (a positive number, default 60000):
+   * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
+   * claim is renewed every third of it (at most every second) on the kit's clock.
    */
   leaseMs?: number;
 }

@@ -127,37 +127,27 @@ export function createRunner(ctx: KitContext, options: RunnerOptions): Runner {
 
   /**
    * Keeps the lease and watches for a stop made anywhere: another process stopping the campaign or
-   * cancelling the execution, or this process losing its lease, aborts the dispatch. Runs on real time, so a
-   * virtual test clock never spins it.
+   * cancelling the execution, or this process losing its lease, aborts the dispatch. A background timer on
+   * the kit's clock, so a virtual test clock drives it without ever being moved by it.
    */
   function watch(executionId: string, campaignId: string, controller: AbortController): () => Promise<void> {
     const lease = { key: `execution:${executionId}`, owner: options.owner };
-    let check: Promise<void> = Promise.resolve();
-    const timer = setInterval(
-      () => {
-        check = (async () => {
-          try {
-            const [held, campaign, execution] = await Promise.all([
-              ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }),
-              ctx.storage.getCampaign({ id: campaignId }),
-              ctx.storage.getExecution({ id: executionId }),
-            ]);
-            if (!held) controller.abort(new Halt("lease-lost"));
-            else if (!isRunning(campaign) || execution?.status === "cancelled")
-              controller.abort(new Halt("stopped"));
-          } catch {
-            // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
-          }
-        })();
-      },
-      Math.min(options.leaseMs / 3, 1000),
-    );
-    timer.unref();
-    // Wait for a renewal under way: landing after the release, it would lock the execution for `leaseMs`.
-    return async () => {
-      clearInterval(timer);
-      await check;
-    };
+    // The stop function waits for a renewal under way: landing after the release, it would lock the
+    // execution for `leaseMs`.
+    return ctx.clock.every(Math.min(options.leaseMs / 3, 1000), async () => {
+      try {
+        const [held, campaign, execution] = await Promise.all([
+          ctx.storage.acquireLease({ ...lease, ttlMs: options.leaseMs, now: ctx.now() }),
+          ctx.storage.getCampaign({ id: campaignId }),
+          ctx.storage.getExecution({ id: executionId }),
+        ]);
+        if (!held) controller.abort(new Halt("lease-lost"));
+        else if (!isRunning(campaign) || execution?.status === "cancelled")
+          controller.abort(new Halt("stopped"));
+      } catch {
+        // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
+      }
+    });
   }
 
   async function run(executionId: string, campaignId: string, controller: AbortController): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Campaign } from "../domain/campaign.js";
 import type { Execution } from "../domain/execution.js";
+import type { Schedule } from "../domain/schedule.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
 import { isCampaignKitError } from "../errors.js";
@@ -34,7 +35,11 @@ export interface Scheduler {
    * nothing left to send. With `wait` (the default) it resolves once the launched sends are done.
    */
   tick(options?: { wait?: boolean }): Promise<TickSummary>;
-  /** Ticks every `intervalMs` (default 1000) until {@link Scheduler.stop}; sends run in the background. */
+  /**
+   * Ticks at once, then every `intervalMs` (a positive number, default 1000) of the kit's clock until
+   * {@link Scheduler.stop}; sends run in the background. A tick still running when the next is due makes that
+   * one skip. On the system clock the timer keeps the process running until `stop()`.
+   */
   start(options?: { intervalMs?: number }): void;
   /** Stops ticking and waits for the tick in progress. Sends in flight go on; `kit.close()` stops them. */
   stop(): Promise<void>;
@@ -57,7 +62,7 @@ const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
 /** Builds the scheduler. */
 export function createScheduler(ctx: KitContext, runner: Runner, hooks: ActivationHooks): Scheduler {
-  let timer: NodeJS.Timeout | undefined;
+  let stopTimer: (() => Promise<void>) | undefined;
   // The latest occurrence this process claimed, per campaign: later ticks start after it, not a week back.
   const claimedThrough = new Map<string, number>();
   let current: Promise<TickSummary> | undefined;
@@ -183,20 +188,28 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
       }
     },
     start({ intervalMs = 1000 } = {}) {
-      if (timer) return;
+      if (stopTimer) return;
+      let ticking: Promise<void> | undefined;
+      // The first tick and the timer's share one run, so a slow first tick makes the timer skip, not queue.
       const loop = () => {
-        scheduler
+        ticking ??= scheduler
           .tick({ wait: false })
-          .catch((error: unknown) => console.error("campaign-kit scheduler tick failed:", error))
+          .then(
+            () => {},
+            (error: unknown) => console.error("campaign-kit scheduler tick failed:", error),
+          )
           .finally(() => {
-            if (timer) timer = setTimeout(loop, intervalMs);
+            ticking = undefined;
           });
+        return ticking;
       };
-      timer = setTimeout(loop, 0);
+      stopTimer = ctx.clock.every(intervalMs, loop, { keepAlive: true });
+      void loop();
     },
     async stop() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      const stopping = stopTimer;
+      stopTimer = undefined;
+      await stopping?.();
       await current?.catch(() => {});
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The conformance suites of campaign-kit's adapter interfaces (`campaign-kit/testing`), published so host
- * apps run them on their own implementations. Needs `vitest` as a dev dependency; an ES module only, as
- * vitest is.
+ * apps run them on their own implementations, and the virtual clock tests inject. Needs `vitest` as a dev
+ * dependency; an ES module only, as vitest is.
  *
  * @packageDocumentation
  */
@@ -18,3 +18,4 @@ export {
   runChannelSuite,
 } from "./channel-suite.js";
 export { runStorageSuite, type StorageSuiteOptions } from "./storage-suite.js";
+export { type VirtualClock, type VirtualClockOptions, virtualClock } from "./virtual-clock.js";

@@ -10,59 +10,6 @@ import type { Clock } from "../../src/engine/clock.js";
 /** 2026-01-01T12:00:00Z, a Thursday. */
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-/**
- * A virtual clock that runs itself: whenever everything is blocked on its sleeps (checked with
- * `setImmediate`, after all microtasks), it jumps to the earliest timer. Rates and backoffs are then checked
- * in virtual time, deterministically and instantly.
- */
-export function virtualClock(start = T0): Clock & { readonly timers: number } {
-  let now = start;
-  let seq = 0;
-  let scheduled = false;
-  const timers: { at: number; seq: number; resolve: () => void }[] = [];
-  const tick = () => {
-    scheduled = false;
-    if (timers.length === 0) return;
-    timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const first = timers[0]!;
-    now = Math.max(now, first.at);
-    while (timers.length > 0 && timers[0]!.at <= now) timers.shift()!.resolve();
-    schedule();
-  };
-  const schedule = () => {
-    if (scheduled || timers.length === 0) return;
-    scheduled = true;
-    setImmediate(tick);
-  };
-  return {
-    get timers() {
-      return timers.length;
-    },
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        if (ms <= 0) return resolve();
-        const timer = {
-          at: now + ms,
-          seq: seq++,
-          resolve: () => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-        };
-        const onAbort = () => {
-          const index = timers.indexOf(timer);
-          if (index >= 0) timers.splice(index, 1);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        timers.push(timer);
-        schedule();
-      }),
-  };
-}
-
 export const emailConfiguration: ChannelConfiguration = channelConfigurationSchema.parse({
   id: "news",
   name: "News",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isCampaignKitError } from "../../src/errors.js";
 import { memoryStorage } from "../../src/storage/memory-storage.js";
-import { ADMIN, auditLog, promotion, seededKit, virtualClock } from "./fixtures.js";
+import { ADMIN, auditLog, kitClock, promotion, seededKit } from "./fixtures.js";
 
 async function rejection(promise: Promise<unknown>) {
   return promise.then(
@@ -14,7 +14,7 @@ async function rejection(promise: Promise<unknown>) {
 
 describe("the approval story", () => {
   it("manager creates, approver requests changes, manager resubmits, self-approval blocked, approval schedules it", async () => {
-    const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+    const clock = kitClock();
     const kit = await seededKit({ clock });
     await kit.roles.assign({ actor: ADMIN, userId: "maya", roleId: "campaign-manager" });
     await kit.roles.assign({ actor: ADMIN, userId: "arno", roleId: "campaign-approver" });
@@ -140,7 +140,7 @@ describe("the approval story", () => {
   });
 
   it("the most recently activated matching policy decides who approves", async () => {
-    const clock = virtualClock();
+    const clock = kitClock();
     const kit = await seededKit({ clock });
     for (const [user, role] of [
       ["maya", "campaign-manager"],
@@ -157,7 +157,7 @@ describe("the approval story", () => {
     await kit.approvalPolicies.define({ actor: ADMIN, policy: policy("older", "first") });
     await kit.approvalPolicies.define({ actor: ADMIN, policy: policy("newer", "second") });
     await kit.approvalPolicies.activate({ actor: ADMIN, id: "newer" });
-    clock.advance(1000);
+    await clock.advance(1000);
     await kit.approvalPolicies.activate({ actor: ADMIN, id: "older" });
 
     await kit.campaigns.create({ actor: "maya", campaign: { ...promotion, id: "sale" } });
@@ -168,7 +168,7 @@ describe("the approval story", () => {
   });
 
   it("editing a policy keeps its status and activation time, so it doesn't start winning", async () => {
-    const clock = virtualClock();
+    const clock = kitClock();
     const kit = await seededKit({ clock });
     const policy = (id: string, approver: string) => ({
       id,
@@ -179,13 +179,13 @@ describe("the approval story", () => {
       actor: ADMIN,
       policy: { ...policy("a", "first"), status: "active" },
     });
-    clock.advance(1000);
+    await clock.advance(1000);
     await kit.approvalPolicies.define({
       actor: ADMIN,
       policy: { ...policy("b", "second"), status: "active" },
     });
     const before = await kit.approvalPolicies.list({ actor: ADMIN });
-    clock.advance(1000);
+    await clock.advance(1000);
     await kit.approvalPolicies.define({
       actor: ADMIN,
       policy: { ...policy("a", "first"), name: "A, renamed" },

@@ -13,7 +13,7 @@ import {
   type Storage,
 } from "../../src/index.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, emailConfiguration, person, promotion, virtualClock } from "./fixtures.js";
+import { ADMIN, emailConfiguration, kitClock, person, promotion } from "./fixtures.js";
 
 const ROUNDS = 20;
 const weekly = {
@@ -27,7 +27,7 @@ async function kitOn(
   const email = memoryChannel({ channel: "email" });
   const kit = await createCampaignKit({
     storage,
-    clock: virtualClock(),
+    clock: kitClock(),
     channels: [email],
     audiences: memoryAudiences({ audiences: { vip: [person(1), person(2)] } }),
     administrators: [ADMIN],
@@ -89,7 +89,7 @@ describe.each(storageTargets("the concurrency tests"))(
       const storage = await target.create();
       const { kit: ahead, email } = await kitOn(storage);
       await ahead.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "now" } });
-      const behindClock = virtualClock();
+      const behindClock = kitClock();
       const behind = await createCampaignKit({
         storage,
         clock: behindClock,

@@ -14,14 +14,14 @@ import {
   type Storage,
 } from "../../src/index.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, emailConfiguration, person, promotion, smsConfiguration, virtualClock } from "./fixtures.js";
+import { ADMIN, emailConfiguration, kitClock, person, promotion, smsConfiguration } from "./fixtures.js";
 
 async function kitWith(storage: Storage, profiles: Profile[], failFor?: MemoryChannelOptions["failFor"]) {
   const email = memoryChannel({ channel: "email", ...(failFor ? { failFor } : {}) });
   const sms = memoryChannel({ channel: "sms" });
   const kit = await createCampaignKit({
     storage,
-    clock: virtualClock(),
+    clock: kitClock(),
     channels: [email, sms],
     audiences: memoryAudiences({ audiences: { vip: profiles } }),
     administrators: [ADMIN],

@@ -3,7 +3,7 @@ import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
 import type { CampaignDraftInput } from "../../src/domain/campaign.js";
 import { type CampaignKit, toProblemDocument } from "../../src/kit/index.js";
-import { ADMIN, person, promotion, seededKit, virtualClock } from "./fixtures.js";
+import { ADMIN, kitClock, person, promotion, seededKit } from "./fixtures.js";
 
 const resetEmail: CampaignDraftInput = {
   type: "api-triggered",
@@ -47,7 +47,7 @@ const known = {
 };
 
 async function setup() {
-  const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+  const clock = kitClock();
   const email = memoryChannel({ channel: "email" });
   const sms = memoryChannel({ channel: "sms" });
   const members = Array.from({ length: 12 }, (_, i) => person(i + 10));
@@ -238,7 +238,7 @@ describe("API-triggered executions", () => {
     await kit.executions.cancel({ actor: ADMIN, id: cancelled.executionId });
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(12);
-    clock.set("2026-12-01T10:00:00Z");
+    await clock.set("2026-12-01T10:00:00Z");
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(24);
     expect(email.sent.at(-1)?.content).toMatchObject({ subject: expect.stringMatching(/^Hats for /) });
@@ -322,7 +322,7 @@ describe("API-triggered executions", () => {
       campaign: { ...resetEmail, id: "windowed", schedule: { endAt: "2026-12-02T00:00:00Z" } },
     });
     await kit.campaigns.activate({ actor: ADMIN, id: "windowed" });
-    clock.set("2026-12-02T00:00:01Z");
+    await clock.set("2026-12-02T00:00:01Z");
     expect((await call("windowed")).report.additionalContext.code).toBe("OUTSIDE_WINDOW");
     await kit.campaigns.stop({ actor: ADMIN, id: "reset" });
     expect((await call("reset")).report.additionalContext.code).toBe("CAMPAIGN_NOT_LIVE");

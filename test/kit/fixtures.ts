@@ -1,30 +1,23 @@
+import type { ChannelAdapter, OutboundMessage } from "../../src/channels/channel-adapter.js";
 import type { CampaignDraftInput } from "../../src/domain/campaign.js";
 import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
 import type { Profile } from "../../src/domain/profile.js";
 import { memoryChannel } from "../../src/index.js";
 import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Storage } from "../../src/storage/storage.js";
+import { type VirtualClock, virtualClock } from "../../src/testing/index.js";
 
 export const ADMIN = "root";
 
+/** When kit tests start: 2026-12-01T08:00:00Z. */
+export const KIT_START = Date.parse("2026-12-01T08:00:00Z");
+
 /**
- * A virtual clock: time moves when a test moves it or something sleeps, plus one millisecond per reading so
- * that successive events never share an instant (as on a real clock).
+ * The kit tests' clock: the published virtual clock, moving 1 ms per reading so that successive events
+ * never share an instant (as on a real clock).
  */
-export function virtualClock(start = Date.parse("2026-12-01T08:00:00Z")) {
-  let now = start;
-  return {
-    now: () => now++,
-    sleep: async (ms: number) => {
-      now += Math.max(0, ms);
-    },
-    advance(ms: number) {
-      now += ms;
-    },
-    set(date: Date | string) {
-      now = new Date(date).getTime();
-    },
-  };
+export function kitClock(start: Date | string | number = KIT_START): VirtualClock {
+  return virtualClock({ start, stepMs: 1 });
 }
 
 export const emailConfiguration: ChannelConfigurationInput = {
@@ -64,7 +57,7 @@ export const promotion: CampaignDraftInput = {
 /** A kit on memory storage with an administrator, an available audience and active configurations. */
 export async function seededKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   const kit = await createCampaignKit({
-    clock: virtualClock(),
+    clock: kitClock(),
     administrators: [ADMIN],
     channels: [memoryChannel({ channel: "email" }), memoryChannel({ channel: "sms" })],
     ...options,
@@ -141,15 +134,76 @@ export async function liveReset(kit: CampaignKit): Promise<void> {
 }
 
 /**
- * Resolves once `condition` holds, polling every few ms on real time (at most `timeoutMs`): tests that stop a
- * send part-way wait for it to be under way rather than for a fixed delay a loaded machine may not honour.
+ * Resolves once `condition` holds, checking after each turn of the event loop, for at most `timeoutMs` of real
+ * time: a test waiting for progress made by other code or real I/O waits for that progress, never for a
+ * fixed delay a loaded machine may not honour.
  */
 export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (performance.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** An email channel that lets sends through until told to hold them; see {@link gatedChannel}. */
+export interface GatedChannel {
+  /** The adapter to pass in `channels`: one message per call, no idempotency keys. */
+  adapter: ChannelAdapter;
+  /** What went through, in order. */
+  sent: OutboundMessage[];
+  /** Resolves once a send is held at the gate. */
+  held: Promise<void>;
+  /** The dispatch's signal as the held send saw it. */
+  signal: AbortSignal | undefined;
+  /** Lets the held send, and every later one, through. */
+  open(): void;
+}
+
+/**
+ * An email channel that lets `passes` sends through, then holds the next at its gate until `open()`, or until
+ * the dispatch aborts, when the held send rejects as a provider call cancelled in flight does. Tests catch a
+ * send part-way with it, at an exact point and without real time.
+ */
+export function gatedChannel(passes = 0): GatedChannel {
+  const sent: OutboundMessage[] = [];
+  let arrive = () => {};
+  let release = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    arrive = resolve;
+  });
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let open = false;
+  const gated: GatedChannel = {
+    sent,
+    held: arrived,
+    signal: undefined,
+    open() {
+      open = true;
+      release();
+    },
+    adapter: {
+      name: "gated-email",
+      channel: "email",
+      capabilities: { batch: false, idempotencyKeys: false, maxBatchSize: 1 },
+      async send(message, { signal }) {
+        if (!open && sent.length >= passes) {
+          gated.signal = signal;
+          arrive();
+          await new Promise<void>((resolve, reject) => {
+            if (signal.aborted) return reject(signal.reason);
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+            void opened.then(resolve);
+          });
+        }
+        sent.push(message);
+        return undefined;
+      },
+    },
+  };
+  return gated;
 }
 
 /** Creates a campaign (`id` included in `campaign`) and activates it, as the administrator. */

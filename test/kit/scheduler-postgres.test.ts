@@ -5,7 +5,7 @@ import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
 import { createCampaignKit } from "../../src/kit/index.js";
 import { databaseUrl } from "../support/database.js";
-import { ADMIN, emailConfiguration, liveReset, person, promotion, virtualClock } from "./fixtures.js";
+import { ADMIN, emailConfiguration, kitClock, liveReset, person, promotion } from "./fixtures.js";
 
 const url = databaseUrl("the PostgreSQL scheduler tests");
 
@@ -29,7 +29,7 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
     const kit = (pool: pg.Pool) =>
       createCampaignKit({
         storage: postgresStorage({ pool, schema }),
-        clock: virtualClock(Date.parse("2026-12-01T08:00:00Z")),
+        clock: kitClock(),
         channels: [email],
         audiences: memoryAudiences({ audiences: { vip: profiles } }),
         administrators: [ADMIN],

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
 import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { ADMIN, activeCampaign, person, promotion, seededKit, until, virtualClock } from "./fixtures.js";
+import { ADMIN, activeCampaign, gatedChannel, kitClock, person, promotion, seededKit } from "./fixtures.js";
 
 const profiles = Array.from({ length: 30 }, (_, i) => person(i));
 
 async function setup(members = profiles) {
-  const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
+  const clock = kitClock();
   const email = memoryChannel({ channel: "email" });
   const sms = memoryChannel({ channel: "sms" });
   const kit = await seededKit({
@@ -51,7 +51,7 @@ describe("the scheduler", () => {
     expect((await kit.campaigns.activate({ actor: ADMIN, id: "later" })).status).toBe("scheduled");
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(0);
-    clock.set("2026-12-01T12:00:00Z");
+    await clock.set("2026-12-01T12:00:00Z");
     const tick = await kit.scheduler.tick();
     expect(tick.started).toEqual(["later"]);
     expect(email.sent).toHaveLength(30);
@@ -98,7 +98,7 @@ describe("the scheduler", () => {
     for (let hour = 0; hour < 4 * 24; hour++) {
       const { completed } = await kit.scheduler.tick();
       if (completed.includes("daily")) completedAt = new Date(clock.now()).toISOString().slice(0, 13);
-      clock.advance(3_600_000);
+      await clock.advance(3_600_000);
     }
     // Completed at its end date, not right after its last occurrence (3 December, 08:30 UTC).
     expect(completedAt).toBe("2026-12-04T00");
@@ -117,7 +117,7 @@ describe("the scheduler", () => {
     const { kit, email } = await setup();
     const other = await (await import("../../src/kit/index.js")).createCampaignKit({
       storage: kit.storage,
-      clock: virtualClock(Date.parse("2026-12-01T08:00:00Z")),
+      clock: kitClock(),
       channels: [email],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
@@ -133,6 +133,22 @@ describe("the scheduler", () => {
     expect(new Set(email.sent.map((m) => m.id)).size).toBe(30);
   });
 
+  it("never completes a one-shot unsent when another process's clock is behind its activation", async () => {
+    const { kit, email } = await setup();
+    // A second process whose clock reads a second earlier, as two hosts' clocks may.
+    const behind = await (await import("../../src/kit/index.js")).createCampaignKit({
+      storage: kit.storage,
+      clock: kitClock(Date.parse("2026-12-01T07:59:59Z")),
+      channels: [email],
+      audiences: memoryAudiences({ audiences: { vip: profiles } }),
+    });
+    await activeCampaign(kit, { ...promotion, id: "once" });
+    expect((await behind.scheduler.tick()).completed).toEqual([]);
+    expect((await kit.campaigns.get({ actor: ADMIN, id: "once" })).status).toBe("live");
+    await kit.scheduler.tick();
+    expect(email.sent).toHaveLength(30);
+  });
+
   it("stopping a campaign cancels its unsent waves", async () => {
     const { kit, clock, email } = await setup();
     await activeCampaign(kit, {
@@ -142,11 +158,11 @@ describe("the scheduler", () => {
     });
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(10);
-    clock.advance(30 * 60_000);
+    await clock.advance(30 * 60_000);
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(20);
     await kit.campaigns.stop({ actor: ADMIN, id: "waves" });
-    clock.advance(30 * 60_000);
+    await clock.advance(30 * 60_000);
     await kit.scheduler.tick();
     expect(email.sent).toHaveLength(20);
     const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "waves" } })).items;
@@ -164,7 +180,7 @@ describe("the scheduler", () => {
     for (let step = 0; step < 8; step++) {
       await kit.scheduler.tick();
       counts.push(email.sent.length);
-      clock.advance(15 * 60_000);
+      await clock.advance(15 * 60_000);
     }
     expect(counts).toEqual([15, 15, 15, 24, 24, 24, 30, 30]);
     expect((await kit.campaigns.get({ actor: ADMIN, id: "waves" })).status).toBe("completed");
@@ -178,7 +194,7 @@ describe("the scheduler", () => {
       person(4),
     ];
     const { kit, clock, email } = await setup(members);
-    clock.set("2026-11-30T12:00:00Z");
+    await clock.set("2026-11-30T12:00:00Z");
     await activeCampaign(kit, {
       ...promotion,
       id: "local",
@@ -198,7 +214,7 @@ describe("the scheduler", () => {
         if (Object.values(timeline).flat().includes(m.recipientId)) continue;
         timeline[at] = [...(timeline[at] ?? []), m.recipientId];
       }
-      clock.advance(3_600_000);
+      await clock.advance(3_600_000);
     }
     // 09:00 local: Tokyo 00:00Z, Paris 08:00Z (p4 has no zone: the campaign's), New York 14:00Z.
     expect(timeline).toEqual({
@@ -213,23 +229,22 @@ describe("the scheduler", () => {
 describe("a crash mid-occurrence", () => {
   it("is resumed by another process once its lease expires, without re-sending", async () => {
     const profiles = Array.from({ length: 40 }, (_, i) => person(i));
-    const clock = virtualClock(Date.parse("2026-12-01T08:00:00Z"));
-    // A real-time latency so the first process is caught mid-send.
-    const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
+    const clock = kitClock();
+    // Three sends go through, the fourth is in flight when the process goes down.
+    const gate = gatedChannel(3);
     const crashed = await seededKit({
       clock,
-      channels: [slow],
+      channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       leaseMs: 10_000,
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
     await activeCampaign(crashed, { ...promotion, id: "big" });
     await crashed.scheduler.tick({ wait: false });
-    await until(() => slow.sent.length >= 3);
+    await gate.held;
     await crashed.close();
-    const sentBeforeCrash = slow.sent.length;
-    expect(sentBeforeCrash).toBeGreaterThan(0);
-    expect(sentBeforeCrash).toBeLessThan(40);
+    const sentBeforeCrash = gate.sent.length;
+    expect(sentBeforeCrash).toBe(3);
     expect((await crashed.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("live");
 
     const fast = memoryChannel({ channel: "email" });
@@ -239,11 +254,11 @@ describe("a crash mid-occurrence", () => {
       channels: [fast],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
     });
-    clock.advance(11_000);
+    await clock.advance(11_000);
     await survivor.scheduler.tick();
     await survivor.scheduler.tick();
     expect(fast.sent.length + sentBeforeCrash).toBe(40);
-    const everyone = new Set([...slow.sent, ...fast.sent].map((m) => m.recipientId));
+    const everyone = new Set([...gate.sent, ...fast.sent].map((m) => m.recipientId));
     expect(everyone.size).toBe(40);
     expect((await survivor.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("completed");
   });
@@ -252,22 +267,25 @@ describe("a crash mid-occurrence", () => {
 describe("stopping a campaign mid-send", () => {
   it("sends nothing new after the stop and cancels the execution", async () => {
     const profiles = Array.from({ length: 40 }, (_, i) => person(i));
-    const slow = memoryChannel({ channel: "email", latencyMs: 5, capabilities: { batch: false } });
+    const clock = kitClock();
+    const gate = gatedChannel(3);
     const kit = await seededKit({
-      channels: [slow],
+      clock,
+      channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
     await activeCampaign(kit, { ...promotion, id: "big" });
     await kit.scheduler.tick({ wait: false });
-    await until(() => slow.sent.length >= 3);
+    await gate.held;
     await kit.campaigns.stop({ actor: ADMIN, id: "big" });
-    const atStop = slow.sent.length;
-    expect(atStop).toBeGreaterThan(0);
-    expect(atStop).toBeLessThan(40);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    const atStop = gate.sent.length;
+    expect(atStop).toBe(3);
+    // The send in flight at the stop was cancelled; nothing goes out after it, however long we wait.
+    gate.open();
+    await clock.advance(60_000);
     await kit.idle();
-    expect(slow.sent.length).toBe(atStop);
+    expect(gate.sent.length).toBe(atStop);
     const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "big" } })).items;
     expect(execution?.status).toBe("cancelled");
     const report = await kit.reports.campaign({ actor: ADMIN, id: "big" });
