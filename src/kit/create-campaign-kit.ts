@@ -5,7 +5,6 @@ import type { AuditEntry } from "../domain/audit.js";
 import { type Clock, systemClock } from "../engine/clock.js";
 import { createDispatcher, type Dispatcher } from "../engine/dispatcher.js";
 import type { DispatcherOptions } from "../engine/dispatcher-types.js";
-import { CampaignKitError } from "../errors.js";
 import { memoryStorage } from "../storage/memory-storage.js";
 import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
 import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";

@@ -1,6 +1,5 @@
 import type { Campaign } from "../domain/campaign.js";
 import type { Execution } from "../domain/execution.js";
-import type { Schedule } from "../domain/schedule.js";
 import type { LifecycleAction } from "../domain/status-machine.js";
 import { dueOccurrences, nextOccurrence } from "../engine/schedule/occurrences.js";
 import { isCampaignKitError } from "../errors.js";
