@@ -5,7 +5,7 @@ import type { Profile } from "../../src/domain/profile.js";
 import { memoryChannel } from "../../src/index.js";
 import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { type VirtualClock, virtualClock } from "../../src/testing/index.js";
+import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
 
 export const ADMIN = "root";
 
