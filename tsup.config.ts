@@ -4,8 +4,10 @@ import { defineConfig, type Options } from "tsup";
 // One entry per subpath export: optional dependencies (pg, vitest) stay behind their own subpath.
 const entries = {
   index: "src/index.ts",
-  postgres: "src/adapters/postgres/index.ts",
-  smtp: "src/adapters/smtp/index.ts",
+  model: "src/model/index.ts",
+  schedule: "src/schedule/index.ts",
+  postgres: "src/drivers/postgres/index.ts",
+  smtp: "src/drivers/smtp.ts",
 };
 
 const shared: Options = {

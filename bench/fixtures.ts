@@ -1,9 +1,9 @@
-import type { Campaign } from "../src/domain/campaign.js";
-import { campaignSchema } from "../src/domain/campaign.js";
-import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import type { Profile } from "../src/domain/profile.js";
-import type { DeliveryLedger } from "../src/storage/ledger.js";
+import type { Campaign } from "../src/model/campaign.js";
+import { campaignSchema } from "../src/model/campaign.js";
+import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
+import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
+import type { Profile } from "../src/model/profile.js";
+import type { DeliveryLedger } from "../src/ports/ledger.js";
 
 /** The benchmark's campaign: one personalised email action, marketing, unlimited rate. */
 export const benchCampaign: Campaign = campaignSchema.parse({

@@ -1,11 +1,11 @@
 import pLimit from "p-limit";
-import { memoryAudiences } from "../src/audiences/memory-audiences.js";
-import type { OutboundMessage } from "../src/channels/channel-adapter.js";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import type { Profile } from "../src/domain/profile.js";
-import { messageIdPrefix } from "../src/engine/message-id.js";
-import { createCampaignKit } from "../src/kit/index.js";
+import { memoryAudiences } from "../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { createCampaignKit } from "../src/kit/create-campaign-kit.js";
+import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
+import { messageIdPrefix } from "../src/model/message-id.js";
+import type { Profile } from "../src/model/profile.js";
+import type { OutboundMessage } from "../src/ports/channel.js";
 import { median } from "./fixtures.js";
 
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 20_000);

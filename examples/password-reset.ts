@@ -5,6 +5,7 @@
  *
  * Run: npx tsx examples/password-reset.ts
  */
+
 import {
   createCampaignKit,
   memoryAudiences,

@@ -68,3 +68,53 @@ export class CampaignKitError extends Error {
 export function isCampaignKitError(error: unknown, code?: ErrorCode): error is CampaignKitError {
   return error instanceof CampaignKitError && (code === undefined || error.code === code);
 }
+
+/**
+ * Thrown by a channel adapter when a message can never be delivered (invalid address, content rejected):
+ * the dispatcher records it as failed with this reason and does not retry.
+ */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentDeliveryError";
+  }
+}
+
+/**
+ * Thrown by a channel adapter when the provider throttles: the dispatcher waits `retryAfterMs`, slows the
+ * campaign's rate, retries, and never counts the message as sent until it is.
+ */
+export class RateLimitedError extends Error {
+  /** How long the provider asked to wait, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, options: { retryAfterMs: number; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RateLimitedError";
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * Whether `error` is a {@link PermanentDeliveryError}: by class, or by name when another copy of campaign-kit
+ * (its ESM and CommonJS builds side by side, or two versions in one app) threw it.
+ */
+export function isPermanentDeliveryError(error: unknown): error is PermanentDeliveryError {
+  return (
+    error instanceof PermanentDeliveryError ||
+    (error instanceof Error && error.name === "PermanentDeliveryError")
+  );
+}
+
+/**
+ * Whether `error` is a {@link RateLimitedError}: by class, or by name and a numeric `retryAfterMs` when another
+ * copy of campaign-kit threw it.
+ */
+export function isRateLimitedError(error: unknown): error is RateLimitedError {
+  return (
+    error instanceof RateLimitedError ||
+    (error instanceof Error &&
+      error.name === "RateLimitedError" &&
+      typeof (error as { retryAfterMs?: unknown }).retryAfterMs === "number")
+  );
+}

@@ -1,5 +1,5 @@
-import type { Profile } from "../src/index.js";
-import { memoryAudiences } from "../src/index.js";
+import { memoryAudiences } from "../src/drivers/memory/audiences.js";
+import type { Profile } from "../src/model/profile.js";
 import { runAudienceSuite } from "../src/testing/index.js";
 
 runAudienceSuite({

@@ -1,5 +1,5 @@
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
 import { runChannelSuite } from "../src/testing/index.js";
 
 const configuration: ChannelConfiguration = {

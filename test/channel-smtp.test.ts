@@ -3,11 +3,10 @@ import { type ParsedMail, simpleParser } from "mailparser";
 import nodemailer from "nodemailer";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
-import { classifySmtpError, smtpChannel, smtpMessageId } from "../src/adapters/smtp/index.js";
-import type { OutboundMessage } from "../src/channels/channel-adapter.js";
-import { PermanentDeliveryError, RateLimitedError } from "../src/channels/errors.js";
-import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
-import { CampaignKitError } from "../src/errors.js";
+import { classifySmtpError, smtpChannel, smtpMessageId } from "../src/drivers/smtp.js";
+import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../src/errors.js";
+import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
+import type { OutboundMessage } from "../src/ports/channel.js";
 import { type ReceivedMessage, runChannelSuite } from "../src/testing/index.js";
 
 interface Delivered {

@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { OutboundMessage } from "../src/channels/channel-adapter.js";
-import { PermanentDeliveryError, RateLimitedError } from "../src/channels/errors.js";
-import { webhookChannel } from "../src/channels/webhook-channel.js";
-import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
-import { CampaignKitError } from "../src/errors.js";
+import { webhookChannel } from "../src/drivers/webhook.js";
+import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../src/errors.js";
+import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
+import type { OutboundMessage } from "../src/ports/channel.js";
 import { type ReceivedMessage, runChannelSuite } from "../src/testing/index.js";
 
 interface Request {

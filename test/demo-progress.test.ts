@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { progressWriter } from "../examples/support/progress-writer.js";
-import type { DispatchReport } from "../src/index.js";
+import type { DispatchReport } from "../src/dispatch/types.js";
 
 /** A progress report as the dispatcher emits it, `durationMs` into execution `executionId`. */
 const report = (durationMs: number, sent: number, executionId = "e1") =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
-import type { DeliveryLedger } from "../src/storage/ledger.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
+import type { DeliveryLedger } from "../src/ports/ledger.js";
 import { campaign, configurations, profile } from "./dispatcher/fixtures.js";
 
 describe("a recipient listed twice", () => {

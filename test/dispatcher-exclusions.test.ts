@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
-import type { ExclusionDetail } from "../src/engine/dispatcher-events.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import type { ExclusionDetail } from "../src/dispatch/events.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import { virtualClock } from "../src/testing/index.js";
 import { campaign, configurations, profile, T0 } from "./dispatcher/fixtures.js";
 

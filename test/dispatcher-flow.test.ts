@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Profile } from "../src/domain/profile.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
-import { seededRandom } from "../src/engine/random.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
+import { seededRandom } from "../src/drivers/memory/random.js";
+import type { Profile } from "../src/model/profile.js";
 import { virtualClock } from "../src/testing/index.js";
 import {
   campaign,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import type { DeliveryRecord } from "../src/domain/execution.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
-import { messageId } from "../src/engine/message-id.js";
-import { seededRandom } from "../src/engine/random.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
+import { seededRandom } from "../src/drivers/memory/random.js";
 import { isCampaignKitError } from "../src/errors.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import type { DeliveryRecord } from "../src/model/execution.js";
+import { messageId } from "../src/model/message-id.js";
 import { virtualClock } from "../src/testing/index.js";
 import {
   campaign,

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, PREREQUISITE_CODES } from "../src/index.js";
+import { ERROR_CODES } from "../src/errors.js";
+import { PREREQUISITE_CODES } from "../src/kit/prerequisites/problems.js";
 import * as testing from "../src/testing/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { DeliveryRecord } from "../src/domain/execution.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
+import type { DeliveryRecord } from "../src/model/execution.js";
 import { T0 } from "./dispatcher/fixtures.js";
 
 const rec = (messageId: string, input: Partial<DeliveryRecord> = {}): DeliveryRecord => ({

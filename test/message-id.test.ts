@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { messageId } from "../src/engine/message-id.js";
+import { messageId } from "../src/model/message-id.js";
 
 describe("message id", () => {
   it("is deterministic and never collides for different tuples", () => {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CampaignAction } from "../src/domain/campaign.js";
-import { compileAction } from "../src/engine/personalization.js";
+import { compileAction } from "../src/dispatch/render/compile.js";
 import { isCampaignKitError } from "../src/errors.js";
+import type { CampaignAction } from "../src/model/campaign.js";
 import { profile } from "./dispatcher/fixtures.js";
 
 const email = (content: { subject: string; html?: string; text?: string }): CampaignAction => ({

@@ -1,16 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { campaignSchema } from "../src/domain/campaign.js";
-import { parseWith } from "../src/domain/parse.js";
 import { CampaignKitError, isCampaignKitError } from "../src/errors.js";
 import {
   assertPrerequisites,
   checkPrerequisites,
   INTENT_PERMISSIONS,
+} from "../src/kit/prerequisites/check.js";
+import {
   PREREQUISITE_CODES,
   PREREQUISITE_INTENTS,
   type PrerequisiteCode,
-} from "../src/prerequisites/index.js";
+} from "../src/kit/prerequisites/problems.js";
+import { campaignSchema } from "../src/model/campaign.js";
+import { parseWith } from "../src/model/parse.js";
 import {
   audience,
   base,

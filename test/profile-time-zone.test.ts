@@ -6,7 +6,7 @@ import {
   profileDueAt,
   quietHoursEnd,
   worldDueRange,
-} from "../src/engine/schedule/index.js";
+} from "../src/schedule/index.js";
 
 const local = { year: 2026, month: 12, day: 1, hour: 9, minute: 0 };
 const iso = (date: Date) => date.toISOString();

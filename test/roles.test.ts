@@ -8,7 +8,7 @@ import {
   type Permission,
   permissionsOf,
   type Role,
-} from "../src/domain/roles.js";
+} from "../src/model/roles.js";
 
 // Written out by hand from DOMAIN.md, deliberately not derived from BUILT_IN_ROLES: a change to the roles must
 // show up here as a failing row. Columns in this order:

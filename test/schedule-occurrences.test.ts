@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Schedule, scheduleSchema } from "../src/domain/schedule.js";
+import { isCampaignKitError } from "../src/errors.js";
+import { type Schedule, scheduleSchema } from "../src/model/schedule.js";
 import {
   dueOccurrences,
   instantAt,
   nextOccurrence,
   occurrenceAt,
   occurrencesBetween,
-} from "../src/engine/schedule/index.js";
-import { isCampaignKitError } from "../src/errors.js";
+} from "../src/schedule/index.js";
 
 const schedule = (input: Record<string, unknown>): Schedule => scheduleSchema.parse(input);
 const keys = (found: { key: string }[]) => found.map((occurrence) => occurrence.key);

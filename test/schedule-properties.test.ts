@@ -1,7 +1,7 @@
 import { tzOffset, tzScan } from "@date-fns/tz";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Schedule, scheduleSchema, WEEKDAYS } from "../src/domain/schedule.js";
+import { type Schedule, scheduleSchema, WEEKDAYS } from "../src/model/schedule.js";
 import {
   dueOccurrences,
   instantAt,
@@ -11,7 +11,7 @@ import {
   type Occurrence,
   occurrenceAt,
   occurrencesBetween,
-} from "../src/engine/schedule/index.js";
+} from "../src/schedule/index.js";
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;

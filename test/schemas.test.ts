@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ZodError, type ZodType } from "zod";
-import { audienceSchema } from "../src/domain/audience.js";
-import { campaignDraftSchema, campaignSchema } from "../src/domain/campaign.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import { CHANNELS } from "../src/domain/common.js";
-import { deliveryRecordSchema, executionSchema } from "../src/domain/execution.js";
-import { parseWith, type ValidationIssue } from "../src/domain/parse.js";
-import { profileSchema } from "../src/domain/profile.js";
-import { roleSchema } from "../src/domain/roles.js";
 import { CampaignKitError } from "../src/errors.js";
+import { audienceSchema } from "../src/model/audience.js";
+import { campaignDraftSchema, campaignSchema } from "../src/model/campaign.js";
+import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
+import { CHANNELS } from "../src/model/common.js";
+import { deliveryRecordSchema, executionSchema } from "../src/model/execution.js";
+import { parseWith, type ValidationIssue } from "../src/model/parse.js";
+import { profileSchema } from "../src/model/profile.js";
+import { roleSchema } from "../src/model/roles.js";
 import {
   audienceArb,
   campaignDraftArb,

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { isCampaignKitError } from "../src/errors.js";
 import {
   allowedLifecycleActions,
   applyLifecycleAction,
@@ -8,8 +9,7 @@ import {
   canApplyLifecycleAction,
   LIFECYCLE_ACTIONS,
   type LifecycleAction,
-} from "../src/domain/status-machine.js";
-import { isCampaignKitError } from "../src/errors.js";
+} from "../src/model/status-machine.js";
 
 function thrown(run: () => unknown): unknown {
   try {

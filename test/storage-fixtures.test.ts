@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { approvalPolicySchema, approvalRequestSchema } from "../src/domain/approval.js";
-import { audienceSchema } from "../src/domain/audience.js";
-import { auditEntrySchema } from "../src/domain/audit.js";
-import { campaignSchema } from "../src/domain/campaign.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import { executionSchema } from "../src/domain/execution.js";
-import { roleSchema } from "../src/domain/roles.js";
+import { approvalPolicySchema, approvalRequestSchema } from "../src/model/approval.js";
+import { audienceSchema } from "../src/model/audience.js";
+import { auditEntrySchema } from "../src/model/audit.js";
+import { campaignSchema } from "../src/model/campaign.js";
+import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
+import { executionSchema } from "../src/model/execution.js";
+import { roleSchema } from "../src/model/roles.js";
 import {
   approvalRequest,
   at,

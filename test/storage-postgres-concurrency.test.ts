@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate, postgresStorage, SCHEMA_VERSION } from "../src/adapters/postgres/index.js";
+import { migrate, postgresStorage, SCHEMA_VERSION } from "../src/drivers/postgres/index.js";
 import { isCampaignKitError } from "../src/errors.js";
 import { execution, fullCampaign } from "../src/testing/storage-fixtures.js";
 import { databaseUrl } from "./support/database.js";

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, describe } from "vitest";
-import { migrate, postgresStorage } from "../src/adapters/postgres/index.js";
+import { migrate, postgresStorage } from "../src/drivers/postgres/index.js";
 import { runStorageSuite } from "../src/testing/index.js";
 import { databaseUrl } from "./support/database.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkPrerequisites } from "../src/prerequisites/index.js";
-import { templateError } from "../src/templates/index.js";
+import { templateError } from "../src/dispatch/render/environment.js";
+import { checkPrerequisites } from "../src/kit/prerequisites/check.js";
 
 describe("templateError", () => {
   it("accepts the helpers campaign-kit renders with", () => {
@@ -28,7 +28,7 @@ describe("templateError", () => {
   });
 
   it("renders JSON-safe values in webhook payloads with json", async () => {
-    const { compileAction } = await import("../src/engine/personalization.js");
+    const { compileAction } = await import("../src/dispatch/render/compile.js");
     const action = compileAction({
       channel: "webhook",
       channelConfigurationId: "hook",
@@ -119,7 +119,7 @@ describe("templates that parse but could never render", () => {
   });
 
   it("render a bad pattern arriving at send time as missing instead of failing the batch", async () => {
-    const { formatDateHelper } = await import("../src/templates/index.js");
+    const { formatDateHelper } = await import("../src/dispatch/render/helpers.js");
     expect(formatDateHelper("2026-12-01T09:00:00Z", "YYYY", { hash: {} })).toBe("");
     expect(formatDateHelper("2026-12-01T09:00:00Z", "d MMMM yyyy", "Europe/Paris", { hash: {} })).toBe(
       "1 December 2026",

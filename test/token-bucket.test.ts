@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../src/engine/token-bucket.js";
+import { TokenBucket } from "../src/dispatch/rate.js";
 import { virtualClock } from "../src/testing/index.js";
 import { T0 } from "./dispatcher/fixtures.js";
 

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { wavesSchema } from "../src/domain/delivery-controls.js";
-import { planWaves, waveOf } from "../src/engine/schedule/index.js";
 import { isCampaignKitError } from "../src/errors.js";
+import { wavesSchema } from "../src/model/delivery-controls.js";
+import { planWaves, waveOf } from "../src/schedule/index.js";
 
 const startAt = new Date("2026-12-01T09:00:00Z");
 const counts = (plan: ReturnType<typeof planWaves>) => plan.waves.map((wave) => wave.count);

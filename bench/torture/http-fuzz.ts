@@ -8,7 +8,10 @@
 import { Agent, createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pLimit from "p-limit";
-import { type CampaignKit, CampaignKitError, executionApiHandler, memoryAudiences } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { CampaignKitError } from "../../src/errors.js";
+import { executionApiHandler } from "../../src/http/execution-api.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { liveReset, person } from "../../test/kit/fixtures.js";
 import { BASE, type FuzzRequest, KNOWN, knownAttacks, randomRequests } from "./http-requests.js";
 import {

@@ -8,8 +8,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
 import { providerLogChannel } from "./provider-log.js";
 import { ADMIN, AUDIENCE, members, readyKit } from "./support.js";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { seededRandom } from "../../src/index.js";
+import { seededRandom } from "../../src/drivers/memory/random.js";
 import { type Delivery, lineCounter, readProviderLog } from "./provider-log.js";
 import {
   ADMIN,

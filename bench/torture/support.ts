@@ -4,17 +4,17 @@
  * configuration ready to send. Scenarios reach the library through its public entry points only.
  */
 import pg from "pg";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
 import {
   type CampaignKit,
   type CampaignKitOptions,
   createCampaignKit,
-  memoryChannel,
-  memoryStorage,
-  messageId,
-  type Profile,
-  type Storage,
-} from "../../src/index.js";
+} from "../../src/kit/create-campaign-kit.js";
+import { messageId } from "../../src/model/message-id.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { ADMIN, emailConfiguration, promotion } from "../../test/kit/fixtures.js";
 import { benchProfiles } from "../fixtures.js";
 

@@ -1,6 +1,6 @@
-import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
-import type { Campaign } from "../domain/campaign.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
+import type { ApprovalPolicy, ApprovalRequest } from "../model/approval.js";
+import type { Campaign } from "../model/campaign.js";
 import { governingPolicy } from "./approval-policies.js";
 import { findCampaign, isRunning, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
 import {

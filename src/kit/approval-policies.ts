@@ -1,8 +1,8 @@
-import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../domain/approval.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
+import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../model/approval.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */

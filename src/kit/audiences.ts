@@ -1,8 +1,8 @@
-import { type Audience, type AudienceInput, audienceSchema } from "../domain/audience.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import type { Page, PageParams } from "../storage/storage.js";
+import { type Audience, type AudienceInput, audienceSchema } from "../model/audience.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import type { Page, PageParams } from "../ports/storage.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /** Audience registration. Writes need `audience.manage` (administrators); reads need `campaign.read`. */

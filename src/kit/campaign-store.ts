@@ -1,14 +1,11 @@
-import type { Campaign, CampaignDraft } from "../domain/campaign.js";
-import type { ChannelConfiguration } from "../domain/channel-configuration.js";
-import { applyLifecycleAction, type LifecycleAction } from "../domain/status-machine.js";
-import {
-  assertPrerequisites,
-  type PrerequisiteInput,
-  type PrerequisiteIntent,
-} from "../prerequisites/index.js";
-import type { Storage } from "../storage/storage.js";
+import type { Campaign, CampaignDraft } from "../model/campaign.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import { applyLifecycleAction, type LifecycleAction } from "../model/status-machine.js";
+import type { Storage } from "../ports/storage.js";
 import { mustFind } from "./audiences.js";
 import type { KitContext, OperationOutcome, ResolvedActor } from "./context.js";
+import { assertPrerequisites } from "./prerequisites/check.js";
+import type { PrerequisiteInput, PrerequisiteIntent } from "./prerequisites/problems.js";
 
 /** The campaign, or `NOT_FOUND`. */
 export function findCampaign(ctx: KitContext, id: string): Promise<Campaign> {

@@ -1,21 +1,15 @@
 import { z } from "zod";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   type Campaign,
   type CampaignDraftInput,
   campaignDraftSchema,
   campaignSchema,
-} from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { applyLifecycleAction } from "../domain/status-machine.js";
-import { CampaignKitError, isCampaignKitError } from "../errors.js";
-import {
-  checkPrerequisites,
-  PREREQUISITE_INTENTS,
-  type PrerequisiteIntent,
-  type PrerequisiteResult,
-} from "../prerequisites/index.js";
-import type { CampaignFilter, Page, PageParams } from "../storage/storage.js";
+} from "../model/campaign.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import { applyLifecycleAction } from "../model/status-machine.js";
+import type { CampaignFilter, Page, PageParams } from "../ports/storage.js";
 import {
   findCampaign,
   isRunning,
@@ -25,6 +19,12 @@ import {
   transitionCampaign,
 } from "./campaign-store.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+import { checkPrerequisites } from "./prerequisites/check.js";
+import {
+  PREREQUISITE_INTENTS,
+  type PrerequisiteIntent,
+  type PrerequisiteResult,
+} from "./prerequisites/problems.js";
 
 /** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
 export interface CampaignsApi {

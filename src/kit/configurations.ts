@@ -1,12 +1,12 @@
+import { CampaignKitError } from "../errors.js";
 import {
   type ChannelConfiguration,
   type ChannelConfigurationInput,
   channelConfigurationSchema,
-} from "../domain/channel-configuration.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { CampaignKitError } from "../errors.js";
-import type { Page, PageParams } from "../storage/storage.js";
+} from "../model/channel-configuration.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import type { Page, PageParams } from "../ports/storage.js";
 import { mustFind } from "./audiences.js";
 import { campaignsIn } from "./campaign-store.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";

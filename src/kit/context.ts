@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { AuditEntry } from "../domain/audit.js";
-import type { Channel } from "../domain/common.js";
-import { validationFailed } from "../domain/input-guard.js";
-import type { Permission, Role } from "../domain/roles.js";
-import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
-import type { Clock } from "../engine/clock.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { Channel } from "../model/common.js";
+import { validationFailed } from "../model/input-guard.js";
+import type { Permission, Role } from "../model/roles.js";
+import { builtInRolesGranting, permissionsOf } from "../model/roles.js";
+import type { Clock } from "../ports/clock.js";
+import type { Storage } from "../ports/storage.js";
 import { screenIds } from "./operation-ids.js";
 
 /**

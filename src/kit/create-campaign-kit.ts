@@ -1,12 +1,14 @@
 import { hostname } from "node:os";
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { ChannelAdapter } from "../channels/channel-adapter.js";
-import type { AuditEntry } from "../domain/audit.js";
-import { type Clock, systemClock } from "../engine/clock.js";
-import { createDispatcher, type Dispatcher } from "../engine/dispatcher.js";
-import type { DispatcherOptions } from "../engine/dispatcher-types.js";
-import { memoryStorage } from "../storage/memory-storage.js";
-import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
+import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
+import type { DispatcherOptions } from "../dispatch/types.js";
+import { memoryStorage } from "../drivers/memory/storage.js";
+import { allExecutions, createRunner } from "../executions/runner.js";
+import { createScheduler, type Scheduler } from "../executions/scheduler.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import type { ChannelAdapter } from "../ports/channel.js";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { AuditFilter, Page, PageParams, Storage } from "../ports/storage.js";
 import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
 import { type AudiencesApi, audiencesApi } from "./audiences.js";
@@ -17,8 +19,6 @@ import { type ExecutionsApi, executionsApi } from "./executions.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
-import { allExecutions, createRunner } from "./runner.js";
-import { createScheduler, type Scheduler } from "./scheduler.js";
 
 /** Options for {@link createCampaignKit}. */
 export interface CampaignKitOptions {

@@ -1,15 +1,4 @@
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import type { Execution } from "../domain/execution.js";
-import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import { assertPrerequisites } from "../prerequisites/index.js";
-import type { ExecutionFilter, Page, PageParams } from "../storage/storage.js";
-import { mustFind } from "./audiences.js";
-import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
-import type { Runner } from "./runner.js";
 import {
   type AudienceExecutionRequest,
   audienceExecutionRequestSchema,
@@ -17,8 +6,19 @@ import {
   type ExecutionStatusView,
   type UnitaryExecutionRequest,
   unitaryExecutionRequestSchema,
-} from "./trigger-payloads.js";
-import { resolveUnitaryRecipients } from "./unitary-recipients.js";
+} from "../executions/payloads.js";
+import { resolveUnitaryRecipients } from "../executions/recipients.js";
+import type { Runner } from "../executions/runner.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import type { Execution } from "../model/execution.js";
+import { parseWith } from "../model/parse.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import type { ExecutionFilter, Page, PageParams } from "../ports/storage.js";
+import { mustFind } from "./audiences.js";
+import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+import { assertPrerequisites } from "./prerequisites/check.js";
 
 /**
  * API-triggered executions, accepting the reference execution API's payloads verbatim. Triggering needs

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { channelSchema, idSchema } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { STORAGE_METHODS } from "../storage/storage.js";
+import { channelSchema, idSchema } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import { STORAGE_METHODS } from "../ports/storage.js";
 
 /*
  * `createCampaignKit` checks its options at run time: a host wiring the kit from JavaScript, or from a config

@@ -1,9 +1,9 @@
-import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../domain/execution.js";
-import type { LedgerSummary } from "../storage/ledger.js";
+import { allExecutions } from "../executions/runner.js";
+import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../model/execution.js";
+import type { LedgerSummary } from "../ports/ledger.js";
 import { mustFind } from "./audiences.js";
 import { findCampaign } from "./campaign-store.js";
 import { type ActorRef, type KitContext, operate } from "./context.js";
-import { allExecutions } from "./runner.js";
 
 /** Delivery counts of a campaign or one of its executions. */
 export interface DeliveryReport extends Omit<LedgerSummary, "excludedByReason"> {

@@ -1,12 +1,12 @@
-import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import { parseWith } from "../model/parse.js";
 import {
   roleAssignmentSchema as assignmentSchema,
   isBuiltInRole,
   type Permission,
   type Role,
   roleSchema,
-} from "../domain/roles.js";
-import { CampaignKitError } from "../errors.js";
+} from "../model/roles.js";
 import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from "./context.js";
 
 /** A user's roles and the permissions they add up to. */

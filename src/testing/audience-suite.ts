@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { Profile } from "../domain/profile.js";
+import type { Profile } from "../model/profile.js";
+import type { AudienceSource } from "../ports/audience-source.js";
 
 /** What {@link AudienceSuiteOptions.create} must put in the source it makes. */
 export interface AudienceSuiteSeed {

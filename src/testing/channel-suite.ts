@@ -1,13 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type {
-  ChannelAdapter,
-  OutboundMessage,
-  RenderedContent,
-  SendContext,
-} from "../channels/channel-adapter.js";
-import { RateLimitedError } from "../channels/errors.js";
-import type { ChannelConfiguration } from "../domain/channel-configuration.js";
+import { RateLimitedError } from "../errors.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import type { ChannelAdapter, OutboundMessage, RenderedContent, SendContext } from "../ports/channel.js";
 
 /**
  * One message as the backend behind an adapter received it: the suite's only way to observe delivery. Build

@@ -6,14 +6,14 @@
  */
 import { expect } from "vitest";
 import { z } from "zod";
-import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
-import type { Audience } from "../domain/audience.js";
-import type { AuditEntry } from "../domain/audit.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ChannelConfiguration } from "../domain/channel-configuration.js";
-import type { DeliveryRecord, Execution } from "../domain/execution.js";
-import type { Role } from "../domain/roles.js";
 import type { CampaignKitError, ErrorCode } from "../errors.js";
+import type { ApprovalPolicy, ApprovalRequest } from "../model/approval.js";
+import type { Audience } from "../model/audience.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import type { DeliveryRecord, Execution } from "../model/execution.js";
+import type { Role } from "../model/roles.js";
 
 /** A fixed instant plus `minutes`, so tests never depend on the clock. */
 export const at = (minutes = 0): Date => new Date(Date.UTC(2026, 0, 15, 9, 0, 0, 0) + minutes * 60_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Campaign } from "../domain/campaign.js";
-import type { Storage } from "../storage/storage.js";
+import type { Campaign } from "../model/campaign.js";
+import type { Storage } from "../ports/storage.js";
 import { at, expectCode, fullApiCampaign, fullCampaign, minimalCampaign } from "./storage-fixtures.js";
 
 /** Reads every page of campaigns matching `filter`, `limit` at a time. */

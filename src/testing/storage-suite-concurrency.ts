@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Storage } from "../storage/storage.js";
+import type { Storage } from "../ports/storage.js";
 import {
   approvalRequest,
   at,

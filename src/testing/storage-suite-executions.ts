@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../domain/audit.js";
-import type { Storage } from "../storage/storage.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { Storage } from "../ports/storage.js";
 import { at, auditEntry, execution, expectCode } from "./storage-fixtures.js";
 
 /** Executions (idempotent by request id), scheduler leases and the audit log. */

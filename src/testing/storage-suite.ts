@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe } from "vitest";
-import type { Storage } from "../storage/storage.js";
+import type { Storage } from "../ports/storage.js";
 import { campaignTests } from "./storage-suite-campaigns.js";
 import { concurrencyTests } from "./storage-suite-concurrency.js";
 import { executionTests } from "./storage-suite-executions.js";

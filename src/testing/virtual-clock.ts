@@ -1,6 +1,6 @@
-import type { Clock } from "../engine/clock.js";
-import { type RepeatingTask, repeatingTask } from "../engine/repeating-task.js";
 import { CampaignKitError } from "../errors.js";
+import type { Clock } from "../ports/clock.js";
+import { type RepeatingTask, repeatingTask } from "../ports/repeating-task.js";
 
 /** Options of {@link virtualClock}. */
 export interface VirtualClockOptions {

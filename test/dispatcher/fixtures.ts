@@ -1,11 +1,11 @@
-import type { BatchItemResult, ChannelAdapter, OutboundMessage } from "../../src/channels/channel-adapter.js";
-import type { Campaign, CampaignInput } from "../../src/domain/campaign.js";
-import { campaignSchema } from "../../src/domain/campaign.js";
-import type { ChannelConfiguration } from "../../src/domain/channel-configuration.js";
-import { channelConfigurationSchema } from "../../src/domain/channel-configuration.js";
-import type { Profile, ProfileInput } from "../../src/domain/profile.js";
-import { profileSchema } from "../../src/domain/profile.js";
-import type { Clock } from "../../src/engine/clock.js";
+import type { Campaign, CampaignInput } from "../../src/model/campaign.js";
+import { campaignSchema } from "../../src/model/campaign.js";
+import type { ChannelConfiguration } from "../../src/model/channel-configuration.js";
+import { channelConfigurationSchema } from "../../src/model/channel-configuration.js";
+import type { Profile, ProfileInput } from "../../src/model/profile.js";
+import { profileSchema } from "../../src/model/profile.js";
+import type { BatchItemResult, ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
+import type { Clock } from "../../src/ports/clock.js";
 
 /** 2026-01-01T12:00:00Z, a Thursday. */
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);

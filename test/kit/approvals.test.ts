@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { isCampaignKitError } from "../../src/errors.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
 import { ADMIN, auditLog, kitClock, promotion, seededKit } from "./fixtures.js";
 
 async function rejection(promise: Promise<unknown>) {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createCampaignKit, memoryAudiences, memoryChannel, memoryStorage } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import {
   ADMIN,
   activeCampaign,

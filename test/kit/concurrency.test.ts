@@ -4,14 +4,11 @@
  * PostgreSQL, round after round.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type CampaignKit,
-  createCampaignKit,
-  isCampaignKitError,
-  memoryAudiences,
-  memoryChannel,
-  type Storage,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { isCampaignKitError } from "../../src/errors.js";
+import { type CampaignKit, createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
 import { ADMIN, emailConfiguration, kitClock, person, promotion } from "./fixtures.js";
 

@@ -4,15 +4,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  createCampaignKit,
-  type MemoryChannelOptions,
-  memoryAudiences,
-  memoryChannel,
-  memoryStorage,
-  type Profile,
-  type Storage,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { type MemoryChannelOptions, memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
 import { ADMIN, emailConfiguration, kitClock, person, promotion, smsConfiguration } from "./fixtures.js";
 

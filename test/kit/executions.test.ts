@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import type { CampaignDraftInput } from "../../src/domain/campaign.js";
-import { type CampaignKit, toProblemDocument } from "../../src/kit/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { toProblemDocument } from "../../src/executions/payloads.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { CampaignDraftInput } from "../../src/model/campaign.js";
 import { ADMIN, kitClock, person, promotion, seededKit } from "./fixtures.js";
 
 const resetEmail: CampaignDraftInput = {

@@ -3,12 +3,9 @@
  * a clear error, not later with all-zero counts or "'ada' lacks undefined".
  */
 import { describe, expect, it } from "vitest";
-import {
-  type CampaignKitOptions,
-  createCampaignKit,
-  memoryAudiences,
-  memoryChannel,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { type CampaignKitOptions, createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { ADMIN, promotion, seededKit } from "./fixtures.js";
 
 const rejection = (promise: Promise<unknown>) =>

@@ -1,11 +1,15 @@
-import type { ChannelAdapter, OutboundMessage } from "../../src/channels/channel-adapter.js";
-import type { CampaignDraftInput } from "../../src/domain/campaign.js";
-import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
-import type { Profile } from "../../src/domain/profile.js";
-import { memoryChannel } from "../../src/index.js";
-import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
-import type { Storage } from "../../src/storage/storage.js";
-import { type VirtualClock, virtualClock } from "../../src/testing/index.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import {
+  type CampaignKit,
+  type CampaignKitOptions,
+  createCampaignKit,
+} from "../../src/kit/create-campaign-kit.js";
+import type { CampaignDraftInput } from "../../src/model/campaign.js";
+import type { ChannelConfigurationInput } from "../../src/model/channel-configuration.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
 
 export const ADMIN = "root";
 

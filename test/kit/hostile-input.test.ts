@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
 import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
-import type { CampaignKit } from "../../src/kit/index.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
-import type { Storage } from "../../src/storage/storage.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { databaseUrl } from "../support/database.js";
 import { postgresSchemas } from "../support/postgres.js";
 import { ADMIN, liveReset, person, promotion, seededKit } from "./fixtures.js";

@@ -1,8 +1,8 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CampaignKitError } from "../../src/errors.js";
-import { executionApiHandler } from "../../src/http/index.js";
-import type { CampaignKit } from "../../src/kit/index.js";
+import { executionApiHandler } from "../../src/http/execution-api.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { ADMIN } from "./fixtures.js";
 
 /** What a raw HTTP exchange answered. */

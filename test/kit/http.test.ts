@@ -1,8 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { databaseUrl } from "../support/database.js";
 import { postgresSchemas } from "../support/postgres.js";
 import { liveReset, person, seededKit } from "./fixtures.js";

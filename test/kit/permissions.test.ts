@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { BuiltInRoleId } from "../../src/domain/roles.js";
 import { isCampaignKitError } from "../../src/errors.js";
-import type { CampaignKit } from "../../src/kit/index.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { BuiltInRoleId } from "../../src/model/roles.js";
 import { ADMIN, auditLog, promotion, seededKit, snapshot } from "./fixtures.js";
 
 const ROLES: BuiltInRoleId[] = [

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { AudienceSource } from "../../src/audiences/audience-source.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import type { Profile } from "../../src/domain/profile.js";
-import { createCampaignKit } from "../../src/kit/index.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { AudienceSource } from "../../src/ports/audience-source.js";
+import type { Storage } from "../../src/ports/storage.js";
 import {
   ADMIN,
   activeCampaign,

@@ -1,9 +1,9 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { createCampaignKit } from "../../src/kit/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { databaseUrl } from "../support/database.js";
 import { ADMIN, emailConfiguration, kitClock, liveReset, person, promotion } from "./fixtures.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { ADMIN, activeCampaign, gatedChannel, kitClock, person, promotion, seededKit } from "./fixtures.js";
 
 const profiles = Array.from({ length: 30 }, (_, i) => person(i));
@@ -115,7 +115,7 @@ describe("the scheduler", () => {
 
   it("sends an occurrence once when two schedulers tick at the same time", async () => {
     const { kit, email } = await setup();
-    const other = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const other = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: kit.storage,
       clock: kitClock(),
       channels: [email],
@@ -136,7 +136,7 @@ describe("the scheduler", () => {
   it("never completes a one-shot unsent when another process's clock is behind its activation", async () => {
     const { kit, email } = await setup();
     // A second process whose clock reads a second earlier, as two hosts' clocks may.
-    const behind = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const behind = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: kit.storage,
       clock: kitClock(Date.parse("2026-12-01T07:59:59Z")),
       channels: [email],
@@ -248,7 +248,7 @@ describe("a crash mid-occurrence", () => {
     expect((await crashed.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("live");
 
     const fast = memoryChannel({ channel: "email" });
-    const survivor = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const survivor = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: crashed.storage,
       clock,
       channels: [fast],

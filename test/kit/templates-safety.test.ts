@@ -4,7 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CampaignKit, isCampaignKitError, memoryAudiences, memoryChannel } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { isCampaignKitError } from "../../src/errors.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { ADMIN, liveReset, person, seededKit } from "./fixtures.js";
 
 const tx = (text: string) => ({

@@ -3,7 +3,10 @@
  * the kit must keep working through any such wrapper, since storage objects carry no hidden properties.
  */
 import { describe, expect, it } from "vitest";
-import { memoryAudiences, memoryChannel, memoryStorage, type Storage } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { ADMIN, activeCampaign, person, promotion, seededKit } from "./fixtures.js";
 
 function traced(storage: Storage, calls: string[]): Storage {

@@ -1,9 +1,10 @@
 /** Fixtures for the prerequisite tests: a valid activation, and one input per problem code that breaks one thing. */
-import type { Audience } from "../../src/domain/audience.js";
-import { type CampaignDraft, campaignDraftSchema } from "../../src/domain/campaign.js";
-import type { ChannelConfiguration } from "../../src/domain/channel-configuration.js";
-import { parseWith } from "../../src/domain/parse.js";
-import type { PrerequisiteCode, PrerequisiteInput } from "../../src/prerequisites/index.js";
+
+import type { PrerequisiteCode, PrerequisiteInput } from "../../src/kit/prerequisites/problems.js";
+import type { Audience } from "../../src/model/audience.js";
+import { type CampaignDraft, campaignDraftSchema } from "../../src/model/campaign.js";
+import type { ChannelConfiguration } from "../../src/model/channel-configuration.js";
+import { parseWith } from "../../src/model/parse.js";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const LATER = new Date("2026-03-02T09:00:00Z");

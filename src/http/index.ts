@@ -1,1 +1,0 @@
-export { type ExecutionApiHandlerOptions, executionApiHandler } from "./execution-api.js";
