@@ -53,11 +53,16 @@ export { type ExecutionApiHandlerOptions, executionApiHandler } from "./http/exe
 export type { ActivationApi } from "./kit/activation.js";
 export type { ApprovalPoliciesApi } from "./kit/approval-policies.js";
 export type { AudiencesApi } from "./kit/audiences.js";
-export type { CampaignsApi } from "./kit/campaigns.js";
+export type { CampaignFilter, CampaignsApi } from "./kit/campaigns.js";
 export type { ConfigurationsApi } from "./kit/configurations.js";
 export type { ActorRef } from "./kit/context.js";
-export { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "./kit/create-campaign-kit.js";
-export type { ExecutionsApi } from "./kit/executions.js";
+export {
+  type AuditFilter,
+  type CampaignKit,
+  type CampaignKitOptions,
+  createCampaignKit,
+} from "./kit/create-campaign-kit.js";
+export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
 // Prerequisites, checked on their own.
 export { checkPrerequisites } from "./kit/prerequisites/check.js";
 export type {
@@ -98,10 +103,14 @@ export type {
 export type { Clock } from "./ports/clock.js";
 export type { DeliveryLedger, LedgerSummary } from "./ports/ledger.js";
 export type {
-  AuditFilter,
-  CampaignFilter,
-  ExecutionFilter,
+  Collection,
+  Condition,
+  DocumentKeys,
+  KeyValue,
   Page,
   PageParams,
   Storage,
+  Store,
+  StoredDocument,
+  Where,
 } from "./ports/storage.js";

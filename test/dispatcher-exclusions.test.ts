@@ -6,10 +6,6 @@ import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import { virtualClock } from "../src/testing/index.js";
 import { campaign, configurations, profile, T0 } from "./dispatcher/fixtures.js";
 
-// At T0 (12:00 UTC, 1 January) it is 01:00 in Auckland (UTC+13): inside 22:00-07:00 quiet hours, which end
-// there at 07:00, 18:00 UTC.
-const AUCKLAND_QUIET_END = Date.UTC(2026, 0, 1, 18, 0, 0);
-
 describe("dispatcher exclusions", () => {
   it("counts each exclusion reason exactly and sends the rest", async () => {
     const ledger = memoryLedger();
@@ -34,10 +30,7 @@ describe("dispatcher exclusions", () => {
     dispatcher.on("excluded", (_record, detail) => details.push(detail));
     const marketing = campaign({
       identityNamespace: "ecid",
-      deliveryControls: {
-        frequencyCap: { max: 1, period: "day" },
-        quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "discard" },
-      },
+      deliveryControls: { frequencyCap: { max: 1, period: "day" } },
     });
     const withEcid = (id: string, input: Parameters<typeof profile>[1] = {}) =>
       profile(id, { identities: { ecid: id, email: `${id}@x.io` }, ...input });
@@ -45,6 +38,11 @@ describe("dispatcher exclusions", () => {
       campaign: marketing,
       executionId: "e",
       configurations,
+      // The plan's exclusions (quiet hours discarding, here) are recorded and counted like the dispatcher's own.
+      plan: {
+        decide: (p) => (p.id === "quiet" ? { exclude: "quiet-hours" } : undefined),
+        defer: async () => {},
+      },
       recipients: [
         withEcid("ok"),
         profile("no-identity"),
@@ -101,51 +99,6 @@ describe("dispatcher exclusions", () => {
       recipients: [profile("a", { consent: {} })],
     });
     expect(report.outcomes.sent).toBe(1);
-  });
-
-  it("queues quiet-hours recipients until quiet hours end in their zone", async () => {
-    const clock = virtualClock({ start: T0 });
-    const email = memoryChannel();
-    const sentAt = new Map<string, number>();
-    const dispatcher = createDispatcher({ channels: [email], ledger: memoryLedger(), clock });
-    dispatcher.on("sent", (record) => sentAt.set(record.recipientId, clock.now()));
-    const queued = campaign({
-      deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 }, behavior: "queue" } },
-    });
-    const report = await dispatcher.dispatch({
-      campaign: queued,
-      executionId: "e",
-      configurations,
-      recipients: [
-        profile("paris", { timeZone: "Europe/Paris" }),
-        profile("auckland", { timeZone: "Pacific/Auckland" }),
-      ],
-    });
-    expect(report.outcomes.sent).toBe(2);
-    expect(sentAt.get("paris")).toBe(T0);
-    expect(sentAt.get("auckland")).toBe(AUCKLAND_QUIET_END);
-  });
-
-  it("excludes as outside-window what can't go before the window ends, and reports it", async () => {
-    const email = memoryChannel();
-    const dispatcher = createDispatcher({
-      channels: [email],
-      ledger: memoryLedger(),
-      clock: virtualClock({ start: T0 }),
-    });
-    const queued = campaign({ deliveryControls: { quietHours: { start: { hour: 22 }, end: { hour: 7 } } } });
-    const report = await dispatcher.dispatch({
-      campaign: queued,
-      executionId: "e",
-      configurations,
-      recipients: [
-        profile("paris", { timeZone: "Europe/Paris" }),
-        profile("auckland", { timeZone: "Pacific/Auckland" }),
-      ],
-      window: { start: new Date(T0), end: new Date(T0 + 3_600_000) },
-    });
-    expect(report.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });
-    expect(report.excludedByReason["outside-window"]).toBe(1);
   });
 
   it("excludes as outside-window what the rate limit can't fit into the window", async () => {

@@ -70,8 +70,10 @@ describe("storage suite fixtures", () => {
     const optional = (shape: Record<string, z.ZodType>) =>
       Object.keys(shape).filter((key) => shape[key]?.safeParse(undefined).success);
     const minimal = execution("x1", "c1", "req-1", true);
-    // targetedProfileCount has a default, so it is optional on input but always set on a stored execution.
-    for (const key of optional(executionSchema.shape).filter((key) => key !== "targetedProfileCount"))
+    // targetedProfileCount and streamed have defaults: optional on input, always set on a stored execution.
+    for (const key of optional(executionSchema.shape).filter(
+      (key) => !["targetedProfileCount", "streamed"].includes(key),
+    ))
       expect(minimal, key).not.toHaveProperty(key);
   });
 

@@ -108,7 +108,7 @@ async function trial(kind: "memory" | "postgres", options: TortureOptions, seed:
     }
     const result = {
       counted: report.outcomes.sent + report.outcomes.failed + report.outcomes.excluded,
-      unrecorded: recipients - ledger.recorded.size,
+      unrecorded: recipients - ledger.recordedCount,
       sentNeverAccepted,
       acceptedNotSent,
       throttledSent,

@@ -133,10 +133,10 @@ async function trial(options: TortureOptions, index: number, recipients: number,
     let phantom = 0;
     for (let i = 0; i < recipients; i++) {
       const id = `p${i}`;
-      if (!ledger.recorded.has(id) && !provider.idsOf.has(id)) lost++;
+      if (!ledger.sent.has(id) && !provider.idsOf.has(id)) lost++;
       if (ledger.sent.has(id) && !provider.idsOf.has(id)) phantom++;
     }
-    const unrecorded = recipients - ledger.recorded.size;
+    const unrecorded = recipients - ledger.recordedCount;
     const report = await kit.reports.campaign({ actor: ADMIN, id: CAMPAIGN });
     const counted = report.outcomes.sent + report.outcomes.failed + report.outcomes.excluded;
     console.log(

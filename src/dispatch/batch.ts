@@ -1,7 +1,6 @@
-import type { DeliveryRecord } from "../model/execution.js";
+import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
-import { quietHoursEnd } from "../schedule/profile-time-zone.js";
 import { deliver } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { RenderTooLargeError } from "./render/budget.js";
@@ -9,14 +8,16 @@ import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord } from "./run.js";
 
 /**
- * Runs one batch of recipients through one action: skip what the ledger holds as sent, apply exclusions,
- * render, send (waiting out quiet hours for those queued), record. One ledger read, one capping read when a
- * cap is set, and one ledger write per send round: batching is what makes the dispatcher fast.
+ * Runs one batch of recipients through one action: skip what the ledger holds as sent, apply exclusions
+ * (those the plan decided, by `planned` profile id, first), render, send, record. One ledger read, one
+ * capping read when a cap is set, and one ledger write per send round: batching is what makes the
+ * dispatcher fast.
  */
 export async function runBatch(
   run: Run,
   action: PreparedAction,
   profiles: readonly Profile[],
+  planned?: ReadonlyMap<string, ExclusionReason>,
 ): Promise<void> {
   const n = profiles.length;
   const ids = new Array<string>(n);
@@ -35,14 +36,8 @@ export async function runBatch(
   }
   try {
     const { ledger } = run;
-    const alreadySent = run.onlyUnrecorded
-      ? await ledgerCall("findRecorded", () =>
-          ledger.findRecorded
-            ? ledger.findRecorded({ messageIds: ids })
-            : ledger.findSent({ messageIds: ids }),
-        )
-      : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-    await processBatch(run, action, profiles, ids, alreadySent, mine);
+    const alreadySent = await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+    await processBatch(run, action, profiles, ids, alreadySent, mine, planned);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
   }
@@ -55,6 +50,7 @@ async function processBatch(
   ids: readonly string[],
   alreadySent: ReadonlySet<string>,
   mine: readonly boolean[],
+  planned: ReadonlyMap<string, ExclusionReason> | undefined,
 ): Promise<void> {
   const now = run.clock.now();
   const at = new Date(now);
@@ -74,7 +70,8 @@ async function processBatch(
       continue;
     }
     const address = resolveAddress(profile, channel);
-    const reason = staticExclusion(profile, channel, run.category, namespace, address);
+    const reason =
+      planned?.get(profile.id) ?? staticExclusion(profile, channel, run.category, namespace, address);
     if (reason !== undefined) {
       exclude(run, action, records, id, profile.id, reason, at);
       continue;
@@ -111,69 +108,13 @@ async function processBatch(
     });
   }
 
-  // Queued recipients wait for their quiet hours to end, grouped by end instant, in this batch's slot.
-  const queued = new Map<number, number[]>();
-  if (run.quietHours && kept.length > 0) {
-    const quiet = run.quietHours;
-    // One computation per zone per batch: zone maths is the slow part, and a batch shares few zones.
-    const endByZone = new Map<string, number | undefined>();
-    kept = kept.filter((i) => {
-      const profile = profiles[i]!;
-      const zone = profile.timeZone ?? run.fallbackZone;
-      let end = endByZone.get(zone);
-      if (end === undefined && !endByZone.has(zone)) {
-        const endsAt = quietHoursEnd(at, quiet, zone).getTime();
-        end = endsAt === now ? undefined : endsAt;
-        endByZone.set(zone, end);
-      }
-      if (end === undefined) return true;
-      if (quiet.behavior === "discard") exclude(run, action, records, ids[i]!, profile.id, "quiet-hours", at);
-      else if (end > run.windowEnd) exclude(run, action, records, ids[i]!, profile.id, "outside-window", at);
-      else {
-        const group = queued.get(end);
-        if (group) group.push(i);
-        else queued.set(end, [i]);
-      }
-      return false;
-    });
+  const messages: OutboundMessage[] = [];
+  for (const i of kept) {
+    const context = contexts?.[i] ?? run.context;
+    const message = render(run, action, profiles[i]!, ids[i]!, addresses[i], context, records, at);
+    if (message) messages.push(message);
   }
-
-  const build = (indices: readonly number[], into: DeliveryRecord[], when: Date): OutboundMessage[] => {
-    const messages: OutboundMessage[] = [];
-    for (const i of indices) {
-      const profile = profiles[i]!;
-      const message = render(
-        run,
-        action,
-        profile,
-        ids[i]!,
-        addresses[i],
-        contexts?.[i] ?? run.context,
-        into,
-        when,
-      );
-      if (message) messages.push(message);
-    }
-    return messages;
-  };
-
-  await deliver(run, action, build(kept, records, at), records);
-
-  for (const end of [...queued.keys()].sort((a, b) => a - b)) {
-    const group = queued.get(end)!;
-    if (run.signal.aborted) {
-      run.report.interrupted += group.length;
-      continue;
-    }
-    try {
-      await run.clock.sleep(end - run.clock.now(), run.signal);
-    } catch {
-      run.report.interrupted += group.length;
-      continue;
-    }
-    const late: DeliveryRecord[] = [];
-    await deliver(run, action, build(group, late, new Date(run.clock.now())), late);
-  }
+  await deliver(run, action, messages, records);
 }
 
 function render(

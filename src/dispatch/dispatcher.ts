@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { EventEmitter } from "eventemitter3";
 import pLimit, { type LimitFunction } from "p-limit";
 import { CampaignKitError } from "../errors.js";
@@ -6,12 +5,11 @@ import type { Campaign } from "../model/campaign.js";
 import type { ChannelConfiguration } from "../model/channel-configuration.js";
 import type { Channel } from "../model/common.js";
 import { messageIdPrefix } from "../model/message-id.js";
-import type { Profile } from "../model/profile.js";
 import type { ChannelAdapter } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
-import { runBatch } from "./batch.js";
 import type { DispatcherEvents } from "./events.js";
+import { pump } from "./pump.js";
 import { TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import { compileAction } from "./render/compile.js";
@@ -22,8 +20,6 @@ import { emptyReport, maybeProgress, snapshot } from "./run.js";
 import type { DispatcherOptions, DispatchReport, DispatchRequest } from "./types.js";
 
 const COMPILE_CACHE_SIZE = 256;
-/** The longest the dispatcher holds the event loop before letting timers and I/O run, in ms of CPU time. */
-const YIELD_AFTER_MS = 20;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -108,15 +104,12 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       retry: this.retry,
       random: this.random,
       context: request.context ?? {},
-      onlyUnrecorded: request.onlyUnrecorded ?? false,
       overrides:
         overrides === undefined || overrides instanceof Map ? overrides : new Map(Object.entries(overrides)),
       signal: controller.signal,
       windowEnd:
         request.window?.end.getTime() ??
         windowStart + campaign.deliveryControls.deliveryWindowHours * HOUR_MS,
-      quietHours: campaign.deliveryControls.quietHours,
-      fallbackZone: campaign.schedule?.timeZone ?? "UTC",
       frequencyCap: campaign.category === "marketing" ? campaign.deliveryControls.frequencyCap : undefined,
       report,
       progressIntervalMs: this.options.progressIntervalMs ?? 1000,
@@ -126,7 +119,12 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     try {
       if (windowStart > startedAt)
         await this.clock.sleep(windowStart - startedAt, run.signal).catch(() => {});
-      failure = await this.pump(run, actions, request.recipients, controller);
+      failure = await pump(run, actions, request.recipients, {
+        lane: run.category === "transactional" ? this.transactionalLane : this.marketingLane,
+        batchSize: this.batchSize,
+        plan: request.plan,
+        controller,
+      });
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
       this.releaseBucket(campaign.id);
@@ -138,100 +136,6 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     report.durationMs = finishedAt - startedAt;
     maybeProgress(run, true);
     return snapshot(report);
-  }
-
-  /**
-   * Pulls recipients only while fewer than twice the lane's concurrency of batches are in flight, so memory
-   * holds O(concurrency x batch size) profiles whatever the audience size. Resolves with the first failure.
-   */
-  private async pump(
-    run: Run,
-    actions: readonly PreparedAction[],
-    recipients: DispatchRequest["recipients"],
-    controller: AbortController,
-  ): Promise<unknown> {
-    const lane = run.category === "transactional" ? this.transactionalLane : this.marketingLane;
-    const maxInFlight = lane.concurrency * 2;
-    const size = this.batchSize;
-    let inFlight = 0;
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    // Every batch in flight and every adapter call may listen on the run's signal: concurrency bounds the
-    // count, so Node's default warning at 10 listeners would only be noise. One batch holds a listener or
-    // two at a time, so the call (a measurable cost for many tiny dispatches) waits for the second batch.
-    let manyListeners = false;
-    const settle = () => {
-      inFlight--;
-      const resume = wake;
-      wake = undefined;
-      resume?.();
-    };
-    const launch = (chunk: readonly Profile[]) => {
-      inFlight++;
-      if (!manyListeners && inFlight * actions.length > 1) {
-        setMaxListeners(0, controller.signal);
-        manyListeners = true;
-      }
-      run.report.recipients += chunk.length;
-      const tasks = actions.map((action) => lane(() => runBatch(run, action, chunk)));
-      Promise.all(tasks).then(settle, (error: unknown) => {
-        failure ??= error;
-        controller.abort(error);
-        settle();
-      });
-    };
-    // With storage, audience and adapter all in memory, every await resolves at once and the whole send
-    // would run as one chain of microtasks: no timer, lease renewal or HTTP request would get a turn. Give the
-    // event loop a turn whenever the dispatch has held it for a slice.
-    let heldSince = performance.now();
-    const room = async () => {
-      while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
-      if (performance.now() - heldSince >= YIELD_AFTER_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        heldSince = performance.now();
-      }
-    };
-    let buffer: Profile[] = [];
-    const take = async (item: readonly Profile[] | Profile) => {
-      if (!Array.isArray(item)) {
-        buffer.push(item as Profile);
-      } else if (item.length === size && buffer.length === 0) {
-        await room();
-        launch(item);
-        return;
-      } else {
-        for (const profile of item) {
-          buffer.push(profile);
-          if (buffer.length >= size) {
-            await room();
-            launch(buffer);
-            buffer = [];
-          }
-        }
-        return;
-      }
-      if (buffer.length >= size) {
-        await room();
-        launch(buffer);
-        buffer = [];
-      }
-    };
-    if (!run.signal.aborted) {
-      if (Symbol.asyncIterator in recipients) {
-        for await (const item of recipients) {
-          await take(item);
-          if (run.signal.aborted) break;
-        }
-      } else {
-        for (const item of recipients) {
-          await take(item);
-          if (run.signal.aborted) break;
-        }
-      }
-      if (buffer.length > 0 && !run.signal.aborted) launch(buffer);
-    }
-    while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
-    return failure;
   }
 
   private prepare(request: DispatchRequest, report: DispatchReport, bucket: TokenBucket): PreparedAction[] {

@@ -3,7 +3,7 @@ import { CampaignKitError } from "../errors.js";
 import type { Campaign } from "../model/campaign.js";
 import type { ChannelConfiguration } from "../model/channel-configuration.js";
 import type { Category, Channel } from "../model/common.js";
-import type { FrequencyCap, QuietHours } from "../model/delivery-controls.js";
+import type { FrequencyCap } from "../model/delivery-controls.js";
 import type { DeliveryOutcome, DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import { EXCLUSION_REASONS } from "../model/execution.js";
 import type { ChannelAdapter } from "../ports/channel.js";
@@ -47,15 +47,10 @@ export interface Run {
   retry: ResolvedRetryOptions;
   random: () => number;
   context: Record<string, unknown>;
-  /** Skip what this execution recorded with any outcome, not only what it sent. */
-  onlyUnrecorded: boolean;
   overrides: ReadonlyMap<string, RecipientOverride> | undefined;
   /** Aborts on the caller's signal and on an internal failure: no new sends after it. */
   signal: AbortSignal;
   windowEnd: number;
-  quietHours: QuietHours | undefined;
-  /** The zone for quiet hours when a profile has none. */
-  fallbackZone: string;
   frequencyCap: FrequencyCap | undefined;
   report: DispatchReport;
   progressIntervalMs: number;
@@ -76,6 +71,7 @@ export function emptyReport(campaignId: string, executionId: string, startedAt: 
     retries: 0,
     rateLimited: 0,
     skippedAlreadySent: 0,
+    deferred: 0,
     interrupted: 0,
     aborted: false,
     startedAt,

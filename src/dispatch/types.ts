@@ -39,12 +39,30 @@ export interface DispatcherOptions {
   progressIntervalMs?: number;
 }
 
+/**
+ * What a {@link DispatchPlan} decides for one recipient: send it now (`undefined`), exclude it for a reason
+ * (recorded and counted on every action), or hold it back until an instant (handed to
+ * {@link DispatchPlan.defer}, sent by a later dispatch).
+ */
+export type PlanDecision = undefined | { exclude: ExclusionReason } | { deferUntil: number };
+
+/** When each recipient of a dispatch is due; see {@link DispatchRequest.plan}. */
+export interface DispatchPlan {
+  /**
+   * Decides for `profile`, the `position`-th recipient pulled (from 0), at `now` (ms since the epoch). Called
+   * once per recipient, before any action.
+   */
+  decide(profile: Profile, position: number, now: number): PlanDecision;
+  /** Keeps recipients held back until `dueAt` (ms): resolves once they are kept durably. */
+  defer(profiles: readonly Profile[], dueAt: number): Promise<void>;
+}
+
 /** Per-recipient data of an API-triggered call, by profile id. */
 export interface RecipientOverride {
   /** Context for this recipient, merged over the request's `context` (shallowly). */
-  context?: Record<string, unknown>;
+  context?: Record<string, unknown> | undefined;
   /** Passed to the adapter untouched, as {@link OutboundMessage.channelData}. */
-  channelData?: Record<string, unknown>;
+  channelData?: Record<string, unknown> | undefined;
 }
 
 /** One page or one profile of recipients. */
@@ -65,11 +83,10 @@ export interface DispatchRequest {
   /** Per-recipient context and channel data (unitary API triggers), by profile id. */
   recipientOverrides?: ReadonlyMap<string, RecipientOverride> | Readonly<Record<string, RecipientOverride>>;
   /**
-   * Skip recipients whose message this execution already recorded with any outcome, not only `sent` ones
-   * (uses {@link DeliveryLedger.findRecorded} when the ledger has it): for later passes of an execution sent
-   * in slices, which must not try again what an earlier pass failed or excluded.
+   * Decides, recipient by recipient, what is due now: without one, every recipient is. The kit's runner
+   * passes the execution's plan (waves, profile time zones, quiet hours, the window).
    */
-  onlyUnrecorded?: boolean;
+  plan?: DispatchPlan;
   /** Stops the dispatch: no new sends after it aborts; sends in flight finish and are recorded. */
   signal?: AbortSignal;
   /**
@@ -111,6 +128,8 @@ export interface DispatchReport {
   rateLimited: number;
   /** Messages the ledger already held as sent (a resumed run), or already in flight in this run. */
   skippedAlreadySent: number;
+  /** Recipients the plan held back for a later dispatch (each counts once, whatever the actions). */
+  deferred: number;
   /** Messages left unsent and unrecorded because the dispatch was aborted; a resume sends them. */
   interrupted: number;
   /** Whether the signal aborted the dispatch before it ran out of recipients. */

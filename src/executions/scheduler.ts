@@ -1,12 +1,14 @@
 import { isCampaignKitError } from "../errors.js";
-import { type ActivationHooks, retireReplaced } from "../kit/activation.js";
-import { campaignsIn, transitionCampaign } from "../kit/campaign-store.js";
-import { audit, type KitContext, type ResolvedActor } from "../kit/context.js";
 import type { Campaign } from "../model/campaign.js";
 import type { Execution } from "../model/execution.js";
 import type { LifecycleAction } from "../model/status-machine.js";
+import { audit } from "../repositories/audit.js";
+import { campaignsIn, getCampaign, transitionCampaign } from "../repositories/campaigns.js";
+import type { Context } from "../repositories/context.js";
+import { executionIdFor } from "../repositories/index.js";
 import { dueOccurrences, nextOccurrence } from "../schedule/occurrences.js";
-import { allExecutions, FINISHED_EXECUTION, type Runner } from "./runner.js";
+import { FINISHED_EXECUTION, type Runner } from "./runner.js";
+import { retireReplaced } from "./stop.js";
 
 /** The actor the scheduler acts as in the audit log. */
 export const SCHEDULER_ACTOR = "system:scheduler";
@@ -44,13 +46,6 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-const system: ResolvedActor = {
-  id: SCHEDULER_ACTOR,
-  groups: [],
-  roles: [],
-  permissions: new Set(),
-  customRoles: [],
-};
 /** A campaign's schedule, or the one a campaign without one has: a single send at activation, in UTC. */
 function scheduleOf(campaign: Campaign): NonNullable<Campaign["schedule"]> {
   return campaign.schedule ?? { timeZone: "UTC", sendInProfileTimeZone: false };
@@ -60,7 +55,7 @@ function scheduleOf(campaign: Campaign): NonNullable<Campaign["schedule"]> {
 const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
 /** Builds the scheduler. */
-export function createScheduler(ctx: KitContext, runner: Runner, hooks: ActivationHooks): Scheduler {
+export function createScheduler(ctx: Context, runner: Runner): Scheduler {
   let stopTimer: (() => Promise<void>) | undefined;
   // The latest occurrence this process claimed, per campaign: later ticks start after it, not a week back.
   const claimedThrough = new Map<string, number>();
@@ -69,7 +64,7 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
   /** Moves a campaign through the status machine as the scheduler; another process doing it first is fine. */
   async function move(campaign: Campaign, action: LifecycleAction): Promise<boolean> {
     try {
-      const outcome = await transitionCampaign(ctx, system, campaign, action);
+      const outcome = await transitionCampaign(ctx, SCHEDULER_ACTOR, campaign, action);
       await audit(
         ctx,
         SCHEDULER_ACTOR,
@@ -98,18 +93,23 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
     const anchor = campaign.activatedAt ? { activatedAt: campaign.activatedAt } : {};
     const launch: Execution[] = [];
     for (const occurrence of dueOccurrences(schedule, { now, since, ...anchor })) {
+      const requestId = `occurrence:${occurrence.key}`;
       const execution: Execution = {
-        id: ctx.newId(),
+        // Derived from the occurrence: of two schedulers claiming it at once, one stores it, the other finds it.
+        id: executionIdFor(campaign.id, requestId),
         campaignId: campaign.id,
-        requestId: `occurrence:${occurrence.key}`,
+        requestId,
         kind: "occurrence",
         status: "in-progress",
         executeAt: occurrence.at,
         targetedProfileCount: 0,
+        streamed: false,
         createdAt: now,
       };
       if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-      const { execution: stored } = await ctx.storage.createExecution({ execution });
+      const stored = (await ctx.repos.executions.insert(execution))
+        ? execution
+        : (await ctx.repos.executions.find(execution.id)).value;
       claimedThrough.set(campaign.id, occurrence.at.getTime());
       if (!FINISHED_EXECUTION.has(stored.status)) launch.push(stored);
     }
@@ -130,7 +130,7 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
       // occurrence came earlier; one bounded by a count alone completes once that count is sent.
       if (schedule?.recurrence && schedule.endAt && schedule.endAt > now) return false;
     }
-    const executions = await allExecutions(ctx.storage, { campaignId: campaign.id });
+    const executions = await ctx.repos.executions.every({ campaignId: campaign.id });
     if (executions.some((e) => !FINISHED_EXECUTION.has(e.status))) return false;
     const oneShot = campaign.type === "scheduled" && !schedule?.recurrence;
     // A one-shot is done once its occurrence ran, never before it was claimed.
@@ -142,24 +142,28 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
   async function tick(wait: boolean): Promise<TickSummary> {
     const summary: TickSummary = { started: [], launched: [], completed: [] };
     const now = ctx.now();
-    for await (const campaign of campaignsIn(ctx.storage, ["scheduled"])) {
+    for await (const campaign of campaignsIn(ctx, ["scheduled"])) {
       if ((campaign.schedule?.startAt?.getTime() ?? 0) <= now.getTime() && (await move(campaign, "start"))) {
         summary.started.push(campaign.id);
       }
     }
     const live: Campaign[] = [];
-    for await (const campaign of campaignsIn(ctx.storage, ["live"])) live.push(campaign);
+    for await (const campaign of campaignsIn(ctx, ["live"])) live.push(campaign);
     for (const campaign of live) {
       if (!campaign.replacesCampaignId) continue;
       // A retirement that failed when this version went live: stop the old version now, or on a later tick.
-      await retireReplaced(ctx, hooks, system, campaign.replacesCampaignId, campaign.id).catch(() => {});
+      await retireReplaced(ctx, runner, SCHEDULER_ACTOR, campaign.replacesCampaignId, campaign.id).catch(
+        () => {},
+      );
     }
     const launch = new Map<string, Execution>();
     for (const campaign of live) {
       if (campaign.type !== "scheduled") continue;
       for (const execution of await claimOccurrences(campaign, now)) launch.set(execution.id, execution);
     }
-    for (const execution of await allExecutions(ctx.storage, { status: ["scheduled", "in-progress"] })) {
+    for await (const execution of ctx.repos.executions.all({
+      status: { in: ["scheduled", "in-progress"] },
+    })) {
       const dueAt = execution.status === "scheduled" ? execution.executeAt : execution.resumeAt;
       if (!dueAt || dueAt <= now) launch.set(execution.id, execution);
     }
@@ -167,7 +171,7 @@ export function createScheduler(ctx: KitContext, runner: Runner, hooks: Activati
     const runs = [...launch.values()].map((execution) => runner.launch(execution));
     if (wait) await Promise.all(runs);
     for (const campaign of live) {
-      const fresh = await ctx.storage.getCampaign({ id: campaign.id });
+      const fresh = await getCampaign(ctx, campaign.id);
       // The tick's own `now`: an occurrence falling due while this tick ran was not claimed, so it must not
       // count as past either.
       if (fresh?.status === "live" && (await settle(fresh, now))) summary.completed.push(campaign.id);

@@ -11,14 +11,27 @@ import { resolveUnitaryRecipients } from "../executions/recipients.js";
 import type { Runner } from "../executions/runner.js";
 import type { Campaign } from "../model/campaign.js";
 import type { ReadonlyDeep } from "../model/common.js";
-import type { Execution } from "../model/execution.js";
+import type { Execution, ExecutionStatus } from "../model/execution.js";
 import { parseWith } from "../model/parse.js";
 import type { AudienceSource } from "../ports/audience-source.js";
-import type { ExecutionFilter, Page, PageParams } from "../ports/storage.js";
-import { mustFind } from "./audiences.js";
-import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
+import type { Page, PageParams, Where } from "../ports/storage.js";
+import { findCampaign } from "../repositories/campaigns.js";
+import { executionIdFor } from "../repositories/index.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 import { assertPrerequisites } from "./prerequisites/check.js";
+import { prerequisiteInputs } from "./prerequisites/inputs.js";
+
+/** Filters for {@link ExecutionsApi.list}; every given filter must hold. */
+export interface ExecutionFilter {
+  /** Executions of this campaign. */
+  campaignId?: string;
+  /** The execution of this request id (with `campaignId`, at most one). */
+  requestId?: string;
+  /** Executions in any of these statuses. */
+  status?: readonly ExecutionStatus[];
+  /** Executions of this kind (`occurrence`, `unitary` or `audience`). */
+  kind?: Execution["kind"];
+}
 
 /**
  * API-triggered executions, accepting the reference execution API's payloads verbatim. Triggering needs
@@ -63,7 +76,7 @@ export function executionsApi(
   audiences: AudienceSource | undefined,
 ): ExecutionsApi {
   const target = targetsOf("execution");
-  const find = (id: string) => mustFind("execution", id, ctx.storage.getExecution({ id }));
+  const find = async (id: string) => (await ctx.repos.executions.find(id)).value;
 
   /** The checks every trigger makes: campaign type and category, live, inside its window, content ready. */
   async function triggerable(
@@ -112,11 +125,13 @@ export function executionsApi(
    * The execution an earlier call with this request id created, if any: a retried call gets it back even
    * when the campaign has since closed, since nothing more will be sent.
    */
-  async function earlier(campaignId: unknown, requestId: unknown): Promise<ExecutionAccepted | undefined> {
-    if (typeof campaignId !== "string" || typeof requestId !== "string") return undefined;
-    const { items } = await ctx.storage.listExecutions({ filter: { campaignId, requestId }, limit: 1 });
-    const found = items[0];
-    return found && answer(found, false);
+  async function earlier(
+    campaignId: string,
+    requestId: string | undefined,
+  ): Promise<ExecutionAccepted | undefined> {
+    if (requestId === undefined) return undefined;
+    const found = await ctx.repos.executions.get(executionIdFor(campaignId, requestId));
+    return found && answer(found.value, false);
   }
 
   function answer(execution: Execution, created: boolean): ExecutionAccepted {
@@ -128,10 +143,17 @@ export function executionsApi(
     };
   }
 
+  /**
+   * Stores the execution, its id derived from its request id: when the id is taken, a concurrent call with
+   * the same request id got there first, and its execution is the answer. Sending starts at once unless the
+   * execution waits for its `executeAt`.
+   */
   async function accept(execution: Execution): Promise<ExecutionAccepted> {
-    const { execution: stored, created } = await ctx.storage.createExecution({ execution });
-    if (created && stored.status !== "scheduled") void runner.launch(stored);
-    return answer(stored, created);
+    if (!(await ctx.repos.executions.insert(execution))) {
+      return answer((await ctx.repos.executions.find(execution.id)).value, false);
+    }
+    if (execution.status !== "scheduled") void runner.launch(execution);
+    return answer(execution, true);
   }
 
   return {
@@ -152,7 +174,11 @@ export function executionsApi(
               "The kit has no `audiences` source to find profiles in.",
             );
           }
-          const { unknown } = await resolveUnitaryRecipients(audiences, campaign, parsed.recipients, false);
+          const { recipients, created, unknown } = await resolveUnitaryRecipients(
+            audiences,
+            campaign,
+            parsed.recipients,
+          );
           if (unknown.length > 0) {
             throw new CampaignKitError(
               "UNKNOWN_RECIPIENT",
@@ -161,14 +187,16 @@ export function executionsApi(
               { details: { userIds: unknown } },
             );
           }
+          for (const profile of created) await audiences.saveProfile({ profile });
           const accepted = await accept({
-            id: ctx.newId(),
+            id: executionIdFor(campaign.id, parsed.requestId),
             campaignId: campaign.id,
             requestId: parsed.requestId,
             kind: "unitary",
             status: "in-progress",
-            recipients: parsed.recipients,
-            targetedProfileCount: parsed.recipients.length,
+            recipients,
+            targetedProfileCount: recipients.length,
+            streamed: false,
             createdAt: ctx.now(),
           });
           return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
@@ -197,13 +225,15 @@ export function executionsApi(
           const executeAt = parsed.schedule?.executeAt;
           if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
           const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+          const requestId = parsed.requestId ?? ctx.newId();
           const execution: Execution = {
-            id: ctx.newId(),
+            id: executionIdFor(campaign.id, requestId),
             campaignId: campaign.id,
-            requestId: parsed.requestId ?? ctx.newId(),
+            requestId,
             kind: "audience",
             status: deferred ? "scheduled" : "in-progress",
             targetedProfileCount: 0,
+            streamed: false,
             createdAt: ctx.now(),
           };
           if (campaign.audienceId) execution.audienceId = campaign.audienceId;
@@ -231,13 +261,39 @@ export function executionsApi(
       operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => ({
         result: await find(id),
       })),
-    list: ({ actor, ...params }) =>
-      operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => ({
-        result: await ctx.storage.listExecutions(params),
-      })),
+    list: ({ actor, filter = {}, ...page }) =>
+      operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => {
+        const where: Record<string, Where[string]> = {};
+        if (filter.campaignId) where.campaignId = filter.campaignId;
+        if (filter.status) where.status = { in: filter.status };
+        if (filter.kind) where.kind = filter.kind;
+        if (filter.requestId !== undefined) {
+          // A request id names at most one execution of a campaign: read it by its derived id.
+          if (!filter.campaignId) {
+            throw new CampaignKitError(
+              "VALIDATION_FAILED",
+              "Filter by `requestId` together with `campaignId`.",
+              {
+                details: {
+                  issues: [{ path: "filter.campaignId", message: "Required with `filter.requestId`" }],
+                },
+              },
+            );
+          }
+          const found = (await ctx.repos.executions.get(executionIdFor(filter.campaignId, filter.requestId)))
+            ?.value;
+          const matches =
+            found !== undefined &&
+            (filter.status === undefined || filter.status.includes(found.status)) &&
+            (filter.kind === undefined || found.kind === filter.kind);
+          return { result: { items: matches ? [found] : [] } };
+        }
+        return { result: await ctx.repos.executions.list(where, page) };
+      }),
     cancel: ({ actor, id }) =>
       operate(ctx, actor, "campaign.publish", target("execution.cancel", id), async () => {
-        const execution = await find(id);
+        const current = await ctx.repos.executions.find(id);
+        const execution = current.value;
         if (execution.status !== "scheduled") {
           throw new CampaignKitError(
             "INVALID_TRANSITION",
@@ -246,7 +302,7 @@ export function executionsApi(
           );
         }
         const cancelled: Execution = { ...execution, status: "cancelled", finishedAt: ctx.now() };
-        await ctx.storage.updateExecution({ execution: cancelled });
+        await ctx.repos.executions.replace(current, cancelled);
         return { result: cancelled, fromStatus: execution.status, toStatus: "cancelled" };
       }),
     wait: ({ id }) => runner.wait(id),

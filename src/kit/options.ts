@@ -64,7 +64,7 @@ const optionsSchema = z.looseObject({
     })
     .optional(),
   audiences: z
-    .looseObject({ members: fn, findProfile: fn, saveProfile: fn }, { error: "Expected an audience source" })
+    .looseObject({ members: fn, findProfiles: fn, saveProfile: fn }, { error: "Expected an audience source" })
     .optional(),
   clock: z.looseObject({ now: fn, sleep: fn }).optional(),
   newId: fn.optional(),

@@ -1,10 +1,26 @@
 import { z } from "zod";
 import { attributesSchema, channelSchema, idSchema, instantSchema } from "./common.js";
+import { profileSchema } from "./profile.js";
 
 /** An execution's status. `scheduled` ones wait for `executeAt` and can still be cancelled. */
 export const EXECUTION_STATUSES = ["scheduled", "in-progress", "succeeded", "failed", "cancelled"] as const;
 /** An execution's status. */
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/**
+ * One recipient of a unitary execution, resolved when the call was accepted: the profile to send to (found by
+ * identity, created, or described by the call, with the call's `profile` attributes and `channelData`
+ * addresses applied) and what the call gave for this recipient alone.
+ */
+export const executionRecipientSchema = z.object({
+  profile: profileSchema,
+  /** The recipient's own context, merged over the execution's. */
+  context: attributesSchema.optional(),
+  /** Passed to the channel adapter untouched. */
+  channelData: attributesSchema.optional(),
+});
+/** One resolved recipient of a unitary execution. */
+export type ExecutionRecipient = z.infer<typeof executionRecipientSchema>;
 
 /**
  * One run of a campaign: an occurrence of a scheduled campaign, or one API trigger. Keyed by `requestId` for
@@ -20,18 +36,17 @@ export const executionSchema = z.object({
   audienceId: idSchema.optional(),
   /** The trigger's real-time context, shared by every recipient of an audience execution. */
   context: attributesSchema.optional(),
-  /**
-   * A unitary execution's recipients as the call named them (at most 20), kept so a crashed execution can
-   * resume: each has `userId`, `namespace`, and optional `context`, `profile` and `channelData`.
-   */
-  recipients: z.array(z.record(z.string(), z.unknown())).max(20).optional(),
+  /** A unitary execution's recipients (at most 20), resolved once when the call was accepted. */
+  recipients: z.array(executionRecipientSchema).max(20).optional(),
   /** When a deferred execution should run, or when the occurrence is due. */
   executeAt: instantSchema.optional(),
   targetedProfileCount: z.number().int().min(0).default(0),
   /**
-   * When the next slice of this execution becomes due (the next wave, or the next time zone when sending in
-   * profile time zones); absent once every slice has been sent.
+   * Whether the audience was streamed: its first pass sent what was due and kept the rest as
+   * {@link ExecutionSlice}s, so later passes read only those.
    */
+  streamed: z.boolean().default(false),
+  /** When the next slice of this execution becomes due; absent once every slice has been sent. */
   resumeAt: instantSchema.optional(),
   /** The audience's size the waves were planned on, counted once on the first pass and kept for the rest. */
   audienceSize: z.number().int().min(0).optional(),
@@ -42,6 +57,25 @@ export const executionSchema = z.object({
 });
 /** One run of a campaign. */
 export type Execution = z.infer<typeof executionSchema>;
+
+/** The most recipients one {@link ExecutionSlice} holds. */
+export const SLICE_SIZE = 1_000;
+
+/**
+ * Recipients of an execution held back by its first pass until `dueAt` (a later wave, a time zone not yet at
+ * its hour, quiet hours), by their identity in the campaign's namespace: a later pass looks them up again,
+ * so it reads only them, with their consent and attributes as they are then.
+ */
+export const executionSliceSchema = z.object({
+  id: z.string().min(1),
+  executionId: idSchema,
+  dueAt: instantSchema,
+  /** The identity namespace the values are in. */
+  namespace: z.string().min(1),
+  identities: z.array(z.string()).min(1).max(SLICE_SIZE),
+});
+/** Recipients held back until a later pass. */
+export type ExecutionSlice = z.infer<typeof executionSliceSchema>;
 
 /** What happened to one message. */
 export const DELIVERY_OUTCOMES = ["sent", "failed", "excluded"] as const;

@@ -28,16 +28,6 @@ export interface LedgerSummary {
   lastSentAt?: Date;
 }
 
-/**
- * What the messages of one dispatch action share: with a recipient id it makes the message id,
- * `messageId({ ...scope, recipientId })` (see `messageIdPrefix` for the format).
- */
-export interface LedgerScope {
-  campaignId: string;
-  executionId: string;
-  channel: Channel;
-}
-
 /** Where the dispatcher records what it sent. */
 export interface DeliveryLedger {
   /**
@@ -61,12 +51,6 @@ export interface DeliveryLedger {
     channel: Channel;
     since: Date;
   }): Promise<Map<string, number>>;
-  /**
-   * Of `messageIds`, those recorded with any outcome (sent, failed or excluded). Optional: the dispatcher
-   * reads it for executions sent in slices (waves, time zones), whose later passes must not try again what an
-   * earlier pass already settled; without it, they fall back to {@link findSent} (and retry failures).
-   */
-  findRecorded?(params: { messageIds: readonly string[] }): Promise<Set<string>>;
   /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
   summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
 }

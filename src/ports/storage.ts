@@ -1,29 +1,90 @@
 /**
- * Everything campaign-kit keeps: campaigns and their versions, audiences, channel configurations, roles,
- * approval policies and requests, executions, scheduler leases, the delivery ledger and the audit log.
+ * Where campaign-kit keeps everything: a small document store ({@link Store}) and the delivery ledger
+ * ({@link DeliveryLedger}), together a {@link Storage}.
  *
- * Why it looks like this: the kit enforces every rule (permissions, the status machine, prerequisites) and
- * asks storage only for what a database does well: keyed reads, paged filtered lists, and a few atomic
- * operations it could not do safely itself. Those are spelled out on each method:
- * - campaign writes are optimistic: `expectedVersion` must match or the write fails with `CONFLICT`;
- * - `createExecution` is create-if-absent on (campaign, request id): the idempotency of API triggers;
- * - `acquireLease` is compare-and-set on a key: two schedulers never run one occurrence at once;
- * - the ledger's `record` keeps the first `sent` for a message id: a message is never sent twice.
- * Nothing else needs a transaction, so any database (or a Map) can implement it.
+ * Why it looks like this: a host should be able to put campaign-kit on its own database in an afternoon. So
+ * the store knows nothing of campaigns, roles or executions: it keeps JSON documents in a handful of named
+ * collections, each with an id, a version for compare-and-set, and a few index `keys` the kit filters on.
+ * Five operations, each returning what happened (`"ok"`, `"exists"`, `"conflict"`, `"missing"`) rather than
+ * throwing the kit's errors; the kit's typed repositories turn those results into errors, and do everything
+ * else (permissions, the status machine, leases, idempotency) on top of:
+ * - `insert`, which never overwrites: what makes API triggers idempotent (an execution's id derives from its
+ *   request id), occurrences claimed once and ids unique;
+ * - `replace` and `delete` with `ifVersion`: compare-and-set, so of two writers of one version exactly one
+ *   wins (campaign edits, approval decisions, leases, one open version per live campaign).
+ * Nothing needs a transaction across documents, so any database (or a `Map`) can implement it: in SQL it is
+ * one table with a primary key on (collection, id) and an index on `keys`; see `migrationSql` in
+ * `campaign-kit/postgres` for one. The ledger is its own contract because it is the hot path: batched reads
+ * and writes keyed by message id.
  *
  * The reference implementation is `memoryStorage()`; `postgresStorage({ pool })` is the durable one. Both pass
- * `runStorageSuite` from `campaign-kit/testing`: run it on your own implementation too.
+ * `runStorageSuite` from `campaign-kit/testing`: run it on yours.
  */
-import type { ApprovalPolicy, ApprovalRequest } from "../model/approval.js";
-import type { Audience } from "../model/audience.js";
-import type { AuditEntry } from "../model/audit.js";
-import type { Campaign } from "../model/campaign.js";
-import type { ChannelConfiguration } from "../model/channel-configuration.js";
-import type { Category, Channel } from "../model/common.js";
-import type { Execution, ExecutionStatus } from "../model/execution.js";
-import type { Role, RoleAssignment } from "../model/roles.js";
-import type { CampaignStatus } from "../model/status-machine.js";
 import type { DeliveryLedger } from "./ledger.js";
+
+/**
+ * The collections campaign-kit keeps documents in. A store may hold them in one table or one each; ids are
+ * unique within a collection.
+ */
+export const COLLECTIONS = [
+  "campaigns",
+  "audiences",
+  "channel-configurations",
+  "roles",
+  "role-assignments",
+  "approval-policies",
+  "approval-requests",
+  "executions",
+  "execution-slices",
+  "leases",
+  "audit",
+] as const;
+/** A collection's name; see {@link COLLECTIONS}. */
+export type Collection = (typeof COLLECTIONS)[number];
+
+/** A value a document can be filtered on: one scalar, or a list of strings (tags, channels). */
+export type KeyValue = string | number | boolean | readonly string[];
+
+/**
+ * A document's index keys: the few values {@link Store.list} filters on, named by the kit (`status`,
+ * `campaignId`, `channels`...). A key that has no value is absent, never `null`.
+ */
+export type DocumentKeys = Readonly<Record<string, KeyValue>>;
+
+/** One stored document. */
+export interface StoredDocument {
+  /** Unique within its collection: 1 to 200 characters, no control characters. */
+  id: string;
+  /** Starts at 1 on insert; each replace writes the version the caller gives (the kit gives the old + 1). */
+  version: number;
+  /** What {@link Store.list} filters on; stored beside `value`, not inside it. */
+  keys: DocumentKeys;
+  /**
+   * The document itself: a JSON object. A store may hand back a `Date` inside it as its ISO string (JSON
+   * has no dates); the kit parses what it reads back either way.
+   */
+  value: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One condition on a key, in {@link Where}:
+ * - a value: the key equals it, or, on a list key, the list contains it;
+ * - `{ in: [...] }`: the key equals one of the values (scalar keys);
+ * - `{ all: [...] }`: the list key contains every value;
+ * - `{ gte, lte }`: the key lies in the range, both ends included (strings in code-point order, numbers by
+ *   value); either end may be omitted.
+ * A document without the key never matches.
+ */
+export type Condition =
+  | string
+  | number
+  | boolean
+  | { readonly in: readonly (string | number | boolean)[] }
+  | { readonly all: readonly string[] }
+  | { readonly gte?: string | number; readonly lte?: string | number };
+
+/** Conditions on keys, all of which must hold. */
+export type Where = Readonly<Record<string, Condition>>;
 
 /** A page of a list: at most `limit` items ordered by id, and the cursor of the next page when there is one. */
 export interface Page<T> {
@@ -37,170 +98,113 @@ export interface Page<T> {
 export interface PageParams {
   /** The most items to return: a whole number, default 50, clamped to 1..500. */
   limit?: number;
-  /** The previous page's `nextCursor`, to continue after it; absent for the first page. Opaque. */
+  /** The previous page's `nextCursor`, to continue after it; absent for the first page. */
   cursor?: string;
 }
 
-/** Filters for {@link Storage.listCampaigns}; every given filter must hold. */
-export interface CampaignFilter {
-  /** Campaigns in any of these statuses. */
-  status?: readonly CampaignStatus[];
-  /** Campaigns of this type (`scheduled` or `api-triggered`). */
-  type?: Campaign["type"];
-  /** Campaigns of this category (`marketing` or `transactional`). */
-  category?: Category;
-  /** Campaigns with an action on this channel. */
-  channel?: Channel;
-  /** Campaigns with all of these tags. */
-  tags?: readonly string[];
-  /** Case-insensitive substring of the name. */
-  text?: string;
-  /** New versions of this (live) campaign. */
-  replacesCampaignId?: string;
+/** Keeps campaign-kit's documents. Implement it (with {@link DeliveryLedger}) to use your own database. */
+export interface Store {
+  /**
+   * Stores a new document. Atomic: of concurrent inserts of one id, exactly one gets `"ok"`.
+   *
+   * @returns `"ok"`, or `"exists"` when the id is taken (the stored document is left as it was).
+   */
+  insert(params: { collection: Collection; document: StoredDocument }): Promise<"ok" | "exists">;
+  /** The document, or `undefined`. */
+  get(params: { collection: Collection; id: string }): Promise<StoredDocument | undefined>;
+  /**
+   * Writes `document` over the stored one with its id, if that one's version is `ifVersion`. Atomic
+   * compare-and-set: of two writers of one version exactly one gets `"ok"`.
+   *
+   * @returns `"ok"`; `"conflict"` when the stored version differs; `"missing"` when there is none.
+   */
+  replace(params: {
+    collection: Collection;
+    document: StoredDocument;
+    ifVersion: number;
+  }): Promise<"ok" | "conflict" | "missing">;
+  /**
+   * Removes a document; with `ifVersion`, only if that is its version (compare-and-set, as {@link replace}).
+   *
+   * @returns `"ok"`, `"conflict"` or `"missing"`.
+   */
+  delete(params: {
+    collection: Collection;
+    id: string;
+    ifVersion?: number;
+  }): Promise<"ok" | "conflict" | "missing">;
+  /**
+   * The documents matching `where`, ordered by id in code-point order (as PostgreSQL's `COLLATE "C"`),
+   * after `cursor` (the last id of the previous page), at most `limit` (default 50, clamped to 1..500).
+   */
+  list(params: { collection: Collection; where?: Where } & PageParams): Promise<Page<StoredDocument>>;
 }
 
-/** Filters for {@link Storage.listExecutions}; every given filter must hold. */
-export interface ExecutionFilter {
-  /** Executions of this campaign. */
-  campaignId?: string;
-  /** The execution of this request id (with `campaignId`, at most one). */
-  requestId?: string;
-  /** Executions in any of these statuses. */
-  status?: readonly ExecutionStatus[];
-  /** Executions of this kind (`occurrence`, `unitary` or `audience`). */
-  kind?: Execution["kind"];
+/** Everything campaign-kit keeps: the documents and the delivery ledger. */
+export interface Storage extends Store, DeliveryLedger {}
+
+/** The page size `params` asks for: 50 by default, truncated and clamped to 1..500. For implementations. */
+export function pageLimit(params: PageParams): number {
+  const limit = params.limit;
+  return Math.min(
+    Math.max(Math.trunc(typeof limit === "number" && Number.isFinite(limit) ? limit : 50), 1),
+    500,
+  );
 }
 
-/** Filters for {@link Storage.listAudit}; every given filter must hold. */
-export interface AuditFilter {
-  /** Entries about the object with this id. */
-  objectId?: string;
-  /** Entries about objects of this type (`campaign`, `audience`...). */
-  objectType?: AuditEntry["objectType"];
-  /** Entries of actions by this user. */
-  actorId?: string;
+const inRange = (value: KeyValue, range: { gte?: string | number; lte?: string | number }): boolean =>
+  (typeof value === "string" || typeof value === "number") &&
+  (range.gte === undefined || value >= range.gte) &&
+  (range.lte === undefined || value <= range.lte);
+
+/**
+ * Whether a document's `keys` satisfy `where`, as {@link Condition} defines it. For stores that filter in
+ * memory; a database store translates the same rules into its query language.
+ */
+export function keysMatch(keys: DocumentKeys, where: Where | undefined): boolean {
+  if (where === undefined) return true;
+  for (const [name, condition] of Object.entries(where)) {
+    if (!Object.hasOwn(keys, name)) return false;
+    const value = keys[name] as KeyValue;
+    if (typeof condition !== "object") {
+      if (Array.isArray(value) ? !value.includes(condition as string) : value !== condition) return false;
+    } else if ("in" in condition) {
+      if (Array.isArray(value) || !condition.in.includes(value as string | number | boolean)) return false;
+    } else if ("all" in condition) {
+      if (!Array.isArray(value) || !condition.all.every((item) => value.includes(item))) return false;
+    } else if (!inRange(value, condition)) return false;
+  }
+  return true;
 }
 
-/** Where campaign-kit keeps everything. Implement it to use your own database. */
-export interface Storage extends DeliveryLedger {
-  /** Stores a new campaign. Atomic. Throws `ALREADY_EXISTS` when the id is taken. */
-  createCampaign(params: { campaign: Campaign }): Promise<void>;
-  /** The campaign, or `undefined`. */
-  getCampaign(params: { id: string }): Promise<Campaign | undefined>;
-  /**
-   * Replaces a campaign whose stored version is `expectedVersion`; the caller passes the new version
-   * (`expectedVersion + 1`) in `campaign.version`. Atomic compare-and-set: of two writers of one version,
-   * exactly one wins and the other gets `CONFLICT`. Throws `NOT_FOUND` when absent.
-   */
-  updateCampaign(params: { campaign: Campaign; expectedVersion: number }): Promise<void>;
-  /** Deletes a campaign at `expectedVersion`. Atomic; `CONFLICT` on a stale version, `NOT_FOUND` when absent. */
-  deleteCampaign(params: { id: string; expectedVersion: number }): Promise<void>;
-  /** Campaigns matching `filter`, ordered by id, paged. */
-  listCampaigns(params: { filter?: CampaignFilter } & PageParams): Promise<Page<Campaign>>;
+/** A UTF-16 code unit moved so that comparing units orders strings by code point (surrogates last). */
+const fixup = (unit: number): number =>
+  unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 
-  /** Creates or replaces an audience. Atomic per audience. */
-  putAudience(params: { audience: Audience }): Promise<void>;
-  /** The audience, or `undefined`. */
-  getAudience(params: { id: string }): Promise<Audience | undefined>;
-  /** Audiences ordered by id, paged. */
-  listAudiences(params: PageParams): Promise<Page<Audience>>;
-
-  /** Creates or replaces a channel configuration. Atomic per configuration. */
-  putChannelConfiguration(params: { configuration: ChannelConfiguration }): Promise<void>;
-  /** The configuration, or `undefined`. */
-  getChannelConfiguration(params: { id: string }): Promise<ChannelConfiguration | undefined>;
-  /** Configurations ordered by id, paged, optionally of one channel. */
-  listChannelConfigurations(params: { channel?: Channel } & PageParams): Promise<Page<ChannelConfiguration>>;
-
-  /** Creates or replaces a custom role. */
-  putRole(params: { role: Role }): Promise<void>;
-  /** Every custom role (built-in ones are not stored). */
-  listRoles(): Promise<Role[]>;
-  /** Gives a user a role; assigning it twice is a no-op. */
-  assignRole(params: { assignment: RoleAssignment }): Promise<void>;
-  /** Takes a role from a user; returns whether the user had it. */
-  revokeRole(params: { assignment: RoleAssignment }): Promise<boolean>;
-  /** A user's role ids (built-in and custom). */
-  listUserRoles(params: { userId: string }): Promise<string[]>;
-
-  /** Creates or replaces an approval policy. */
-  putApprovalPolicy(params: { policy: ApprovalPolicy }): Promise<void>;
-  /** Every approval policy. */
-  listApprovalPolicies(): Promise<ApprovalPolicy[]>;
-  /**
-   * Creates or replaces an approval request. With `ifStatus` it is a compare-and-set: it writes only when a
-   * request with that id is stored with that status, atomically, so of two approvers deciding one pending
-   * request exactly one wins. Returns whether it wrote.
-   */
-  putApprovalRequest(params: {
-    request: ApprovalRequest;
-    ifStatus?: ApprovalRequest["status"];
-  }): Promise<boolean>;
-  /** The request, or `undefined`. */
-  getApprovalRequest(params: { id: string }): Promise<ApprovalRequest | undefined>;
-  /** A campaign's approval requests, oldest first. */
-  listApprovalRequests(params: { campaignId: string }): Promise<ApprovalRequest[]>;
-
-  /**
-   * Creates an execution unless one with the same (`campaignId`, `requestId`) exists. Atomic: of concurrent
-   * calls with one request id, exactly one creates. Returns the stored execution and whether it was created.
-   * Throws `ALREADY_EXISTS` when the execution's id is taken by another (campaign, request id).
-   */
-  createExecution(params: { execution: Execution }): Promise<{ execution: Execution; created: boolean }>;
-  /** The execution, or `undefined`. */
-  getExecution(params: { id: string }): Promise<Execution | undefined>;
-  /** Replaces an execution (status, counts, times). Throws `NOT_FOUND` when absent. */
-  updateExecution(params: { execution: Execution }): Promise<void>;
-  /** Executions matching `filter`, ordered by id, paged. */
-  listExecutions(params: { filter?: ExecutionFilter } & PageParams): Promise<Page<Execution>>;
-
-  /**
-   * Takes or renews the lease on `key` for `owner` until `now + ttlMs`. Atomic compare-and-set: succeeds when
-   * the key is free, expired at `now`, or already held by `owner`. Returns whether `owner` holds it.
-   */
-  acquireLease(params: { key: string; owner: string; ttlMs: number; now: Date }): Promise<boolean>;
-  /** Gives up `owner`'s lease on `key`; a lease held by another owner is left alone. */
-  releaseLease(params: { key: string; owner: string }): Promise<void>;
-
-  /** Appends an audit entry. Throws `ALREADY_EXISTS` when its id is taken. */
-  appendAudit(params: { entry: AuditEntry }): Promise<void>;
-  /** Audit entries matching `filter`, oldest first, paged (the cursor follows insertion order). */
-  listAudit(params: { filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
+/**
+ * Compares two ids in code-point order, the order {@link Store.list} pages in (PostgreSQL's `COLLATE "C"` on
+ * UTF-8). JavaScript's `<` compares UTF-16 code units instead, which disagrees for characters above U+FFFF.
+ * For stores that sort in memory.
+ */
+export function compareIds(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return fixup(x) - fixup(y);
+  }
+  return a.length - b.length;
 }
 
 /** Every method of {@link Storage}, for a run-time check that an object implements it. */
 export const STORAGE_METHODS = [
+  "insert",
+  "get",
+  "replace",
+  "delete",
+  "list",
   "findSent",
   "record",
   "countSentSince",
   "summarize",
-  "createCampaign",
-  "getCampaign",
-  "updateCampaign",
-  "deleteCampaign",
-  "listCampaigns",
-  "putAudience",
-  "getAudience",
-  "listAudiences",
-  "putChannelConfiguration",
-  "getChannelConfiguration",
-  "listChannelConfigurations",
-  "putRole",
-  "listRoles",
-  "assignRole",
-  "revokeRole",
-  "listUserRoles",
-  "putApprovalPolicy",
-  "listApprovalPolicies",
-  "putApprovalRequest",
-  "getApprovalRequest",
-  "listApprovalRequests",
-  "createExecution",
-  "getExecution",
-  "updateExecution",
-  "listExecutions",
-  "acquireLease",
-  "releaseLease",
-  "appendAudit",
-  "listAudit",
 ] as const satisfies readonly (keyof Storage)[];

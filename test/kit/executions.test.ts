@@ -131,7 +131,7 @@ describe("API-triggered executions", () => {
       ["0921234567", { channel: "sms", body: "Your Jackets code is THANKSGIVING" }],
     ]);
     // createNewProfile: the unknown recipient became a profile.
-    expect(await audiences.findProfile({ namespace: "phone", value: "test@gmail.com" })).toBeDefined();
+    expect((await audiences.findProfiles({ namespace: "phone", values: ["test@gmail.com"] })).size).toBe(1);
     expect(await kit.executions.status({ actor: ADMIN, id: accepted.executionId })).toMatchObject({
       status: "Succeeded",
       targetedProfileCount: 2,

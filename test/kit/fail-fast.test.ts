@@ -70,7 +70,7 @@ describe("createCampaignKit options", () => {
     ["channels that are not a list", { channels: memoryChannel() }, "channels"],
     [
       "an audience source without members",
-      { audiences: { findProfile: async () => undefined } },
+      { audiences: { findProfiles: async () => new Map() } },
       "audiences.members",
     ],
     ["a non-positive lease", { leaseMs: 0 }, "leaseMs"],

@@ -9,6 +9,7 @@ import type { ChannelConfigurationInput } from "../../src/model/channel-configur
 import type { Profile } from "../../src/model/profile.js";
 import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
 import type { Storage } from "../../src/ports/storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
 
 export const ADMIN = "root";
@@ -77,23 +78,22 @@ export async function seededKit(options: CampaignKitOptions = {}): Promise<Campa
 
 /** Everything storage holds but the audit log, for "nothing changed" assertions. */
 export async function snapshot(storage: Storage, userIds: readonly string[]) {
-  const [campaigns, audiences, configurations, roles, policies] = await Promise.all([
-    storage.listCampaigns({ limit: 500 }),
-    storage.listAudiences({ limit: 500 }),
-    storage.listChannelConfigurations({ limit: 500 }),
-    storage.listRoles(),
-    storage.listApprovalPolicies(),
+  const repos = createRepositories(storage);
+  const [campaigns, audiences, configurations, roles, policies, requests] = await Promise.all([
+    repos.campaigns.every(),
+    repos.audiences.every(),
+    repos.configurations.every(),
+    repos.roles.every(),
+    repos.policies.every(),
+    repos.requests.every(),
   ]);
-  const assignments = await Promise.all(userIds.map((userId) => storage.listUserRoles({ userId })));
-  const requests = await Promise.all(
-    campaigns.items.map((c) => storage.listApprovalRequests({ campaignId: c.id })),
-  );
+  const assignments = await Promise.all(userIds.map((userId) => repos.assignments.every({ userId })));
   return { campaigns, audiences, configurations, roles, policies, assignments, requests };
 }
 
 /** Every audit entry, oldest first. */
-export async function auditLog(storage: Storage) {
-  return (await storage.listAudit({ limit: 500 })).items;
+export function auditLog(storage: Storage) {
+  return createRepositories(storage).audit.every();
 }
 
 /** A marketing-ready profile: email identity, consent on email and SMS. */

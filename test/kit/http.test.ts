@@ -249,11 +249,11 @@ const url = databaseUrl("the execution API on PostgreSQL");
   it("answers 503 without PostgreSQL's message when storage fails", async () => {
     const schema = await postgres.schema();
     const { call } = await serve(postgresStorage({ pool: postgres.pool, schema }));
-    await postgres.pool.query(`ALTER TABLE "${schema}".executions RENAME TO executions_gone`);
+    await postgres.pool.query(`ALTER TABLE "${schema}".documents RENAME TO documents_gone`);
     const response = await call("/im/executions/audience/some-id");
     expect(response.status).toBe(503);
     const text = await response.text();
-    expect(text).not.toMatch(/PostgreSQL said|relation|does not exist|executions/);
+    expect(text).not.toMatch(/PostgreSQL said|relation|does not exist|documents/);
     expect(JSON.parse(text)).toMatchObject({ type: "urn:campaign-kit:error:STORAGE_FAILED", status: 503 });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { ADMIN, auditLog, promotion, seededKit } from "./fixtures.js";
 
 async function rejection(promise: Promise<unknown>): Promise<CampaignKitError> {
@@ -41,7 +42,7 @@ describe("campaign lifecycle through the kit", () => {
       "CONFIGURATION_NOT_FOUND",
       "TEMPLATE_INVALID",
     ]);
-    expect(await kit.storage.getCampaign({ id: "bad" })).toBeUndefined();
+    expect(await createRepositories(kit.storage).campaigns.get("bad")).toBeUndefined();
     const last = (await auditLog(kit.storage)).at(-1);
     expect(last).toMatchObject({
       action: "campaign.create",
@@ -106,7 +107,7 @@ describe("campaign lifecycle through the kit", () => {
       "INVALID_TRANSITION",
     );
     await kit.campaigns.delete({ actor: ADMIN, id: "c2" });
-    expect(await kit.storage.getCampaign({ id: "c2" })).toBeUndefined();
+    expect(await createRepositories(kit.storage).campaigns.get("c2")).toBeUndefined();
   });
 
   it("modifies a live recurring campaign as a new version that replaces it when activated", async () => {

@@ -79,7 +79,7 @@ describe("what happens when things go wrong", () => {
           yield profiles.slice(i, i + 10);
         }
       },
-      findProfile: async () => undefined,
+      findProfiles: async () => new Map(),
       saveProfile: async () => {},
     };
     const clock = kitClock();
@@ -207,12 +207,18 @@ describe("versions and late schedulers", () => {
     let failStopOfNews = true;
     const flaky: Storage = {
       ...storage,
-      async updateCampaign(params) {
-        if (failStopOfNews && params.campaign.id === "news" && params.campaign.status === "stopped") {
+      async replace(params) {
+        const { collection, document } = params;
+        if (
+          failStopOfNews &&
+          collection === "campaigns" &&
+          document.id === "news" &&
+          document.keys.status === "stopped"
+        ) {
           failStopOfNews = false;
           throw new Error("storage hiccup");
         }
-        return storage.updateCampaign(params);
+        return storage.replace(params);
       },
     };
     const kit = await seededKit({ storage: flaky });

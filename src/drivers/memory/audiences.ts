@@ -13,13 +13,13 @@ export type MemoryAudienceMembers = Iterable<Profile> | (() => Iterable<Profile>
 export interface MemoryAudiencesOptions {
   /** Members by audience id. */
   audiences?: Record<string, MemoryAudienceMembers>;
-  /** Profiles that {@link AudienceSource.findProfile} can find, beside those saved later. */
+  /** Profiles that {@link AudienceSource.findProfiles} finds, beside audience members and those saved later. */
   profiles?: readonly Profile[];
 }
 
 /** A memory {@link AudienceSource}, with its saved profiles exposed for tests. */
 export interface MemoryAudiences extends AudienceSource {
-  /** Every profile known to `findProfile`, by id. */
+  /** The profiles given in `profiles` and those saved since, by id. */
   readonly profiles: ReadonlyMap<string, Profile>;
 }
 
@@ -27,7 +27,10 @@ const DEFAULT_PAGE_SIZE = 1000;
 
 /**
  * The reference {@link AudienceSource}: audiences from arrays or generators, streamed in pages, and profiles
- * found by identity through an index kept per namespace.
+ * found by identity through an index kept per namespace. `findProfiles` finds the given and saved profiles,
+ * then audience members: the first lookup that misses reads every audience once into an index it keeps, so a
+ * generator's members are held in memory from then on (a send in waves or profile time zones looks its
+ * held-back recipients up this way).
  *
  * @example
  * ```ts
@@ -56,6 +59,24 @@ export function memoryAudiences(options: MemoryAudiencesOptions = {}): MemoryAud
     }
   };
   for (const profile of options.profiles ?? []) save(profile);
+
+  // namespace \0 value -> audience member: built on the first lookup that misses, then kept.
+  let members: Promise<Map<string, Profile>> | undefined;
+  const memberIndex = () => {
+    members ??= (async () => {
+      const index = new Map<string, Profile>();
+      for (const source of Object.values(audiences)) {
+        const iterable = typeof source === "function" ? source() : source;
+        for await (const profile of iterable) {
+          for (const [namespace, value] of Object.entries(profile.identities)) {
+            index.set(`${namespace}\u0000${value}`, profile);
+          }
+        }
+      }
+      return index;
+    })();
+    return members;
+  };
 
   return {
     profiles,
@@ -97,9 +118,20 @@ export function memoryAudiences(options: MemoryAudiencesOptions = {}): MemoryAud
       if (page.length > 0 && !signal?.aborted) yield page;
     },
 
-    async findProfile({ namespace, value }) {
-      const id = byIdentity.get(`${namespace}\u0000${value}`);
-      return id === undefined ? undefined : profiles.get(id);
+    async findProfiles({ namespace, values }) {
+      const found = new Map<string, Profile>();
+      for (const value of values) {
+        const key = `${namespace}\u0000${value}`;
+        const id = byIdentity.get(key);
+        let profile = id === undefined ? undefined : profiles.get(id);
+        if (profile === undefined) {
+          const member = (await memberIndex()).get(key);
+          // A saved profile replaces the member with its id, identities included.
+          if (member && !profiles.has(member.id)) profile = member;
+        }
+        if (profile) found.set(value, profile);
+      }
+      return found;
     },
 
     async saveProfile({ profile }) {

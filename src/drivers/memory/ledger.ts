@@ -3,7 +3,6 @@ import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../p
 
 /** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
 export interface MemoryLedger extends DeliveryLedger {
-  findRecorded: NonNullable<DeliveryLedger["findRecorded"]>;
   /** The record held for a message id (a copy), or `undefined`. */
   get(messageId: string): DeliveryRecord | undefined;
   /** How many records it holds. */
@@ -94,7 +93,6 @@ export function memoryLedger(): MemoryLedger {
     },
     get: (messageId) => records.get(messageId)?.toRecord(messageId),
     findSent: async ({ messageIds }) => matching(messageIds, (record) => record.outcome === "sent"),
-    findRecorded: async ({ messageIds }) => matching(messageIds, () => true),
     async record({ records: incoming }) {
       let written = 0;
       for (const record of incoming) {

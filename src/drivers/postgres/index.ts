@@ -5,13 +5,11 @@
  */
 import type { Pool } from "pg";
 import type { Storage } from "../../ports/storage.js";
-import { campaignMethods } from "./campaigns.js";
-import { executionMethods } from "./executions.js";
 import { ledgerMethods } from "./ledger.js";
-import { objectMethods } from "./objects.js";
 import { createDb, DEFAULT_SCHEMA } from "./sql.js";
+import { documentStore } from "./store.js";
 
-export { type MigrateOptions, migrate, SCHEMA_VERSION } from "./migrations.js";
+export { type MigrateOptions, migrate, migrationSql, SCHEMA_VERSION } from "./migrations.js";
 
 /** Options for {@link postgresStorage}. */
 export interface PostgresStorageOptions {
@@ -26,18 +24,16 @@ export interface PostgresStorageOptions {
 
 /**
  * A durable {@link Storage} on PostgreSQL 13 or later, using the `pg` pool the host passes in. Run
- * {@link migrate} once before using it (at deploy or start-up); it creates the tables in `schema`.
+ * {@link migrate} once before using it (at deploy or start-up); it creates two tables in `schema`:
+ * `documents`, every document of every collection as JSONB keyed by (collection, id) with its index keys
+ * under a GIN index, and `delivery_ledger`, one row per message.
  *
- * Every atomic operation of the contract is one SQL statement: campaign writes are
- * `UPDATE ... WHERE id = $1 AND version = $2`, `createExecution` is `INSERT ... ON CONFLICT DO NOTHING` on
- * (campaign, request id), `acquireLease` is a conditional upsert, and the ledger's `record` is one batched
+ * Every operation is one SQL statement: `insert` is `INSERT ... ON CONFLICT DO NOTHING`, `replace` and
+ * `delete` are compare-and-set through `WHERE version = $n`, and the ledger's `record` is one batched
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE outcome <> 'sent'`. So it is safe with many processes sharing
- * one database, and needs no transaction isolation above PostgreSQL's default.
- *
- * Free-form values (execution `context` and `recipients`, audit `detail`, configuration settings) are stored
- * as JSONB: they must be JSON values, and a `Date` inside them comes back as an ISO string. Errors are
- * `CampaignKitError`s: `ALREADY_EXISTS` for a taken id, `STORAGE_FAILED` (with the pg error as `cause`)
- * for anything PostgreSQL refuses.
+ * one database, and needs no isolation above PostgreSQL's default. Values are JSONB: a `Date` inside them
+ * comes back as its ISO string, which the kit parses back. Anything PostgreSQL refuses is `STORAGE_FAILED`,
+ * with the pg error as `cause`.
  *
  * @example
  * ```ts
@@ -52,10 +48,5 @@ export interface PostgresStorageOptions {
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
   const db = createDb(options.pool, options.schema ?? DEFAULT_SCHEMA);
-  return {
-    ...campaignMethods(db),
-    ...objectMethods(db),
-    ...executionMethods(db),
-    ...ledgerMethods(db),
-  };
+  return { ...documentStore(db), ...ledgerMethods(db) };
 }

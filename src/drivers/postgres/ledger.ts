@@ -35,16 +35,6 @@ export function ledgerMethods(db: Db): DeliveryLedger {
         return new Set(result.rows.map((row) => row.message_id));
       }),
 
-    findRecorded: ({ messageIds }) =>
-      guard("read the delivery ledger", async () => {
-        if (messageIds.length === 0) return new Set<string>();
-        const result = await db.pool.query<{ message_id: string }>(
-          `SELECT message_id FROM ${ledger} WHERE message_id = ANY($1::text[])`,
-          [messageIds],
-        );
-        return new Set(result.rows.map((row) => row.message_id));
-      }),
-
     record: ({ records }) =>
       guard("write the delivery ledger", async () => {
         if (records.length === 0) return { written: 0 };

@@ -1,4 +1,5 @@
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
+import { CampaignKitError } from "../../errors.js";
 import { createDb, type Db, DEFAULT_SCHEMA, guard } from "./sql.js";
 
 /** One schema change, applied once and recorded in `schema_migrations`. Never edit one that has shipped. */
@@ -9,140 +10,23 @@ interface Migration {
 }
 
 /*
- * Ids and text keys use COLLATE "C" so `ORDER BY id` is code-point order, as in memoryStorage: pages and
- * cursors must not depend on the database's locale.
+ * Ids use COLLATE "C" so `ORDER BY id` is code-point order, as the Store contract says: pages and cursors must
+ * not depend on the database's locale.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: "initial tables",
+    name: "documents and the delivery ledger",
     sql: ({ table }) => `
-      CREATE TABLE ${table("campaigns")} (
-        id text COLLATE "C" PRIMARY KEY,
-        type text NOT NULL,
-        category text NOT NULL,
-        status text NOT NULL,
+      CREATE TABLE ${table("documents")} (
+        collection text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
         version integer NOT NULL,
-        name text NOT NULL,
-        description text,
-        tags text[] NOT NULL,
-        channels text[] NOT NULL,
-        audience_id text,
-        identity_namespace text NOT NULL,
-        replaces_campaign_id text,
-        create_new_profile boolean,
-        body jsonb NOT NULL,
-        created_at timestamptz NOT NULL,
-        updated_at timestamptz NOT NULL,
-        created_by text NOT NULL,
-        updated_by text NOT NULL,
-        activated_at timestamptz
+        keys jsonb NOT NULL,
+        value jsonb NOT NULL,
+        PRIMARY KEY (collection, id)
       );
-      CREATE INDEX ON ${table("campaigns")} (status);
-      CREATE INDEX ON ${table("campaigns")} USING gin (tags);
-      CREATE INDEX ON ${table("campaigns")} USING gin (channels);
-      CREATE INDEX ON ${table("campaigns")} (replaces_campaign_id) WHERE replaces_campaign_id IS NOT NULL;
-
-      CREATE TABLE ${table("audiences")} (
-        id text COLLATE "C" PRIMARY KEY,
-        name text NOT NULL,
-        description text,
-        status text NOT NULL,
-        identity_namespace text NOT NULL,
-        estimated_size bigint,
-        evaluated_at timestamptz
-      );
-
-      CREATE TABLE ${table("channel_configurations")} (
-        id text COLLATE "C" PRIMARY KEY,
-        channel text NOT NULL,
-        name text NOT NULL,
-        purpose text NOT NULL,
-        status text NOT NULL,
-        settings jsonb NOT NULL,
-        created_at timestamptz,
-        updated_at timestamptz
-      );
-      CREATE INDEX ON ${table("channel_configurations")} (channel, id);
-
-      CREATE TABLE ${table("roles")} (
-        id text COLLATE "C" PRIMARY KEY,
-        name text NOT NULL,
-        description text,
-        permissions text[] NOT NULL
-      );
-
-      CREATE TABLE ${table("role_assignments")} (
-        user_id text COLLATE "C" NOT NULL,
-        role_id text COLLATE "C" NOT NULL,
-        PRIMARY KEY (user_id, role_id)
-      );
-
-      CREATE TABLE ${table("approval_policies")} (
-        id text COLLATE "C" PRIMARY KEY,
-        name text NOT NULL,
-        status text NOT NULL,
-        activated_at timestamptz,
-        conditions jsonb NOT NULL,
-        approver_users text[] NOT NULL,
-        approver_roles text[] NOT NULL,
-        block_self_approval boolean NOT NULL
-      );
-
-      CREATE TABLE ${table("approval_requests")} (
-        id text COLLATE "C" PRIMARY KEY,
-        campaign_id text NOT NULL,
-        campaign_version integer NOT NULL,
-        policy_id text,
-        status text NOT NULL,
-        requested_by text NOT NULL,
-        requested_at timestamptz NOT NULL,
-        decided_by text,
-        decided_at timestamptz,
-        comment text
-      );
-      CREATE INDEX ON ${table("approval_requests")} (campaign_id, requested_at);
-
-      CREATE TABLE ${table("executions")} (
-        id text COLLATE "C" PRIMARY KEY,
-        campaign_id text NOT NULL,
-        request_id text NOT NULL,
-        kind text NOT NULL,
-        status text NOT NULL,
-        audience_id text,
-        context jsonb,
-        execute_at timestamptz,
-        targeted_profile_count bigint NOT NULL,
-        created_at timestamptz NOT NULL,
-        started_at timestamptz,
-        finished_at timestamptz,
-        error text,
-        UNIQUE (campaign_id, request_id)
-      );
-      CREATE INDEX ON ${table("executions")} (status);
-
-      CREATE TABLE ${table("leases")} (
-        key text PRIMARY KEY,
-        owner text NOT NULL,
-        expires_at timestamptz NOT NULL
-      );
-
-      CREATE TABLE ${table("audit_log")} (
-        seq bigserial PRIMARY KEY,
-        id text NOT NULL UNIQUE,
-        at timestamptz NOT NULL,
-        actor_id text NOT NULL,
-        action text NOT NULL,
-        object_type text NOT NULL,
-        object_id text NOT NULL,
-        outcome text NOT NULL,
-        from_status text,
-        to_status text,
-        error_code text,
-        detail jsonb
-      );
-      CREATE INDEX ON ${table("audit_log")} (object_id, seq);
-      CREATE INDEX ON ${table("audit_log")} (actor_id, seq);
+      CREATE INDEX ON ${table("documents")} USING gin (keys jsonb_path_ops);
 
       CREATE TABLE ${table("delivery_ledger")} (
         message_id text PRIMARY KEY,
@@ -160,19 +44,31 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ON ${table("delivery_ledger")} (recipient_id, channel, at) WHERE outcome = 'sent';
     `,
   },
-  {
-    version: 2,
-    name: "execution recipients, resume and audience size",
-    // All nullable, so rows written by version 1 stay valid: absent fields, as before.
-    // audience_size is bigint like audiences.estimated_size: an audience may hold more than 2^31 profiles.
-    sql: ({ table }) => `
-      ALTER TABLE ${table("executions")}
-        ADD COLUMN recipients jsonb,
-        ADD COLUMN resume_at timestamptz,
-        ADD COLUMN audience_size bigint;
-    `,
-  },
 ];
+
+/**
+ * The SQL of every migration, in order, for `schema`: for hosts whose migrations run through their own tool
+ * (drizzle-kit, Prisma migrate, Atlas, Flyway). Apply each once, in order; {@link migrate} does exactly this
+ * and records what it applied in `schema_migrations`.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from "node:fs";
+ * import { migrationSql } from "campaign-kit/postgres";
+ *
+ * for (const m of migrationSql({ schema: "campaign_kit" })) writeFileSync(`migrations/ck_${m.version}.sql`, m.sql);
+ * ```
+ */
+export function migrationSql(
+  options: { schema?: string } = {},
+): { version: number; name: string; sql: string }[] {
+  const db = createDb(undefined as unknown as Pool, options.schema ?? DEFAULT_SCHEMA);
+  return MIGRATIONS.map((m) => ({
+    version: m.version,
+    name: m.name,
+    sql: `CREATE SCHEMA IF NOT EXISTS ${db.schema};\n${m.sql(db).trim()}\n`,
+  }));
+}
 
 /** The latest schema version {@link migrate} brings a database to. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -183,6 +79,25 @@ export interface MigrateOptions {
   pool: Pool;
   /** The PostgreSQL schema holding campaign-kit's tables, created if absent. Default `campaign_kit`. */
   schema?: string;
+}
+
+/**
+ * Tables of campaign-kit's pre-release layout (one table per object, before the document store): nothing was
+ * released with them, so there is no data migration, and migrating over them would mix two layouts.
+ */
+async function refusePreReleaseTables(
+  client: PoolClient,
+  db: Db,
+  applied: ReadonlySet<number>,
+): Promise<void> {
+  if (applied.size === 0) return;
+  const documents = await client.query("SELECT to_regclass($1) AS name", [db.table("documents")]);
+  if ((documents.rows[0] as { name: string | null }).name !== null) return;
+  throw new CampaignKitError(
+    "STORAGE_FAILED",
+    `Schema ${db.schema} holds campaign-kit's pre-release tables, which this version replaces with a document ` +
+      `store. Nothing released used them: drop the schema (DROP SCHEMA ${db.schema} CASCADE) and run migrate again.`,
+  );
 }
 
 /** Arbitrary, fixed: the first half of the advisory lock key, so our lock never collides with the host's. */
@@ -225,6 +140,7 @@ export async function migrate(options: MigrateOptions): Promise<{ applied: numbe
           `SELECT version FROM ${db.table("schema_migrations")}`,
         );
         const appliedBefore = new Set(done.rows.map((row) => row.version));
+        await refusePreReleaseTables(client, db, appliedBefore);
         const applied: number[] = [];
         for (const migration of MIGRATIONS) {
           if (appliedBefore.has(migration.version)) continue;

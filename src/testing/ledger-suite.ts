@@ -1,9 +1,10 @@
-import { describe, expect, it } from "vitest";
-import type { Storage } from "../ports/storage.js";
+import type { DeliveryLedger } from "../ports/ledger.js";
 import { at, delivery } from "./storage-fixtures.js";
+import { vitest } from "./vitest.js";
 
 /** The delivery ledger: first `sent` wins, findSent, frequency-cap counts and summaries. */
-export function ledgerTests(storage: () => Storage): void {
+export function ledgerTests(storage: () => DeliveryLedger): void {
+  const { describe, expect, it } = vitest();
   describe("delivery ledger", () => {
     it("records a batch and finds the sent messages only", async () => {
       const { written } = await storage().record({
@@ -147,6 +148,29 @@ export function ledgerTests(storage: () => Storage): void {
         excludedByReason: {},
         retries: 0,
       });
+    });
+  });
+
+  describe("delivery ledger under concurrent writers", () => {
+    const WRITERS = 20;
+    const each = <T>(fn: (i: number) => Promise<T>) =>
+      Promise.all(Array.from({ length: WRITERS }, (_, i) => fn(i)));
+
+    it(`${WRITERS} records of one sent message: the written counts sum to 1`, async () => {
+      const results = await each((i) =>
+        storage().record({ records: [delivery("m1", { providerMessageId: `p${i}` })] }),
+      );
+      expect(results.reduce((sum, { written }) => sum + written, 0)).toBe(1);
+      expect((await storage().summarize({ campaignId: "c1" })).outcomes.sent).toBe(1);
+    });
+
+    it(`${WRITERS} overlapping batches: every message is written sent exactly once`, async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+      const results = await each((i) =>
+        storage().record({ records: (i % 2 ? [...ids].reverse() : ids).map((id) => delivery(id)) }),
+      );
+      expect(results.reduce((sum, { written }) => sum + written, 0)).toBe(ids.length);
+      expect((await storage().findSent({ messageIds: ids })).size).toBe(ids.length);
     });
   });
 }

@@ -1,0 +1,21 @@
+/**
+ * vitest, loaded only when running under it: importing `vitest` anywhere else throws, and
+ * `campaign-kit/testing` also holds what scripts use outside a test runner (`virtualClock`, `seededRandom`).
+ * vitest sets `VITEST` in every worker it runs tests in.
+ */
+import { CampaignKitError } from "../errors.js";
+
+type Vitest = typeof import("vitest");
+
+const loaded: Vitest | undefined = process.env.VITEST ? await import("vitest") : undefined;
+
+/** vitest's API, for the conformance suites; a clear error outside vitest. */
+export function vitest(): Vitest {
+  if (!loaded) {
+    throw new CampaignKitError(
+      "VALIDATION_FAILED",
+      "The campaign-kit conformance suites register vitest tests: call them from a test file run by vitest.",
+    );
+  }
+  return loaded;
+}
