@@ -27,6 +27,14 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
 } as const;
 
+/** One reason a value failed validation. */
+export interface ValidationIssue {
+  /** Where the problem is, as a dotted path (`actions.0.content.subject`); empty for the whole value. */
+  path: string;
+  /** What is wrong there, in words. */
+  message: string;
+}
+
 /** A stable error code; see {@link ERROR_CODES} for the meaning of each. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 

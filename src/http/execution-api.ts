@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ValidationIssue } from "../errors.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import { MAX_CONTEXT_BYTES, MAX_UNITARY_RECIPIENTS, toProblemDocument } from "../executions/payloads.js";
 import type { ActorRef } from "../kit/context.js";
 import type { CampaignKit } from "../kit/create-campaign-kit.js";
 import { screenJsonText, validationFailed } from "../model/input-guard.js";
-import type { ValidationIssue } from "../model/parse.js";
 
 /** Options for {@link executionApiHandler}. */
 export interface ExecutionApiHandlerOptions {

@@ -8,7 +8,6 @@ import type { Versioned } from "../repositories/index.js";
 import { governingPolicy } from "./approval-policies.js";
 import {
   type ActorRef,
-  audit,
   type KitContext,
   type OperationOutcome,
   operate,

@@ -1,4 +1,3 @@
-import { CampaignKitError } from "../errors.js";
 import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../model/approval.js";
 import type { Campaign } from "../model/campaign.js";
 import type { ReadonlyDeep } from "../model/common.js";

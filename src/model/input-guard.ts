@@ -1,5 +1,5 @@
+import type { ValidationIssue } from "../errors.js";
 import { CampaignKitError } from "../errors.js";
-import type { ValidationIssue } from "./parse.js";
 
 /**
  * Bounds on untrusted input, checked by {@link screenInput} before any schema walks it, so that hostile

@@ -1,14 +1,6 @@
 import type { ZodType, z } from "zod";
-import type { CampaignKitError } from "../errors.js";
+import type { CampaignKitError, ValidationIssue } from "../errors.js";
 import { screenInput, validationFailed } from "./input-guard.js";
-
-/** One reason a value failed validation. */
-export interface ValidationIssue {
-  /** Where the problem is, as a dotted path (`actions.0.content.subject`); empty for the whole value. */
-  path: string;
-  /** What is wrong there, in words. */
-  message: string;
-}
 
 /**
  * Validates `input` against `schema` and returns the parsed value, or throws a
@@ -39,3 +31,5 @@ export function parseWith<S extends ZodType>(
   }));
   throw validationFailed(what, issues, result.error);
 }
+
+export type { ValidationIssue } from "../errors.js";
