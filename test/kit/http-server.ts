@@ -1,7 +1,8 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CampaignKitError } from "../../src/errors.js";
-import { executionApiHandler } from "../../src/http/execution-api.js";
+import { type ExecutionApiOptions, executionApi } from "../../src/http/handler.js";
+import { toNodeHandler } from "../../src/http/node.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { ADMIN } from "./fixtures.js";
 
@@ -12,25 +13,22 @@ export interface RawAnswer {
   body: string;
 }
 
+/** API key `secret` acts as {@link ADMIN}; anything else is refused. */
+export const authenticate: ExecutionApiOptions["authenticate"] = (request) => {
+  if (request.headers.get("x-api-key") !== "secret")
+    throw new CampaignKitError("FORBIDDEN", "Unknown API key.");
+  return ADMIN;
+};
+
 /**
- * Serves the execution API of `kit` on a real `node:http` server on a free port: API key `secret` acts as
- * {@link ADMIN}, anything else is refused. Requests the handler leaves alone get a bare 404 marked
- * `x-fallthrough`.
+ * Serves the execution API of `kit` on a real `node:http` server on a free port, through `toNodeHandler`,
+ * every request going to the handler: API key `secret` acts as {@link ADMIN}, anything else is refused.
  */
-export async function serveExecutionApi(kit: Pick<CampaignKit, "executions">) {
-  const handle = executionApiHandler(kit, {
-    authenticate: (incoming) => {
-      if (incoming.headers["x-api-key"] !== "secret") {
-        throw new CampaignKitError("FORBIDDEN", "Unknown API key.");
-      }
-      return ADMIN;
-    },
-  });
-  const server: Server = createServer((req, res) => {
-    handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404, { "x-fallthrough": "1" }).end();
-    });
-  });
+export async function serveExecutionApi(
+  kit: Pick<CampaignKit, "executions">,
+  options: Partial<ExecutionApiOptions> = {},
+) {
+  const server: Server = createServer(toNodeHandler(executionApi(kit, { authenticate, ...options })));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
