@@ -13,6 +13,45 @@ export interface RawAnswer {
   body: string;
 }
 
+/** A request to send byte for byte. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/**
+ * Sends a request to `127.0.0.1:port` as given (no headers added but its body's length, unless it is
+ * chunked), for what `fetch` won't send: any method, path, content type or framing.
+ */
+export function rawRequest(port: number, options: RawRequest): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers };
+    // Node frames a GET's body only when told its length; unframed, the server reads it as the next request.
+    if (options.body !== undefined && headers["transfer-encoding"] === undefined) {
+      headers["content-length"] = String(Buffer.byteLength(options.body));
+    }
+    const outgoing = request(
+      { host: "127.0.0.1", port, method: options.method, path: options.path, headers },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+        incoming.on("end", () =>
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: incoming.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        incoming.on("error", reject);
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(options.body);
+  });
+}
+
 /** API key `secret` acts as {@link ADMIN}; anything else is refused. */
 export const authenticate: ExecutionApiOptions["authenticate"] = (request) => {
   if (request.headers.get("x-api-key") !== "secret")
@@ -38,37 +77,7 @@ export async function serveExecutionApi(
       ...init,
       headers: { "x-api-key": "secret", "content-type": "application/json", ...init.headers },
     });
-  /** A request as given (no headers added but its body's length), for what `fetch` won't send. */
-  const raw = (options: {
-    method: string;
-    path: string;
-    headers?: Record<string, string>;
-    body?: string | Buffer;
-  }) =>
-    new Promise<RawAnswer>((resolve, reject) => {
-      const headers = { ...options.headers };
-      // Node frames a GET's body only when told its length; unframed, the server reads it as the next request.
-      if (options.body !== undefined && headers["transfer-encoding"] === undefined) {
-        headers["content-length"] = String(Buffer.byteLength(options.body));
-      }
-      const outgoing = request(
-        { host: "127.0.0.1", port, method: options.method, path: options.path, headers },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-          incoming.on("end", () =>
-            resolve({
-              status: incoming.statusCode ?? 0,
-              headers: incoming.headers,
-              body: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-          incoming.on("error", reject);
-        },
-      );
-      outgoing.on("error", reject);
-      outgoing.end(options.body);
-    });
+  const raw = (options: RawRequest) => rawRequest(port, options);
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return { base, call, raw, close };
 }
