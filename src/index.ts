@@ -5,9 +5,9 @@
  * The root entry holds the kit and what its users call: {@link createCampaignKit}, the errors, the embedded
  * drivers (memory storage, channels and audiences, the webhook channel), the dispatcher and the prerequisite
  * checker on their own. Schemas and constants live at `campaign-kit/model`, schedule maths at
- * `campaign-kit/schedule`, the execution API's HTTP handler at `campaign-kit/http`; drivers with a dependency at their own subpath
- * (`campaign-kit/postgres`, `campaign-kit/smtp`) and the conformance suites at `campaign-kit/testing`. The root
- * entry imports none of their dependencies.
+ * `campaign-kit/schedule`, the execution API's HTTP handler at `campaign-kit/http`; drivers with a dependency
+ * at their own subpath (`campaign-kit/postgres`, `campaign-kit/smtp`) and the conformance suites at
+ * `campaign-kit/testing`. The root entry imports none of their dependencies.
  *
  * @packageDocumentation
  */

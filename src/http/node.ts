@@ -36,7 +36,7 @@ function bodyStream(incoming: IncomingMessage): ReadableStream<Uint8Array> {
           };
           incoming.on("data", onData);
           incoming.once("end", () => settle());
-          incoming.once("error", settle);
+          incoming.on("error", settle);
           incoming.once("close", () => {
             if (!incoming.complete) settle(new Error("The connection closed before the whole body arrived."));
           });
