@@ -6,6 +6,7 @@ const entries = {
   index: "src/index.ts",
   model: "src/model/index.ts",
   schedule: "src/schedule/index.ts",
+  http: "src/http/index.ts",
   postgres: "src/drivers/postgres/index.ts",
   smtp: "src/drivers/smtp.ts",
 };

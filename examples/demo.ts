@@ -6,6 +6,7 @@
  * password reset triggered with context, and a report table.
  */
 
+import { toProblemDocument } from "../src/http/index.js";
 import {
   type CampaignDraftInput,
   type CampaignKit,
@@ -16,7 +17,6 @@ import {
   memoryAudiences,
   memoryChannel,
   type Profile,
-  toProblemDocument,
   type UnitaryExecutionRequest,
 } from "../src/index.js";
 import { scheduleSchema } from "../src/model/index.js";

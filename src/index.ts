@@ -4,10 +4,10 @@
  *
  * The root entry holds the kit and what its users call: {@link createCampaignKit}, the errors, the embedded
  * drivers (memory storage, channels and audiences, the webhook channel), the dispatcher and the prerequisite
- * checker on their own, and the execution API handler. Schemas and constants live at `campaign-kit/model`,
- * schedule maths at `campaign-kit/schedule`; drivers with a dependency at their own subpath
- * (`campaign-kit/postgres`, `campaign-kit/smtp`) and the conformance suites at `campaign-kit/testing`. The root
- * entry imports none of their dependencies.
+ * checker on their own. Schemas and constants live at `campaign-kit/model`, schedule maths at
+ * `campaign-kit/schedule`, the execution API's HTTP handler at `campaign-kit/http`; drivers with a dependency
+ * at their own subpath (`campaign-kit/postgres`, `campaign-kit/smtp`) and the conformance suites at
+ * `campaign-kit/testing`. The root entry imports none of their dependencies.
  *
  * @packageDocumentation
  */
@@ -45,10 +45,7 @@ export type {
   UnitaryExecutionRequest,
   UnitaryRecipient,
 } from "./executions/payloads.js";
-export { type ProblemDocument, toProblemDocument } from "./executions/payloads.js";
 export type { Scheduler, TickSummary } from "./executions/scheduler.js";
-// The execution API over HTTP.
-export { type ExecutionApiHandlerOptions, executionApiHandler } from "./http/execution-api.js";
 // The kit.
 export type { ActivationApi } from "./kit/activation.js";
 export type { ApprovalPoliciesApi } from "./kit/approval-policies.js";

@@ -1,6 +1,7 @@
 import { build } from "esbuild";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { DispatchReport } from "../src/dispatch/types.js";
+import * as http from "../src/http/index.js";
 import * as root from "../src/index.js";
 import type { CampaignKit } from "../src/kit/create-campaign-kit.js";
 import type { PrerequisiteResult } from "../src/kit/prerequisites/problems.js";
@@ -48,6 +49,8 @@ describe("the package", () => {
   it("keeps each optional dependency behind its own subpath", async () => {
     expect(await packagesImportedBy("src/drivers/postgres/index.ts")).not.toContain("vitest");
     expect(await packagesImportedBy("src/testing/index.ts")).toContain("vitest");
+    // The HTTP handler is web-standard: no framework, no dependency beyond the kit's own.
+    expect(await packagesImportedBy("src/http/index.ts")).toEqual(["zod"]);
     for (const entry of ["src/drivers/postgres/index.ts", "src/drivers/smtp.ts", "src/testing/index.ts"]) {
       expect(await packagesImportedBy(entry)).not.toContain("bullmq");
     }
@@ -65,10 +68,13 @@ describe("the package", () => {
       "CampaignKitError",
       "PermanentDeliveryError",
       "RateLimitedError",
-      "toProblemDocument",
     ]) {
       expect(typeof (root as Record<string, unknown>)[name], name).not.toBe("undefined");
     }
+    // The execution API over HTTP lives at `campaign-kit/http`, not in the root entry.
+    expect(Object.keys(http).sort()).toEqual(["executionApi", "toNodeHandler", "toProblemDocument"]);
+    for (const name of ["executionApi", "executionApiHandler", "toNodeHandler", "toProblemDocument"])
+      expect(name in root, name).toBe(false);
     // A small front door: what a host calls, not every schema and constant.
     expect(Object.keys(root).length).toBeLessThanOrEqual(30);
     for (const name of ["can", "applyLifecycleAction", "campaignSchema", "roleSchema", "CHANNELS"]) {
@@ -83,6 +89,10 @@ describe("the package", () => {
     expectTypeOf<Campaign["type"]>().toEqualTypeOf<"scheduled" | "api-triggered">();
     expectTypeOf<Campaign["status"]>().toEqualTypeOf<root.CampaignStatus>();
     expectTypeOf<ReturnType<root.Dispatcher["dispatch"]>>().resolves.toEqualTypeOf<DispatchReport>();
+    expectTypeOf(http.executionApi).parameter(0).toEqualTypeOf<Pick<CampaignKit, "executions">>();
+    expectTypeOf<http.ExecutionApiHandler>().toEqualTypeOf<
+      (request: Request, context?: http.HandlerContext) => Promise<Response>
+    >();
     expectTypeOf<CampaignKit["campaigns"]["activate"]>().parameters.toEqualTypeOf<
       [{ actor: root.ActorRef; id: string }]
     >();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
-import { toProblemDocument } from "../../src/executions/payloads.js";
+import { toProblemDocument } from "../../src/http/problems.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { CampaignDraftInput } from "../../src/model/campaign.js";
 import { ADMIN, kitClock, person, promotion, seededKit } from "./fixtures.js";
