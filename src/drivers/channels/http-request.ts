@@ -6,7 +6,7 @@
  */
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../errors.js";
 
-/** The options every HTTP provider channel accepts, validated by {@link httpClient}. */
+/** The options every HTTP provider channel (Twilio, FCM...) accepts. */
 export interface HttpChannelOptions {
   /** The `fetch` to call; defaults to the global one. Pass your own for proxies, tracing or tests. */
   fetch?: typeof fetch;
