@@ -151,6 +151,8 @@ describe("twilioChannel requests and answers", () => {
     );
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect((error as Error).message).toContain("Twilio answered 400: 21211");
+    // The provider's whole answer stays reachable for logs.
+    expect((error as Error).cause).toMatchObject({ status: 400, body: { code: 21211, status: 400 } });
   });
 
   it("maps 429 (20429) to RateLimitedError, honouring Retry-After or the default", async () => {

@@ -6,7 +6,7 @@
  */
 import { CampaignKitError, PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
-import { type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
+import { causeOf, type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
 
 export type { HttpChannelOptions } from "./http-request.js";
 
@@ -140,7 +140,7 @@ export function fcmChannel(options: FcmChannelOptions): ChannelAdapter {
     },
     classify(reply, detail) {
       const { code } = fcmError(reply);
-      const cause = { status: reply.status, body: reply.json ?? reply.text };
+      const cause = causeOf(reply);
       if (code !== undefined && PERMANENT_CODES.has(code))
         return new PermanentDeliveryError(detail, { cause });
       // A 404 that is not UNREGISTERED names an unknown project: the options, not the recipient.

@@ -95,7 +95,7 @@ const PERMANENT_5XX = new Set([501, 505]);
  */
 export function httpError(reply: HttpReply, detail: string, defaultRetryAfterMs: number): Error {
   const { status, retryAfterMs } = reply;
-  const cause = { status, body: reply.json ?? reply.text };
+  const cause = causeOf(reply);
   if (status === 429)
     return new RateLimitedError(detail, { retryAfterMs: retryAfterMs ?? defaultRetryAfterMs, cause });
   if (status === 503 && retryAfterMs !== undefined)
@@ -106,6 +106,11 @@ export function httpError(reply: HttpReply, detail: string, defaultRetryAfterMs:
     (status >= 300 && status < 400) ||
     (status >= 500 && !PERMANENT_5XX.has(status));
   return retryable ? new Error(detail, { cause }) : new PermanentDeliveryError(detail, { cause });
+}
+
+/** The `cause` a classified error carries: the status and the provider's body, for whoever logs it. */
+export function causeOf(reply: HttpReply): { status: number; body: unknown } {
+  return { status: reply.status, body: reply.json ?? reply.text };
 }
 
 const positive = (value: number) => Number.isFinite(value) && value > 0;

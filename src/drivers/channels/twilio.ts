@@ -6,7 +6,7 @@
  */
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
-import { type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
+import { causeOf, type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
 
 export type { HttpChannelOptions } from "./http-request.js";
 
@@ -120,7 +120,7 @@ export function twilioChannel(options: TwilioChannelOptions): ChannelAdapter {
       return `${code}${message ? ` ${message}` : ""} (https://www.twilio.com/docs/errors/${code})`;
     },
     classify(reply, detail) {
-      const cause = { status: reply.status, body: reply.json ?? reply.text };
+      const cause = causeOf(reply);
       if (twilioException(reply).code === QUEUE_FULL)
         return new RateLimitedError(detail, { retryAfterMs: queueFullRetryAfterMs, cause });
       // The account SID in the path is unknown to these credentials: fixing the options fixes every message.
