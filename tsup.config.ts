@@ -9,6 +9,8 @@ const entries = {
   http: "src/http/index.ts",
   postgres: "src/drivers/postgres/index.ts",
   smtp: "src/drivers/smtp.ts",
+  "channels/twilio": "src/drivers/channels/twilio.ts",
+  "channels/fcm": "src/drivers/channels/fcm.ts",
 };
 
 const shared: Options = {

@@ -12,6 +12,10 @@ const pages = [
   ...readdirSync(join(root, "docs"))
     .filter((file) => file.endsWith(".md"))
     .map((file) => `docs/${file}`),
+  // One page per provider channel.
+  ...readdirSync(join(root, "docs/channels"))
+    .filter((file) => file.endsWith(".md"))
+    .map((file) => `docs/channels/${file}`),
 ];
 const read = (page: string) => readFileSync(join(root, page), "utf8");
 const codeBlocks = (markdown: string) =>

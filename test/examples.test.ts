@@ -17,6 +17,22 @@ const examples: [name: string, keyLines: (string | RegExp)[]][] = [
   ],
   ["audience-trigger", ['"status":"Scheduled"', "Tick at 10:00Z: launched 1 execution, 36 emails so far"]],
   ["custom-channel-adapter", ["failed for good: c3 (PermanentDeliveryError", "5 sent, 1 failed"]],
+  [
+    "channels/twilio",
+    [
+      "failed for good: c2 (PermanentDeliveryError: Twilio answered 400: 21610",
+      /sid SM[0-9a-f]{32}/,
+      "3 sent, 1 failed",
+    ],
+  ],
+  [
+    "channels/fcm",
+    [
+      "failed for good: c1 (PermanentDeliveryError: FCM answered 404: UNREGISTERED",
+      "rate-limited by FCM",
+      "3 sent, 1 failed",
+    ],
+  ],
   // The README's quick start: `npm run demo`.
   [
     "demo",

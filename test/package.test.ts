@@ -56,6 +56,11 @@ describe("the package", () => {
     }
   });
 
+  it("ships the Twilio and FCM channels with no dependency at all: fetch is enough", async () => {
+    expect(await packagesImportedBy("src/drivers/channels/twilio.ts")).toEqual([]);
+    expect(await packagesImportedBy("src/drivers/channels/fcm.ts")).toEqual([]);
+  });
+
   it("exposes the public API a host app codes against", () => {
     for (const name of [
       "createCampaignKit",

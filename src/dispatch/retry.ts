@@ -1,4 +1,4 @@
-import { PermanentDeliveryError, RateLimitedError } from "../errors.js";
+import { isPermanentDeliveryError, isRateLimitedError } from "../errors.js";
 
 /** How the dispatcher retries retryable failures. */
 export interface RetryOptions {
@@ -40,10 +40,14 @@ export function backoffDelay(retry: number, options: ResolvedRetryOptions, rando
 /** How the dispatcher treats a send error. */
 export type ErrorKind = "permanent" | "rate-limited" | "retryable";
 
-/** Classifies an adapter's error: the error classes steer, anything else is retryable. */
+/**
+ * Classifies an adapter's error: the error classes steer, anything else is retryable. By name as well as by
+ * class, because an adapter from a subpath may throw another copy's classes: the CommonJS build bundles one
+ * per entry.
+ */
 export function classifyError(error: unknown): ErrorKind {
-  if (error instanceof PermanentDeliveryError) return "permanent";
-  if (error instanceof RateLimitedError) return "rate-limited";
+  if (isPermanentDeliveryError(error)) return "permanent";
+  if (isRateLimitedError(error)) return "rate-limited";
   return "retryable";
 }
 

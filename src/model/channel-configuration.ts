@@ -45,6 +45,14 @@ export const emailSettingsSchema = z.object({
 export const smsSettingsSchema = z.object({
   provider: z.string().min(1),
   senderNumber: e164Schema,
+  /**
+   * A Twilio Messaging Service (`MG` + 32 hex digits) to send through, for its features (compliance, link
+   * shortening, status callbacks); `senderNumber` must be in its sender pool.
+   */
+  messagingServiceSid: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, "Expected a Messaging Service SID: 'MG' followed by 32 hex digits")
+    .optional(),
 });
 /** Push send settings. */
 export const pushSettingsSchema = z.object({

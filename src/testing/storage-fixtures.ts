@@ -146,7 +146,17 @@ export function configuration(
             },
       };
     case "sms":
-      return { ...common, channel, settings: { provider: "twilio", senderNumber: "+33612345678" } };
+      return {
+        ...common,
+        channel,
+        settings: minimal
+          ? { provider: "twilio", senderNumber: "+33612345678" }
+          : {
+              provider: "twilio",
+              senderNumber: "+33612345678",
+              messagingServiceSid: "MG0123456789abcdef0123456789abcdef",
+            },
+      };
     case "push":
       return { ...common, channel, settings: { appId: "app", platform: "ios" } };
     case "webhook":

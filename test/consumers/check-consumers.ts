@@ -9,7 +9,16 @@
  * Run after `npm run build`: `npm run check:package` runs it. Needs the npm registry or a warm npm cache.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,7 +98,8 @@ async function main(): Promise<void> {
 
     cpSync(fixtures, folder, { recursive: true });
     for (const project of PROJECTS)
-      copyFileSync(join(fixtures, "shared", "kit.ts"), join(folder, project.name, "kit.ts"));
+      for (const file of readdirSync(join(fixtures, "shared")))
+        copyFileSync(join(fixtures, "shared", file), join(folder, project.name, file));
     // The same TypeScript and @types versions the package is developed with; @types/pg for campaign-kit/postgres.
     const { devDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
