@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
 import { correlationMetadata, emailParts, type UnsubscribeUrl } from "./email.js";
 import {
@@ -66,8 +67,8 @@ function describe(answer: HttpAnswer): string | undefined {
  * refuses the whole request, and they share one `X-Message-Id`, so per-message results can't be told apart.
  *
  * Errors: 429 is a {@link RateLimitedError} waiting until `X-RateLimit-Reset` (or `Retry-After`, else
- * `defaultRetryAfterMs`); 401 and 403 (bad key, missing `mail.send` scope, unverified sender identity) are
- * permanent and say to fix the key or sender; 400 and 413 are permanent with SendGrid's field messages; 5xx,
+ * `defaultRetryAfterMs`); 401 (bad key) is permanent and says to fix the key, 403 (unverified sender identity,
+ * no `mail.send` scope) is permanent and says to fix the sender or the scope; 400 and 413 are permanent with SendGrid's field messages; 5xx,
  * timeouts and network errors are retried.
  *
  * @example
@@ -95,8 +96,13 @@ export function sendgridChannel(options: SendgridChannelOptions): ChannelAdapter
       provider: "SendGrid",
       defaultRetryAfterMs,
       describe,
-      // A 403 is mostly an unverified sender identity: the message can't go, and neither can any other.
-      classify: (a, detail) => (a.status === 403 ? credentialsRefused("SendGrid", detail) : undefined),
+      // A 403 is an unverified sender identity or a key without the scope: no message can go until fixed.
+      classify: (a, detail) =>
+        a.status === 403
+          ? new PermanentDeliveryError(
+              `${detail} (verify the configuration's sender identity in SendGrid and give the key the mail.send scope)`,
+            )
+          : undefined,
     });
 
   function mailBody(message: OutboundMessage): Record<string, unknown> {
