@@ -1,6 +1,7 @@
 /** The configuration, messages and contexts the provider channel tests share. */
 import type { ChannelConfiguration } from "../../src/model/channel-configuration.js";
-import type { OutboundMessage, SendContext } from "../../src/ports/channel.js";
+import type { BatchSendContext, OutboundMessage, SendContext } from "../../src/ports/channel.js";
+import type { ReceivedMessage } from "../../src/testing/index.js";
 
 export const emailConfiguration = (
   purpose: "marketing" | "transactional" = "marketing",
@@ -38,13 +39,19 @@ export function emailMessage(to: string, overrides: Partial<OutboundMessage> = {
   };
 }
 
-export const context = (idempotencyKey = "key-1", signal = new AbortController().signal): SendContext => ({
+export const context = (
+  idempotencyKey = "key-1",
+  signal: AbortSignal = new AbortController().signal,
+): SendContext => ({
   idempotencyKey,
   attempt: 1,
   signal,
 });
 
-export const batchContext = (signal = new AbortController().signal) => ({ attempt: 1, signal });
+export const batchContext = (signal: AbortSignal = new AbortController().signal): BatchSendContext => ({
+  attempt: 1,
+  signal,
+});
 
 /** The error a promise rejects with, or `undefined` when it resolves. */
 export const failure = (promise: Promise<unknown>): Promise<unknown> =>
@@ -52,3 +59,23 @@ export const failure = (promise: Promise<unknown>): Promise<unknown> =>
     () => undefined,
     (error: unknown) => error,
   );
+
+/** A received email as the conformance suite reads it, leaving out the parts that did not arrive. */
+export function receivedEmail(
+  to: string | undefined,
+  subject: string,
+  html: string | undefined,
+  text: string | undefined,
+  idempotencyKey?: string,
+): ReceivedMessage {
+  return {
+    to,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    content: {
+      channel: "email",
+      subject,
+      ...(html === undefined ? {} : { html }),
+      ...(text === undefined ? {} : { text }),
+    },
+  };
+}

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { postmarkChannel } from "../../src/drivers/channels/postmark.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { batchContext, context, emailConfiguration, emailMessage, failure } from "./fixtures.js";
+import {
+  batchContext,
+  context,
+  emailConfiguration,
+  emailMessage,
+  failure,
+  receivedEmail,
+} from "./fixtures.js";
 import { POSTMARK_TOKEN, type PostmarkStub, startPostmarkStub } from "./stubs/postmark.js";
 
 for (const batch of [true, false]) {
@@ -14,16 +21,18 @@ for (const batch of [true, false]) {
       return {
         adapter: postmarkChannel({ serverToken: POSTMARK_TOKEN, baseUrl: stub.url, batch }),
         received: async () =>
-          stub.messages.map((m) => ({
-            to: m.To,
-            content: { channel: "email", subject: m.Subject, html: m.HtmlBody, text: m.TextBody },
-          })),
+          stub.messages.map((m) => receivedEmail(m.To, m.Subject, m.HtmlBody, m.TextBody)),
         cleanup: stub.close,
       };
     },
     failing: async () => {
-      const stub = await startPostmarkStub({ failWith: { status: 500, body: { ErrorCode: 0, Message: "boom" } } });
-      return { adapter: postmarkChannel({ serverToken: POSTMARK_TOKEN, baseUrl: stub.url, batch }), cleanup: stub.close };
+      const stub = await startPostmarkStub({
+        failWith: { status: 500, body: { ErrorCode: 0, Message: "boom" } },
+      });
+      return {
+        adapter: postmarkChannel({ serverToken: POSTMARK_TOKEN, baseUrl: stub.url, batch }),
+        cleanup: stub.close,
+      };
     },
   });
 }
@@ -127,10 +136,11 @@ describe("postmarkChannel requests and answers", () => {
     expect(inactive).toBeInstanceOf(PermanentDeliveryError);
     expect((inactive as Error).message).toContain("422: ErrorCode 406: You tried to send to recipient(s)");
     const badStream = await failure(
-      postmarkChannel({ serverToken: POSTMARK_TOKEN, baseUrl: stub.url, messageStreams: { marketing: "nope" } }).send(
-        emailMessage("a@example.com"),
-        context(),
-      ),
+      postmarkChannel({
+        serverToken: POSTMARK_TOKEN,
+        baseUrl: stub.url,
+        messageStreams: { marketing: "nope" },
+      }).send(emailMessage("a@example.com"), context()),
     );
     expect((badStream as Error).message).toContain("ErrorCode 1235");
     expect(badStream).toBeInstanceOf(PermanentDeliveryError);

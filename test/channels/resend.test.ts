@@ -2,16 +2,27 @@ import { afterEach, describe, expect, it } from "vitest";
 import { decodeTagValue, resendChannel } from "../../src/drivers/channels/resend.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { type ReceivedMessage, runChannelSuite } from "../../src/testing/index.js";
-import { batchContext, context, emailConfiguration, emailMessage, failure } from "./fixtures.js";
+import {
+  batchContext,
+  context,
+  emailConfiguration,
+  emailMessage,
+  failure,
+  receivedEmail,
+} from "./fixtures.js";
 import { RESEND_API_KEY, RESEND_SENDING_KEY, type ResendStub, startResendStub } from "./stubs/resend.js";
 
 const received = (stub: ResendStub) => async (): Promise<ReceivedMessage[]> =>
-  stub.emails.map((email) => ({
-    to: email.to[0],
+  stub.emails.map((email) =>
     // Only a single send's key is the message's own; a batch's covers the batch.
-    idempotencyKey: email.via === "emails" ? email.idempotencyKey : undefined,
-    content: { channel: "email", subject: email.subject, html: email.html, text: email.text },
-  }));
+    receivedEmail(
+      email.to[0],
+      email.subject,
+      email.html,
+      email.text,
+      email.via === "emails" ? email.idempotencyKey : undefined,
+    ),
+  );
 
 for (const batch of [true, false]) {
   runChannelSuite({
@@ -29,7 +40,10 @@ for (const batch of [true, false]) {
       const stub = await startResendStub({
         failWith: { status: 500, body: { statusCode: 500, name: "internal_server_error", message: "boom" } },
       });
-      return { adapter: resendChannel({ apiKey: RESEND_API_KEY, baseUrl: stub.url, batch }), cleanup: stub.close };
+      return {
+        adapter: resendChannel({ apiKey: RESEND_API_KEY, baseUrl: stub.url, batch }),
+        cleanup: stub.close,
+      };
     },
   });
 }
@@ -76,7 +90,10 @@ describe("resendChannel requests and answers", () => {
 
   it("adds no List-Unsubscribe to transactional mail, and personalizes the URL when asked", async () => {
     const resend = await channel({ unsubscribeUrl: ({ message, url }) => `${url}/${message.recipientId}` });
-    await resend.send(emailMessage("t@example.com", { configuration: emailConfiguration("transactional") }), context());
+    await resend.send(
+      emailMessage("t@example.com", { configuration: emailConfiguration("transactional") }),
+      context(),
+    );
     await resend.send(emailMessage("m@example.com"), context("key-2"));
     const [transactional, marketing] = stub.emails;
     expect(transactional?.headers["List-Unsubscribe"]).toBeUndefined();
@@ -115,7 +132,12 @@ describe("resendChannel requests and answers", () => {
     const resend = await channel();
     const { to: _to, ...noAddress } = emailMessage("x@example.com");
     const results = await resend.sendBatch!(
-      [emailMessage("a@example.com"), emailMessage("not-an-address"), noAddress, emailMessage("c@example.com")],
+      [
+        emailMessage("a@example.com"),
+        emailMessage("not-an-address"),
+        noAddress,
+        emailMessage("c@example.com"),
+      ],
       batchContext(),
     );
     expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
@@ -182,8 +204,12 @@ describe("resendChannel requests and answers", () => {
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect((error as Error).message).toMatch(/403: invalid_api_key.*check the API key/);
     await expect(wrong.verify!()).rejects.toThrow(/check the API key/);
-    await expect(resendChannel({ apiKey: RESEND_API_KEY, baseUrl: stub.url }).verify!()).resolves.toBeUndefined();
-    await expect(resendChannel({ apiKey: RESEND_SENDING_KEY, baseUrl: stub.url }).verify!()).resolves.toBeUndefined();
+    await expect(
+      resendChannel({ apiKey: RESEND_API_KEY, baseUrl: stub.url }).verify!(),
+    ).resolves.toBeUndefined();
+    await expect(
+      resendChannel({ apiKey: RESEND_SENDING_KEY, baseUrl: stub.url }).verify!(),
+    ).resolves.toBeUndefined();
   });
 
   it("retries a refused connection and a timeout, and aborts a request in flight on stop", async () => {

@@ -2,8 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sendgridChannel } from "../../src/drivers/channels/sendgrid.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { context, emailConfiguration, emailMessage, failure } from "./fixtures.js";
-import { SENDGRID_API_KEY, SENDGRID_READ_ONLY_KEY, type SendgridStub, startSendgridStub } from "./stubs/sendgrid.js";
+import { context, emailConfiguration, emailMessage, failure, receivedEmail } from "./fixtures.js";
+import {
+  SENDGRID_API_KEY,
+  SENDGRID_READ_ONLY_KEY,
+  type SendgridStub,
+  startSendgridStub,
+} from "./stubs/sendgrid.js";
 
 runChannelSuite({
   name: "sendgridChannel",
@@ -13,20 +18,21 @@ runChannelSuite({
     return {
       adapter: sendgridChannel({ apiKey: SENDGRID_API_KEY, baseUrl: stub.url }),
       received: async () =>
-        stub.mails.map((mail) => ({
-          to: mail.personalizations[0]?.to[0]?.email,
-          content: {
-            channel: "email",
-            subject: mail.subject,
-            html: mail.content.find((c) => c.type === "text/html")?.value,
-            text: mail.content.find((c) => c.type === "text/plain")?.value,
-          },
-        })),
+        stub.mails.map((mail) =>
+          receivedEmail(
+            mail.personalizations[0]?.to[0]?.email,
+            mail.subject,
+            mail.content.find((c) => c.type === "text/html")?.value,
+            mail.content.find((c) => c.type === "text/plain")?.value,
+          ),
+        ),
       cleanup: stub.close,
     };
   },
   failing: async () => {
-    const stub = await startSendgridStub({ failWith: { status: 503, body: { errors: [{ message: "down" }] } } });
+    const stub = await startSendgridStub({
+      failWith: { status: 503, body: { errors: [{ message: "down" }] } },
+    });
     return { adapter: sendgridChannel({ apiKey: SENDGRID_API_KEY, baseUrl: stub.url }), cleanup: stub.close };
   },
 });
@@ -77,7 +83,9 @@ describe("sendgridChannel requests and answers", () => {
 
   it("sends an HTML-only or text-only message with the one part it has", async () => {
     const sendgrid = await channel();
-    const html = emailMessage("h@example.com", { content: { channel: "email", subject: "s", html: "<b>x</b>" } });
+    const html = emailMessage("h@example.com", {
+      content: { channel: "email", subject: "s", html: "<b>x</b>" },
+    });
     await sendgrid.send(html, context());
     expect(stub.mails[0]?.content).toEqual([{ type: "text/html", value: "<b>x</b>" }]);
   });
@@ -96,9 +104,14 @@ describe("sendgridChannel requests and answers", () => {
     expect((invalid as Error).message).toBe(
       "SendGrid answered 400: personalizations.0.to.0.email: Does not contain a valid address.",
     );
-    const unverified = await send("a@example.com", emailConfiguration("marketing", { fromAddress: "unverified@acme.test" }));
+    const unverified = await send(
+      "a@example.com",
+      emailConfiguration("marketing", { fromAddress: "unverified@acme.test" }),
+    );
     expect(unverified).toBeInstanceOf(PermanentDeliveryError);
-    expect((unverified as Error).message).toMatch(/403: from: The from address does not match.*verify the configuration's sender/);
+    expect((unverified as Error).message).toMatch(
+      /403: from: The from address does not match.*verify the configuration's sender/,
+    );
     for (const to of ["crash@example.com", "flaky@example.com"]) {
       const error = await send(to);
       expect(error).toBeInstanceOf(Error);
@@ -115,17 +128,24 @@ describe("sendgridChannel requests and answers", () => {
     const wrong = sendgridChannel({ apiKey: "SG.wrong", baseUrl: stub.url });
     const error = await failure(wrong.send(emailMessage("a@example.com"), context()));
     expect(error).toBeInstanceOf(PermanentDeliveryError);
-    expect((error as Error).message).toMatch(/401: The provided authorization grant is invalid.*check the API key/);
-    await expect(wrong.verify!()).rejects.toThrow(/check the API key/);
-    await expect(sendgridChannel({ apiKey: SENDGRID_READ_ONLY_KEY, baseUrl: stub.url }).verify!()).rejects.toThrow(
-      /mail\.send/,
+    expect((error as Error).message).toMatch(
+      /401: The provided authorization grant is invalid.*check the API key/,
     );
+    await expect(wrong.verify!()).rejects.toThrow(/check the API key/);
+    await expect(
+      sendgridChannel({ apiKey: SENDGRID_READ_ONLY_KEY, baseUrl: stub.url }).verify!(),
+    ).rejects.toThrow(/mail\.send/);
     await expect(sendgrid.verify!()).resolves.toBeUndefined();
   });
 
   it("declares neither batch nor idempotency keys, and rejects bad options", () => {
-    expect(sendgridChannel({ apiKey: "SG.x" }).capabilities).toEqual({ batch: false, idempotencyKeys: false });
+    expect(sendgridChannel({ apiKey: "SG.x" }).capabilities).toEqual({
+      batch: false,
+      idempotencyKeys: false,
+    });
     expect(() => sendgridChannel({ apiKey: undefined as never })).toThrow(CampaignKitError);
-    expect(() => sendgridChannel({ apiKey: "SG.x", defaultRetryAfterMs: Number.NaN })).toThrow(CampaignKitError);
+    expect(() => sendgridChannel({ apiKey: "SG.x", defaultRetryAfterMs: Number.NaN })).toThrow(
+      CampaignKitError,
+    );
   });
 });

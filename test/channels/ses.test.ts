@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { classifySesError, decodeTagValue, sesChannel } from "../../src/drivers/channels/ses.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { context, emailConfiguration, emailMessage, failure } from "./fixtures.js";
+import { context, emailConfiguration, emailMessage, failure, receivedEmail } from "./fixtures.js";
 import { SES_CREDENTIALS, type SesStub, startSesStub } from "./stubs/ses.js";
 
 /** A real SDK client pointed at the stub: dummy credentials, one attempt (the dispatcher owns retries). */
@@ -19,15 +19,14 @@ runChannelSuite({
     return {
       adapter: sesChannel({ client }),
       received: async () =>
-        stub.emails.map((email) => ({
-          to: email.Destination.ToAddresses[0],
-          content: {
-            channel: "email",
-            subject: email.Content.Simple.Subject.Data,
-            html: email.Content.Simple.Body.Html?.Data,
-            text: email.Content.Simple.Body.Text?.Data,
-          },
-        })),
+        stub.emails.map((email) =>
+          receivedEmail(
+            email.Destination.ToAddresses[0],
+            email.Content.Simple.Subject.Data,
+            email.Content.Simple.Body.Html?.Data,
+            email.Content.Simple.Body.Text?.Data,
+          ),
+        ),
       cleanup: async () => {
         client.destroy();
         await stub.close();
@@ -36,7 +35,11 @@ runChannelSuite({
   },
   failing: async () => {
     const stub = await startSesStub({
-      failWith: { status: 500, headers: { "x-amzn-errortype": "InternalServiceErrorException" }, body: { message: "boom" } },
+      failWith: {
+        status: 500,
+        headers: { "x-amzn-errortype": "InternalServiceErrorException" },
+        body: { message: "boom" },
+      },
     });
     const client = clientFor(stub.url);
     return {
@@ -75,7 +78,10 @@ describe("sesChannel requests and answers", () => {
       Content: {
         Simple: {
           Subject: { Data: "Spring ✓ for Zoë", Charset: "UTF-8" },
-          Body: { Html: { Data: "<p>Hi Zoë</p>", Charset: "UTF-8" }, Text: { Data: "Hi Zoë", Charset: "UTF-8" } },
+          Body: {
+            Html: { Data: "<p>Hi Zoë</p>", Charset: "UTF-8" },
+            Text: { Data: "Hi Zoë", Charset: "UTF-8" },
+          },
           Headers: [
             { Name: "X-Campaign-Kit-Message-Id", Value: "m:6:spring:5:run-1:email:ana@example.com" },
             { Name: "List-Unsubscribe", Value: "<mailto:unsubscribe@news.acme.test>, <https://acme.test/u>" },
@@ -109,11 +115,16 @@ describe("sesChannel requests and answers", () => {
     const throttled = await send("throttle@example.com");
     expect(throttled).toBeInstanceOf(RateLimitedError);
     expect((throttled as RateLimitedError).retryAfterMs).toBe(1500);
-    expect((throttled as Error).message).toBe("SES refused the email: TooManyRequestsException: Maximum sending rate exceeded.");
+    expect((throttled as Error).message).toBe(
+      "SES refused the email: TooManyRequestsException: Maximum sending rate exceeded.",
+    );
     const quota = await send("quota@example.com");
     expect(quota).toBeInstanceOf(RateLimitedError);
     expect((quota as RateLimitedError).retryAfterMs).toBe(120_000);
-    const unverified = await send("a@example.com", emailConfiguration("marketing", { fromAddress: "x@elsewhere.test" }));
+    const unverified = await send(
+      "a@example.com",
+      emailConfiguration("marketing", { fromAddress: "x@elsewhere.test" }),
+    );
     expect(unverified).toBeInstanceOf(PermanentDeliveryError);
     expect((unverified as Error).message).toContain("MessageRejected: Email address is not verified");
     const paused = await send("paused@example.com");
@@ -158,21 +169,28 @@ describe("sesChannel requests and answers", () => {
   });
 
   it("classifies errors by name when they come from elsewhere, and rejects bad options", () => {
-    const named = (name: string, message = "", extra = {}) => Object.assign(new Error(message), { name, ...extra });
+    const named = (name: string, message = "", extra = {}) =>
+      Object.assign(new Error(message), { name, ...extra });
     expect(classifySesError(named("LimitExceededException"))).toMatchObject({ retryAfterMs: 600_000 });
-    expect(classifySesError(named("Throttling", "Maximum sending rate exceeded."))).toMatchObject({ retryAfterMs: 1000 });
+    expect(classifySesError(named("Throttling", "Maximum sending rate exceeded."))).toMatchObject({
+      retryAfterMs: 1000,
+    });
     expect(classifySesError(named("AccountSuspendedException"))).toBeInstanceOf(PermanentDeliveryError);
     expect(classifySesError(named("AccessDeniedException"))).toBeInstanceOf(PermanentDeliveryError);
     const expired = named("ExpiredTokenException", "", { $metadata: { httpStatusCode: 403 } });
     expect(classifySesError(expired)).toBe(expired);
     const network = named("TimeoutError");
     expect(classifySesError(network)).toBe(network);
-    expect(classifySesError(named("NotFoundException", "", { $fault: "client" }))).toBeInstanceOf(PermanentDeliveryError);
+    expect(classifySesError(named("NotFoundException", "", { $fault: "client" }))).toBeInstanceOf(
+      PermanentDeliveryError,
+    );
     expect(sesChannel({ client: clientFor("http://127.0.0.1:1") }).capabilities).toEqual({
       batch: false,
       idempotencyKeys: false,
     });
     expect(() => sesChannel({ client: {} as never })).toThrow(CampaignKitError);
-    expect(() => sesChannel({ client: clientFor("http://127.0.0.1:1"), timeoutMs: 0 })).toThrow(CampaignKitError);
+    expect(() => sesChannel({ client: clientFor("http://127.0.0.1:1"), timeoutMs: 0 })).toThrow(
+      CampaignKitError,
+    );
   });
 });

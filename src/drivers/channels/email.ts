@@ -113,7 +113,7 @@ export function emailParts(
  * that take a raw header value (SES) require.
  */
 export function formatAddress(from: { name: string; address: string }, encodeWord = false): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: any character outside printable ASCII.
+  // Any character outside printable ASCII.
   if (encodeWord && /[^\x20-\x7e]/.test(from.name))
     return `=?UTF-8?B?${Buffer.from(from.name, "utf8").toString("base64")}?= <${from.address}>`;
   return `"${from.name.replace(/["\\]/g, "\\$&")}" <${from.address}>`;
@@ -184,11 +184,11 @@ export function correlationTags(correlation: Correlation): Array<{ name: string;
  * `maxLength` becomes `sha256:` + 40 hex digits of it, so it still fits and stays stable.
  */
 export function correlationMetadata(correlation: Correlation, maxLength = Infinity): Record<string, string> {
-  const fit = (value: string) => (value.length <= maxLength ? value : `sha256:${digest(value, 40)}`);
+  const fitted = (value: string) => (value.length <= maxLength ? value : `sha256:${digest(value, 40)}`);
   return {
-    ck_campaign: fit(correlation.campaignId),
-    ck_execution: fit(correlation.executionId),
-    ck_recipient: fit(correlation.recipientId),
-    ck_message: fit(correlation.messageId),
+    ck_campaign: fitted(correlation.campaignId),
+    ck_execution: fitted(correlation.executionId),
+    ck_recipient: fitted(correlation.recipientId),
+    ck_message: fitted(correlation.messageId),
   };
 }

@@ -43,8 +43,10 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
   const messages: PostmarkMessage[] = [];
   const flaky = new Set<string>();
 
-  /** What Postmark answers for one message: a refusal `{ ErrorCode, Message }` with its status, or acceptance. */
-  function one(message: Record<string, unknown>): { status: number; body: Record<string, unknown> } {
+  /** Postmark's refusal of one message, `{ ErrorCode, Message }` with its status; `undefined` when it is valid. */
+  function check(
+    message: Record<string, unknown>,
+  ): { status: number; body: Record<string, unknown> } | undefined {
     const to = message.To;
     if (typeof message.From !== "string" || typeof to !== "string" || !/@/.test(to))
       return { status: 422, body: refusal(300, "Invalid 'To' address: 'to'.") };
@@ -52,7 +54,10 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
       return { status: 422, body: refusal(300, "Provide either email TextBody or HtmlBody or both.") };
     const stream = message.MessageStream ?? "outbound";
     if (typeof stream !== "string" || !STREAMS.has(stream))
-      return { status: 422, body: refusal(1235, `The 'MessageStream' provided does not exist on this server.`) };
+      return {
+        status: 422,
+        body: refusal(1235, `The 'MessageStream' provided does not exist on this server.`),
+      };
     const metadata = (message.Metadata ?? {}) as Record<string, unknown>;
     if (Object.values(metadata).some((v) => typeof v !== "string" || v.length > 80))
       return { status: 422, body: refusal(300, "Metadata values must be strings of at most 80 characters.") };
@@ -77,11 +82,16 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
           return { status: 500, body: refusal(0, "Internal server error.") };
         }
     }
+    return undefined;
+  }
+
+  function accept(message: Record<string, unknown>): { status: number; body: Record<string, unknown> } {
     const MessageID = randomUUID();
+    const stream = (message.MessageStream as string | undefined) ?? "outbound";
     messages.push({ ...(message as unknown as PostmarkMessage), MessageStream: stream, MessageID });
     return {
       status: 200,
-      body: { To: to, SubmittedAt: new Date().toISOString(), MessageID, ErrorCode: 0, Message: "OK" },
+      body: { To: message.To, SubmittedAt: new Date().toISOString(), MessageID, ErrorCode: 0, Message: "OK" },
     };
   }
 
@@ -98,18 +108,22 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
     if (request.method === "GET" && request.path === "/server")
       return { status: 200, body: { ID: 1, Name: "Stub server", DeliveryType: "Live" } };
     if (request.method === "POST" && request.path === "/email") {
-      const { status, body } = one(request.json as Record<string, unknown>);
-      return { status, body };
+      const message = request.json as Record<string, unknown>;
+      return check(message) ?? accept(message);
     }
     if (request.method === "POST" && request.path === "/email/batch") {
       const batch = request.json;
       if (!Array.isArray(batch)) return { status: 422, body: refusal(402, "Received invalid JSON input.") };
       if (batch.length > 500) return { status: 422, body: refusal(410, "Too many batch messages.") };
-      const results = batch.map((m) => one(m as Record<string, unknown>));
-      // A throttle or a server fault refuses the whole call; validation refusals are per message, in a 200.
-      const whole = results.find((r) => r.status === 429 || r.status >= 500);
+      const refusals = batch.map((m) => check(m as Record<string, unknown>));
+      // A throttle or a server fault refuses the whole call, before any message is accepted; validation
+      // refusals are per message, in a 200.
+      const whole = refusals.find((r) => r !== undefined && (r.status === 429 || r.status >= 500));
       if (whole) return whole;
-      return { status: 200, body: results.map((r) => r.body) };
+      return {
+        status: 200,
+        body: batch.map((m, i) => refusals[i]?.body ?? accept(m as Record<string, unknown>).body),
+      };
     }
     return { status: 404, body: refusal(0, "Not found.") };
   }

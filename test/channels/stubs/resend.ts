@@ -42,7 +42,12 @@ export interface ResendStub extends StubServer {
 export const RESEND_API_KEY = "re_stub_full";
 export const RESEND_SENDING_KEY = "re_stub_sending";
 
-const error = (statusCode: number, name: string, message: string, headers?: Record<string, string>): StubAnswer => ({
+const error = (
+  statusCode: number,
+  name: string,
+  message: string,
+  headers?: Record<string, string>,
+): StubAnswer => ({
   status: statusCode,
   body: { statusCode, name, message },
   ...(headers ? { headers } : {}),
@@ -66,12 +71,18 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
         "validation_error",
         "Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.",
       );
-    if (typeof email.subject !== "string") return error(422, "missing_required_field", "Missing `subject` field.");
+    if (typeof email.subject !== "string")
+      return error(422, "missing_required_field", "Missing `subject` field.");
     if (typeof email.html !== "string" && typeof email.text !== "string")
       return error(422, "missing_required_field", "Missing `html` or `text` field.");
     const tags = (email.tags ?? []) as Array<{ name?: unknown; value?: unknown }>;
     for (const tag of tags)
-      if (typeof tag.name !== "string" || !TAG.test(tag.name) || typeof tag.value !== "string" || !TAG.test(tag.value))
+      if (
+        typeof tag.name !== "string" ||
+        !TAG.test(tag.name) ||
+        typeof tag.value !== "string" ||
+        !TAG.test(tag.value)
+      )
         return error(
           422,
           "validation_error",
@@ -80,10 +91,15 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
     const limits = { "ratelimit-limit": "2", "ratelimit-remaining": "0", "ratelimit-reset": "1" };
     switch (scenarioOf(to[0])) {
       case "throttle":
-        return error(429, "rate_limit_exceeded", "Too many requests. You can only make 2 requests per second.", {
-          ...limits,
-          "retry-after": "1",
-        });
+        return error(
+          429,
+          "rate_limit_exceeded",
+          "Too many requests. You can only make 2 requests per second.",
+          {
+            ...limits,
+            "retry-after": "1",
+          },
+        );
       case "quota":
         return error(429, "daily_quota_exceeded", "You have reached your daily email sending quota.");
       case "monthly":
@@ -103,16 +119,23 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
 
   function accept(email: Record<string, unknown>, key: string | undefined, via: ResendEmail["via"]): string {
     const id = randomUUID();
-    emails.push({ ...(email as Omit<ResendEmail, "id" | "idempotencyKey" | "via">), id, idempotencyKey: key, via });
+    emails.push({
+      ...(email as Omit<ResendEmail, "id" | "idempotencyKey" | "via">),
+      id,
+      idempotencyKey: key,
+      via,
+    });
     return id;
   }
 
   function answer(request: StubRequest): StubAnswer {
     if (options.failWith) return options.failWith;
     const auth = request.headers.authorization;
-    if (auth === undefined) return error(401, "missing_api_key", "Missing API key in the authorization header.");
+    if (auth === undefined)
+      return error(401, "missing_api_key", "Missing API key in the authorization header.");
     const key = auth.replace(/^Bearer /, "");
-    if (key !== RESEND_API_KEY && key !== RESEND_SENDING_KEY) return error(403, "invalid_api_key", "API key is invalid.");
+    if (key !== RESEND_API_KEY && key !== RESEND_SENDING_KEY)
+      return error(403, "invalid_api_key", "API key is invalid.");
     if (request.method === "GET" && request.path === "/domains")
       return key === RESEND_API_KEY
         ? { status: 200, body: { data: [] } }
@@ -126,7 +149,11 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
         return error(400, "invalid_idempotency_key", "The key must be between 1-256 chars.");
       const seen = idempotent.get(idempotencyKey);
       if (seen && seen.body !== request.text)
-        return error(409, "invalid_idempotent_request", "Same idempotency key used with a different request payload.");
+        return error(
+          409,
+          "invalid_idempotent_request",
+          "Same idempotency key used with a different request payload.",
+        );
       if (seen) return seen.answer;
     }
     const remember = (result: StubAnswer): StubAnswer => {
@@ -146,7 +173,9 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
     const refusals = batch.map((email) => refuse(email as Record<string, unknown>));
     const permissive = request.headers["x-batch-validation"] === "permissive";
     // A throttle or a server error refuses the whole request, whatever the validation mode.
-    const whole = refusals.find((r) => r !== undefined && (r.status === 429 || r.status >= 500 || r.status === 403));
+    const whole = refusals.find(
+      (r) => r !== undefined && (r.status === 429 || r.status >= 500 || r.status === 403),
+    );
     if (whole) return whole;
     if (!permissive) {
       const first = refusals.find((r) => r !== undefined);

@@ -36,7 +36,12 @@ export const SENDGRID_API_KEY = "SG.stub-key";
 /** A valid key without the mail.send scope. */
 export const SENDGRID_READ_ONLY_KEY = "SG.stub-read-only";
 
-const errors = (status: number, message: string, field: string | null = null, headers?: Record<string, string>) => ({
+const errors = (
+  status: number,
+  message: string,
+  field: string | null = null,
+  headers?: Record<string, string>,
+) => ({
   status,
   body: { errors: [{ message, field, help: null }] },
   ...(headers ? { headers } : {}),
@@ -59,7 +64,11 @@ export async function startSendgridStub(options: { failWith?: StubAnswer } = {})
       );
     const content = mail.content ?? [];
     if (content.length === 0 || content.some((c) => typeof c.value !== "string" || c.value === ""))
-      return errors(400, "The content value must be a string at least one character in length.", "content.0.value");
+      return errors(
+        400,
+        "The content value must be a string at least one character in length.",
+        "content.0.value",
+      );
     if (content.length > 1 && content[0]?.type !== "text/plain")
       return errors(400, "If present, text/plain content must be first.", "content.0.type");
     if (Object.values(mail.custom_args ?? {}).some((v) => typeof v !== "string"))
@@ -93,7 +102,10 @@ export async function startSendgridStub(options: { failWith?: StubAnswer } = {})
     if (key !== SENDGRID_API_KEY && key !== SENDGRID_READ_ONLY_KEY)
       return errors(401, "The provided authorization grant is invalid, expired, or revoked");
     if (request.method === "GET" && request.path === "/v3/scopes")
-      return { status: 200, body: { scopes: key === SENDGRID_API_KEY ? ["mail.send", "stats.read"] : ["stats.read"] } };
+      return {
+        status: 200,
+        body: { scopes: key === SENDGRID_API_KEY ? ["mail.send", "stats.read"] : ["stats.read"] },
+      };
     if (request.method === "POST" && request.path === "/v3/mail/send") {
       if (key !== SENDGRID_API_KEY) return errors(403, "access forbidden");
       return mailSend(request.json as Partial<SendgridMail>);

@@ -48,7 +48,10 @@ export async function startStubServer(answer: (request: StubRequest) => StubAnsw
       requests.push(request);
       const { status, headers = {}, body } = answer(request);
       const payload = body === undefined ? "" : JSON.stringify(body);
-      res.writeHead(status, body === undefined ? headers : { "content-type": "application/json", ...headers });
+      res.writeHead(
+        status,
+        body === undefined ? headers : { "content-type": "application/json", ...headers },
+      );
       res.end(payload);
     });
   });

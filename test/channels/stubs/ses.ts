@@ -52,18 +52,24 @@ const awsError = (status: number, type: string, message: string): StubAnswer => 
 });
 
 const TAG = /^[A-Za-z0-9_-]{1,256}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must be printable ASCII.
+// Header values (and a sender) must be printable ASCII.
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
-export async function startSesStub(options: { failWith?: StubAnswer; sendingEnabled?: boolean } = {}): Promise<SesStub> {
+export async function startSesStub(
+  options: { failWith?: StubAnswer; sendingEnabled?: boolean } = {},
+): Promise<SesStub> {
   const emails: SesEmail[] = [];
   const flaky = new Set<string>();
 
   function sendEmail(email: SesEmail): StubAnswer {
     const from = /<([^>]+)>\s*$/.exec(email.FromEmailAddress ?? "")?.[1] ?? email.FromEmailAddress;
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: a raw non-ASCII display name is refused.
-    if (!PRINTABLE.test(email.FromEmailAddress ?? "") || !/^[\x20-\x7e]+$/.test(from ?? ""))
-      return awsError(400, "BadRequestException", "Invalid sender address: non-ASCII characters must be encoded.");
+    // A raw non-ASCII display name is refused: it must come as an RFC 2047 encoded word.
+    if (!PRINTABLE.test(email.FromEmailAddress ?? "") || !PRINTABLE.test(from ?? ""))
+      return awsError(
+        400,
+        "BadRequestException",
+        "Invalid sender address: non-ASCII characters must be encoded.",
+      );
     if (!from?.endsWith(`@${SES_VERIFIED_DOMAIN}`))
       return awsError(
         400,
@@ -75,9 +81,10 @@ export async function startSesStub(options: { failWith?: StubAnswer; sendingEnab
       return awsError(400, "BadRequestException", "Missing final '@domain'");
     for (const tag of email.EmailTags ?? [])
       if (!TAG.test(tag.Name) || !TAG.test(tag.Value))
-        return awsError(400, "BadRequestException", "Invalid tag name or value <" + tag.Name + ">");
+        return awsError(400, "BadRequestException", `Invalid tag name or value <${tag.Name}>`);
     for (const header of email.Content?.Simple?.Headers ?? [])
-      if (!PRINTABLE.test(header.Value)) return awsError(400, "BadRequestException", `Invalid header ${header.Name}`);
+      if (!PRINTABLE.test(header.Value))
+        return awsError(400, "BadRequestException", `Invalid header ${header.Name}`);
     switch (scenarioOf(to)) {
       case "throttle":
         return awsError(429, "TooManyRequestsException", "Maximum sending rate exceeded.");
@@ -102,7 +109,11 @@ export async function startSesStub(options: { failWith?: StubAnswer; sendingEnab
     if (options.failWith) return options.failWith;
     const credential = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""))?.[1];
     if (credential !== SES_ACCESS_KEY)
-      return awsError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+      return awsError(
+        403,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+      );
     if (request.method === "POST" && request.path === "/v2/email/outbound-emails")
       return sendEmail(request.json as SesEmail);
     if (request.method === "GET" && request.path === "/v2/email/account")
