@@ -148,9 +148,9 @@ export function encodeTagValue(value: string, maxLength = 256): string {
 }
 
 /**
- * The id a tag value written by campaign-kit's SES or Resend channel stands for (see
- * {@link encodeTagValue}), or `undefined` when the value is a digest of an id too long for a tag or was not
- * written by campaign-kit.
+ * The id a tag value written by campaign-kit's SES or Resend channel stands for, or `undefined` when the
+ * value is a digest of an id too long for a tag or was not written by campaign-kit. The channels write
+ * letters, digits and `-` as they are and every other UTF-8 byte as `_` and two upper-case hex digits.
  *
  * @example
  * ```ts

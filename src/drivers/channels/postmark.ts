@@ -31,6 +31,8 @@ import {
   requestJson,
 } from "./http.js";
 
+export type { UnsubscribeUrl } from "./email.js";
+
 /** Options for {@link postmarkChannel}. */
 export interface PostmarkChannelOptions {
   /** The Postmark server's API token (`X-Postmark-Server-Token`). */

@@ -33,7 +33,7 @@ import {
   requestJson,
 } from "./http.js";
 
-export { decodeTagValue } from "./email.js";
+export { decodeTagValue, type UnsubscribeUrl } from "./email.js";
 
 /** Options for {@link resendChannel}. */
 export interface ResendChannelOptions {

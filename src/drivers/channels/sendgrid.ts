@@ -18,6 +18,8 @@ import {
   requestJson,
 } from "./http.js";
 
+export type { UnsubscribeUrl } from "./email.js";
+
 /** Options for {@link sendgridChannel}. */
 export interface SendgridChannelOptions {
   /** A SendGrid API key (`SG....`) with the `mail.send` scope. */
@@ -66,7 +68,7 @@ function describe(answer: HttpAnswer): string | undefined {
  * personalizations share one body (each message here is rendered for its recipient), one invalid address
  * refuses the whole request, and they share one `X-Message-Id`, so per-message results can't be told apart.
  *
- * Errors: 429 is a {@link RateLimitedError} waiting until `X-RateLimit-Reset` (or `Retry-After`, else
+ * Errors: 429 is a `RateLimitedError` waiting until `X-RateLimit-Reset` (or `Retry-After`, else
  * `defaultRetryAfterMs`); 401 (bad key) is permanent and says to fix the key, 403 (unverified sender identity,
  * no `mail.send` scope) is permanent and says to fix the sender or the scope; 400 and 413 are permanent with SendGrid's field messages; 5xx,
  * timeouts and network errors are retried.

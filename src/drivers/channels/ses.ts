@@ -10,7 +10,7 @@ import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from ".
 import { correlationTags, emailParts, formatAddress, type UnsubscribeUrl } from "./email.js";
 import { checkNonNegative, credentialsRefused } from "./http.js";
 
-export { decodeTagValue } from "./email.js";
+export { decodeTagValue, type UnsubscribeUrl } from "./email.js";
 
 /** Options for {@link sesChannel}. */
 export interface SesChannelOptions {
