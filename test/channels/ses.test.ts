@@ -151,7 +151,7 @@ describe("sesChannel requests and answers", () => {
       const wrong = sesChannel({ client: wrongClient });
       const error = await failure(wrong.send(emailMessage("a@example.com"), context()));
       expect(error).toBeInstanceOf(PermanentDeliveryError);
-      expect((error as Error).message).toMatch(/UnrecognizedClientException.*check the API key/);
+      expect((error as Error).message).toMatch(/UnrecognizedClientException.*check the AWS credentials/);
       expect((error as Error).cause).toMatchObject({ name: "UnrecognizedClientException" });
       await expect(wrong.verify!()).rejects.toThrow(/UnrecognizedClientException/);
     } finally {

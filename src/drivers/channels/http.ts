@@ -207,9 +207,13 @@ export function classifyAnswer(answer: HttpAnswer, options: ClassifyOptions): Er
  * The permanent error for refused credentials, saying what to fix. Exported so providers whose refusals
  * arrive another way (an error code in the body, an SDK exception) word it alike.
  */
-export function credentialsRefused(provider: string, detail: string): PermanentDeliveryError {
+export function credentialsRefused(
+  provider: string,
+  detail: string,
+  check = "the API key and its permissions",
+): PermanentDeliveryError {
   return new PermanentDeliveryError(
-    `${detail} (${provider} refused the credentials: check the API key and its permissions; no message is sent until it is fixed)`,
+    `${detail} (${provider} refused the credentials: check ${check}; no message is sent until it is fixed)`,
   );
 }
 

@@ -75,7 +75,11 @@ export function classifySesError(
   // Expired temporary credentials are refreshed by the client's provider: the next attempt may pass.
   if (/^Expired/.test(name)) return error;
   if (CREDENTIALS.has(name) || status === 401 || status === 403) {
-    const refused = credentialsRefused("SES", detail);
+    const refused = credentialsRefused(
+      "SES",
+      detail,
+      "the AWS credentials and their IAM permissions (ses:SendEmail)",
+    );
     return new PermanentDeliveryError(refused.message, { cause: error });
   }
   if (ACCOUNT.has(name))
