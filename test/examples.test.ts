@@ -33,6 +33,11 @@ const examples: [name: string, keyLines: (string | RegExp)[]][] = [
       "3 sent, 1 failed",
     ],
   ],
+  // Provider channels against their local stubs.
+  ["channels/resend", ["Report: 5 targeted, 4 sent, 1 failed", "Resend received 2 batch requests"]],
+  ["channels/postmark", ["ErrorCode 406", "Postmark received 2 batch calls and accepted 4 messages"]],
+  ["channels/sendgrid", ["SendGrid accepted 4 mails", "Does not contain a valid address."]],
+  ["channels/ses", ["SES accepted 4 emails", "ConfigurationSetName: campaigns"]],
   // The README's quick start: `npm run demo`.
   [
     "demo",

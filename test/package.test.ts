@@ -61,6 +61,14 @@ describe("the package", () => {
     expect(await packagesImportedBy("src/drivers/channels/fcm.ts")).toEqual([]);
   });
 
+  it("keeps the AWS SDK behind campaign-kit/channels/ses; the HTTP provider channels import no package", async () => {
+    expect(await packagesImportedBy("src/drivers/channels/ses.ts")).toEqual(["@aws-sdk/client-sesv2"]);
+    for (const provider of ["resend", "postmark", "sendgrid"])
+      expect(await packagesImportedBy(`src/drivers/channels/${provider}.ts`), provider).toEqual([]);
+    for (const entry of ["src/index.ts", "src/model/index.ts", "src/drivers/smtp.ts", "src/testing/index.ts"])
+      expect(await packagesImportedBy(entry), entry).not.toContain("@aws-sdk/client-sesv2");
+  });
+
   it("exposes the public API a host app codes against", () => {
     for (const name of [
       "createCampaignKit",

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../ports/channel.js";
+import { listUnsubscribeHeaders } from "./channels/email.js";
 
 /**
  * The mail {@link smtpChannel} hands to the transporter: a subset of nodemailer's `SendMailOptions`, so any
@@ -185,20 +186,10 @@ export function smtpChannel(options: SmtpChannelOptions): ChannelAdapter {
     if (message.to === undefined || message.to === "")
       throw new PermanentDeliveryError(`Message ${message.id} has no email address to send to.`);
     const settings = configuration.settings;
-    const headers: Record<string, string> = { "X-Campaign-Kit-Message-Id": message.id };
-    const unsubscribe = settings.listUnsubscribe;
-    if (message.category === "marketing" && unsubscribe !== undefined) {
-      const configured = unsubscribe.url;
-      const url =
-        configured !== undefined && options.unsubscribeUrl
-          ? options.unsubscribeUrl({ message, url: configured })
-          : configured;
-      const targets = [unsubscribe.mailto && `<mailto:${unsubscribe.mailto}>`, url && `<${url}>`].filter(
-        Boolean,
-      );
-      if (targets.length > 0) headers["List-Unsubscribe"] = targets.join(", ");
-      if (unsubscribe.oneClick && url) headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
-    }
+    const headers: Record<string, string> = {
+      "X-Campaign-Kit-Message-Id": message.id,
+      ...listUnsubscribeHeaders(message, options.unsubscribeUrl),
+    };
     const mail: SmtpMail = {
       from: { name: settings.fromName, address: settings.fromAddress },
       to: message.to,

@@ -1,5 +1,6 @@
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../ports/channel.js";
+import { parseRetryAfter, readExcerpt } from "./channels/http.js";
 
 /** Options for {@link webhookChannel}. */
 export interface WebhookChannelOptions {
@@ -18,44 +19,6 @@ export interface WebhookChannelOptions {
 const RETRYABLE = new Set([408, 425]);
 // 5xx that describe the request rather than the server's health: retrying cannot help.
 const PERMANENT_5XX = new Set([501, 505]);
-const EXCERPT_LENGTH = 200;
-
-/**
- * The start of an error response's body for the error message; reading stops after a few KB, so a huge or
- * endless body can't hold the send, and a failed read only loses the excerpt.
- */
-async function readExcerpt(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < 4096) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } catch {
-    // The excerpt is only for the message.
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return excerpt(Buffer.concat(chunks).toString("utf8"));
-}
-
-/**
- * Reads a `Retry-After` header (delay in seconds, or an HTTP date) as milliseconds from `now`; `undefined`
- * when absent or unreadable. A date in the past means "now" (0).
- */
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 function isJson(payload: string): boolean {
   try {
     JSON.parse(payload);
@@ -72,11 +35,6 @@ const where = (url: string): string => {
   } catch {
     return "the webhook URL";
   }
-};
-
-const excerpt = (body: string): string => {
-  const flat = body.replace(/\s+/g, " ").trim();
-  return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
 };
 
 /**

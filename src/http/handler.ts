@@ -1,7 +1,7 @@
+import type { ValidationIssue } from "../errors.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import type { ActorRef } from "../kit/context.js";
 import type { CampaignKit } from "../kit/create-campaign-kit.js";
-import type { ValidationIssue } from "../errors.js";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body.js";
 import { toProblemDocument } from "./problems.js";
 
