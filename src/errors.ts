@@ -38,12 +38,89 @@ export interface ValidationIssue {
 /** A stable error code; see {@link ERROR_CODES} for the meaning of each. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** `T` with every field optional, and allowed to hold `undefined`: details carry what each refusal knows. */
+type Known<T> = { [K in keyof T]?: T[K] | undefined };
+
+type Turned<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/**
+ * The structured `details` of each error code, for programs. Every field but `issues`, `problems` and
+ * `userIds` is optional: not every refusal of a code knows each. Narrow on `error.code` (or pass the code to
+ * {@link isCampaignKitError}), then read that code's details.
+ */
+export interface ErrorDetails {
+  VALIDATION_FAILED: { issues: ValidationIssue[] } & Known<{ refusal: unknown; refusedIds: unknown }>;
+  INVALID_TRANSITION: Known<{
+    status: string;
+    action: string;
+    allowed: string[];
+    replacesCampaignId: string;
+  }>;
+  FORBIDDEN: Known<{
+    permission: string;
+    actorId: string;
+    grantedBy: string[];
+    action: string;
+    policyId: string;
+    reason: "not-an-approver" | "self-approval-blocked" | "policy-missing";
+  }>;
+  NOT_FOUND: Known<{
+    id: string;
+    roleId: string;
+    audienceId: string;
+    channelConfigurationId: string;
+    campaignId: string;
+    issues: ValidationIssue[];
+  }>;
+  CONFLICT: Known<{
+    id: string;
+    expectedVersion: number;
+    actualVersion: number;
+    requestId: string;
+    status: string;
+  }>;
+  ALREADY_EXISTS: Known<{ id: string; versionId: string }>;
+  PREREQUISITES_UNMET: {
+    problems: {
+      code: string;
+      message: string;
+      fix: string;
+      subject: { kind: string; id?: string; path?: string };
+    }[];
+  };
+  TEMPLATE_INVALID: Known<{ where: string }>;
+  CHANNEL_NOT_REGISTERED: Known<{ channel: string; campaignId: string }>;
+  AUDIENCE_SOURCE_MISSING: Known<{ audienceId: string }>;
+  CAMPAIGN_NOT_LIVE: Known<{ status: string }>;
+  OUTSIDE_WINDOW: Known<{ startAt: Date; endAt: Date; at: Date }>;
+  UNKNOWN_RECIPIENT: { userIds: string[] };
+  WRONG_CAMPAIGN_TYPE: Known<{ type: string; category: string; status: string }>;
+  IN_USE: Known<{ campaignId: string }>;
+  NOT_EDITABLE: Known<{ status: string }>;
+  APPROVAL_REQUIRED: Known<{ policyId: string }>;
+  READ_ONLY_FIELD: Known<{ fields: string[] }>;
+  STORAGE_FAILED: Known<{
+    collection: string;
+    id: string;
+    operation: string;
+    action: string;
+    outcome: string;
+    refusal: unknown;
+  }>;
+  METHOD_NOT_ALLOWED: Known<{ allow: string[] }>;
+  UNSUPPORTED_MEDIA_TYPE: Known<{ accepted: string[] }>;
+  PAYLOAD_TOO_LARGE: Known<{ maxBytes: number }>;
+}
+
+/** The details of an error whose code isn't narrowed: any code's fields, each optional. */
+export type AnyErrorDetails = Known<Turned<ErrorDetails[ErrorCode]>>;
+
 /** Options for {@link CampaignKitError}. */
 export interface CampaignKitErrorOptions {
   /** The underlying error, when there is one. */
   cause?: unknown;
   /** Structured detail for programs: validation issues, unmet prerequisites, the missing permission... */
-  details?: Record<string, unknown>;
+  details?: AnyErrorDetails;
 }
 
 /**
@@ -61,8 +138,11 @@ export interface CampaignKitErrorOptions {
 export class CampaignKitError extends Error {
   /** The stable code; see {@link ERROR_CODES}. */
   readonly code: ErrorCode;
-  /** Structured detail; its keys depend on the code. */
-  readonly details: Record<string, unknown>;
+  /**
+   * Structured detail: see {@link ErrorDetails} for each code's fields. {@link isCampaignKitError} with a code
+   * narrows it to that code's.
+   */
+  readonly details: AnyErrorDetails;
 
   constructor(code: ErrorCode, message: string = ERROR_CODES[code], options: CampaignKitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,9 +152,29 @@ export class CampaignKitError extends Error {
   }
 }
 
-/** Whether `error` is a {@link CampaignKitError}, optionally of the given code. */
-export function isCampaignKitError(error: unknown, code?: ErrorCode): error is CampaignKitError {
-  return error instanceof CampaignKitError && (code === undefined || error.code === code);
+/** A {@link CampaignKitError} of code `C`, with that code's details. */
+export type CampaignKitErrorOf<C extends ErrorCode> = CampaignKitError & {
+  code: C;
+  details: ErrorDetails[C];
+};
+
+/**
+ * Whether `error` is a {@link CampaignKitError}, optionally of the given code: by class, or by name and a
+ * known code when another copy of campaign-kit threw it (its ESM and CommonJS builds side by side, or the
+ * copy each subpath's CommonJS bundle carries).
+ */
+export function isCampaignKitError(error: unknown): error is CampaignKitError;
+export function isCampaignKitError<C extends ErrorCode>(
+  error: unknown,
+  code: C,
+): error is CampaignKitErrorOf<C>;
+export function isCampaignKitError(error: unknown, code?: ErrorCode): boolean {
+  const like =
+    error instanceof CampaignKitError ||
+    (error instanceof Error &&
+      error.name === "CampaignKitError" &&
+      Object.hasOwn(ERROR_CODES, (error as { code?: unknown }).code as string));
+  return like && (code === undefined || (error as CampaignKitError).code === code);
 }
 
 /**

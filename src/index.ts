@@ -28,10 +28,13 @@ export { memoryStorage } from "./drivers/memory/storage.js";
 export { type WebhookChannelOptions, webhookChannel } from "./drivers/webhook.js";
 // Errors.
 export {
+  type AnyErrorDetails,
   CampaignKitError,
+  type CampaignKitErrorOf,
   type CampaignKitErrorOptions,
   ERROR_CODES,
   type ErrorCode,
+  type ErrorDetails,
   isCampaignKitError,
   isPermanentDeliveryError,
   isRateLimitedError,

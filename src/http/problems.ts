@@ -1,4 +1,4 @@
-import { CampaignKitError, type ErrorCode } from "../errors.js";
+import { type ErrorCode, isCampaignKitError } from "../errors.js";
 
 /** An RFC 9457 (formerly 7807) problem document, in the reference execution API's shape. */
 export interface ProblemDocument {
@@ -47,20 +47,6 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 const STORAGE_FAILED_DETAIL = "The storage backend failed; retry later. The server's logs hold the cause.";
 
 /**
- * Whether `error` is a {@link CampaignKitError}, from this copy of the package or another: the CommonJS build
- * bundles each entry point on its own, so a kit required from `campaign-kit` throws errors that are not
- * instances of the class `campaign-kit/http` sees. The name and a known code recognise them all the same.
- */
-function asKitError(error: unknown): CampaignKitError | undefined {
-  if (error instanceof CampaignKitError) return error;
-  if (!(error instanceof Error) || error.name !== "CampaignKitError") return undefined;
-  const { code } = error as Partial<CampaignKitError>;
-  return typeof code === "string" && Object.hasOwn(HTTP_STATUS, code)
-    ? (error as CampaignKitError)
-    : undefined;
-}
-
-/**
  * Turns any error into the problem document a REST endpoint answers with: a {@link CampaignKitError} keeps
  * its code, message and details (validation issues name each field), except that `STORAGE_FAILED` says only
  * that storage failed (the driver's message stays in the error's `cause`, for logs); anything else is a 500
@@ -85,8 +71,10 @@ function asKitError(error: unknown): CampaignKitError | undefined {
  * ```
  */
 export function toProblemDocument(error: unknown): ProblemDocument {
-  const known = asKitError(error);
-  if (known) {
+  // `isCampaignKitError` also knows errors thrown by another copy of the package: the CommonJS build bundles
+  // each entry point on its own, so a kit required from `campaign-kit` throws another class than this one's.
+  if (isCampaignKitError(error)) {
+    const known = error;
     return {
       type: `urn:campaign-kit:error:${known.code}`,
       title: known.code.toLowerCase().replaceAll("_", " "),

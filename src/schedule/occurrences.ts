@@ -148,8 +148,8 @@ interface Plan {
   recurring?: { grid: Grid; at: LocalTime; first: number | undefined };
 }
 
-function invalid(message: string, details: Record<string, unknown> = {}): CampaignKitError {
-  return new CampaignKitError("VALIDATION_FAILED", message, { details });
+function invalid(message: string): CampaignKitError {
+  return new CampaignKitError("VALIDATION_FAILED", message, { details: { issues: [{ path: "", message }] } });
 }
 
 function checkDate(value: Date, name: string): void {
