@@ -7,7 +7,7 @@ import type { Profile } from "../model/profile.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import { configurationsOf, getCampaign, isRunning } from "../repositories/campaigns.js";
 import type { Context } from "../repositories/context.js";
-import { acquireLease, releaseLease } from "../repositories/leases.js";
+import { claim, claimed, type Held, write } from "./claims.js";
 import { planExecution } from "./plan.js";
 import { dueSlices, nextSliceAt, sliceWriter } from "./slices.js";
 
@@ -20,9 +20,9 @@ export interface RunnerOptions {
   dispatcher: Dispatcher;
   /** Streams audiences and looks held-back recipients up; `undefined` when the kit has none. */
   audiences: AudienceSource | undefined;
-  /** This process's name in leases. */
+  /** This process's name in claims on executions. */
   owner: string;
-  /** How long a lease on a running execution lasts before another process may take it over, in ms. */
+  /** How long a claim on a running execution lasts before another process may take it over, in ms. */
   leaseMs: number;
 }
 
@@ -34,8 +34,17 @@ export interface RunnerOptions {
  * the slices that fell due.
  */
 export interface Runner {
-  /** Starts (or joins) the execution in the background; resolves when this process is done with it. */
-  launch(execution: Pick<Execution, "id" | "campaignId">): Promise<void>;
+  /**
+   * Stores a new execution (its id derived from its request id) and, unless it waits for its `executeAt`,
+   * starts it in the background, claimed for this process in the same write. When the id is taken, a call
+   * with the same request id got there first: its execution is returned, `created: false`, and nothing starts.
+   */
+  submit(execution: Execution, campaign: Campaign): Promise<{ execution: Execution; created: boolean }>;
+  /**
+   * Starts (or joins) the execution in the background; resolves when this process is done with it. `start`
+   * hands over what the caller already has: the execution it inserted claimed for this runner, its campaign.
+   */
+  launch(execution: Pick<Execution, "id" | "campaignId">, start?: LaunchOptions): Promise<void>;
   /** Resolves when this process is done with the execution; at once when it isn't running it. */
   wait(executionId: string): Promise<void>;
   /** Aborts this process's sends for a campaign and waits for them to settle. */
@@ -47,6 +56,14 @@ export interface Runner {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** What a caller that just stored an execution hands {@link Runner.launch}, to spare reading it again. */
+export interface LaunchOptions {
+  /** The execution as stored, claimed for this runner's owner (see {@link RunnerOptions.owner}). */
+  held?: Held;
+  /** Its campaign, as read to accept the execution. */
+  campaign?: Campaign;
+}
 
 /** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
 class Halt extends Error {
@@ -69,16 +86,19 @@ interface PassOutcome {
 /** Builds the runner. */
 export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   const running = new Map<string, { campaignId: string; controller: AbortController; done: Promise<void> }>();
-  const leaseOf = (executionId: string) => ({ key: `execution:${executionId}`, owner: options.owner });
 
-  /** Writes `changes` to the execution unless someone cancelled it meanwhile: their word stands. */
-  async function settle(executionId: string, changes: Partial<Execution>): Promise<void> {
-    await ctx.repos.executions.update(executionId, (current) => {
-      if (current.status === "cancelled") return undefined;
-      const next = { ...current, ...changes };
+  /**
+   * Writes `changes` to the held execution while this process still runs it, unless someone cancelled it
+   * meanwhile (their word stands); with `release`, gives up the claim in the same write.
+   */
+  async function settle(held: Held, changes: Partial<Execution>, release = false): Promise<void> {
+    await write(ctx, held, (current) => {
+      if (current.claim?.owner !== options.owner) return undefined;
+      const next = current.status === "cancelled" ? { ...current } : { ...current, ...changes };
       for (const key of Object.keys(changes) as (keyof Execution)[]) {
-        if (changes[key] === undefined) delete next[key];
+        if (changes[key] === undefined && current.status !== "cancelled") delete next[key];
       }
+      if (release) delete next.claim;
       return next;
     });
   }
@@ -94,24 +114,23 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   }
 
   /**
-   * Keeps the lease and watches for a stop made anywhere: another process stopping the campaign or
-   * cancelling the execution, or this process losing its lease, aborts the dispatch. A background timer on
-   * the kit's clock, so a virtual test clock drives it without ever being moved by it.
+   * Renews the claim, and watches for a stop made anywhere: the campaign stopped or the execution cancelled
+   * (stopping a campaign cancels its executions), or another process taking the execution over, aborts the
+   * dispatch. A background timer on the kit's clock, so a virtual test clock drives it without ever being
+   * moved by it; its stop function waits for a renewal under way, so none lands after the release.
    */
-  function watch(executionId: string, campaignId: string, controller: AbortController): () => Promise<void> {
-    // The stop function waits for a renewal under way: landing after the release, it would lock the
-    // execution for `leaseMs`.
+  function watch(held: Held, controller: AbortController): () => Promise<void> {
     return ctx.clock.every(Math.min(options.leaseMs / 3, 1000), async () => {
       try {
-        const [held, campaign, execution] = await Promise.all([
-          acquireLease(ctx.repos.leases, { ...leaseOf(executionId), ttlMs: options.leaseMs, now: ctx.now() }),
-          getCampaign(ctx, campaignId),
-          ctx.repos.executions.get(executionId),
-        ]);
-        if (!held) controller.abort(new Halt("lease-lost"));
-        else if (!isRunning(campaign) || execution?.value.status === "cancelled") {
-          controller.abort(new Halt("stopped"));
-        }
+        const now = ctx.now();
+        const renewed = await write(ctx, held, (current) =>
+          current.claim?.owner === options.owner && current.status !== "cancelled"
+            ? claimed(current, options.owner, now, options.leaseMs)
+            : undefined,
+        );
+        if (renewed) return;
+        const { status, claim: owner } = held.current.value;
+        controller.abort(new Halt(status === "cancelled" || owner === undefined ? "stopped" : "lease-lost"));
       } catch {
         // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
       }
@@ -235,24 +254,26 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     return outcomes.sent === 0 && outcomes.failed > 0;
   }
 
-  async function run(executionId: string, campaignId: string, controller: AbortController): Promise<void> {
-    const lease = leaseOf(executionId);
-    if (!(await acquireLease(ctx.repos.leases, { ...lease, ttlMs: options.leaseMs, now: ctx.now() }))) return;
-    const unwatch = watch(executionId, campaignId, controller);
+  async function run(executionId: string, controller: AbortController, start: LaunchOptions): Promise<void> {
+    const held = start.held ?? (await claim(ctx, executionId, options.owner, options.leaseMs));
+    if (!held) return;
+    const unwatch = watch(held, controller);
     let started = false;
     try {
-      const stored = (await ctx.repos.executions.get(executionId))?.value;
+      const stored = held.current.value;
       const now = ctx.now();
-      if (!stored || FINISHED_EXECUTION.has(stored.status)) return;
+      if (FINISHED_EXECUTION.has(stored.status)) return;
       if (stored.status === "scheduled" && (stored.executeAt ?? now) > now) return;
       if (stored.resumeAt && stored.resumeAt > now) return;
-      const campaign = await getCampaign(ctx, stored.campaignId);
+      const campaign = start.campaign ?? (await getCampaign(ctx, stored.campaignId));
       if (!isRunning(campaign)) {
-        await settle(executionId, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined });
+        await settle(held, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined }, true);
         return;
       }
       const execution = { ...stored, status: "in-progress" as const, startedAt: stored.startedAt ?? now };
-      await settle(executionId, { status: "in-progress", startedAt: execution.startedAt });
+      if (stored.status !== "in-progress" || stored.startedAt === undefined) {
+        await settle(held, { status: "in-progress", startedAt: execution.startedAt });
+      }
       started = true;
       const outcome = await pass(campaign, execution, controller.signal);
       const counted: Partial<Execution> = {
@@ -260,65 +281,84 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         targetedProfileCount: Math.max(execution.targetedProfileCount, outcome.targeted),
       };
       if (outcome.reports.some((report) => report.aborted) || controller.signal.aborted) {
-        await settleHalted(execution, controller, counted);
+        await settleHalted(held, controller, counted);
         return;
       }
       if (outcome.nextDueAt) {
-        await settle(executionId, { ...counted, resumeAt: outcome.nextDueAt });
+        await settle(held, { ...counted, resumeAt: outcome.nextDueAt }, true);
         return;
       }
       const failed = await allFailed({ ...execution, ...counted }, outcome.reports);
-      await settle(executionId, {
-        ...counted,
-        status: failed ? "failed" : "succeeded",
-        finishedAt: ctx.now(),
-        resumeAt: undefined,
-        ...(failed ? { error: "Every message failed; see the ledger for the reasons." } : {}),
-      });
+      await settle(
+        held,
+        {
+          ...counted,
+          status: failed ? "failed" : "succeeded",
+          finishedAt: ctx.now(),
+          resumeAt: undefined,
+          ...(failed ? { error: "Every message failed; see the ledger for the reasons." } : {}),
+        },
+        true,
+      );
     } catch (error) {
       if (!started) throw error;
       // An audience source or adapter that honours the signal throws on abort: that is a halt, not a failure.
       if (controller.signal.aborted) {
-        await settleHalted({ id: executionId, campaignId }, controller, {}).catch(() => {});
+        await settleHalted(held, controller, {}).catch(() => {});
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
-      await settle(executionId, {
-        status: "failed",
+      const failed = {
+        status: "failed" as const,
         finishedAt: ctx.now(),
         error: message,
         resumeAt: undefined,
-      }).catch(() => {});
+      };
+      await settle(held, failed, true).catch(() => {});
     } finally {
       await unwatch();
-      await releaseLease(ctx.repos.leases, lease).catch(() => {});
+      // Whatever path ended the run, the claim goes with it (nothing to write when a settle above released it).
+      await settle(held, {}, true).catch(() => {});
     }
   }
 
   /**
-   * After an abort: a stopped campaign or cancelled execution ends `cancelled`; a shutdown or a lost lease
-   * leaves it in progress, to be resumed from the ledger by whoever runs it next.
+   * After an abort: a stopped campaign or cancelled execution ends `cancelled`; a shutdown leaves it in
+   * progress, to be resumed from the ledger by whoever runs it next; a lost claim leaves it to its new owner.
    */
   async function settleHalted(
-    execution: Pick<Execution, "id" | "campaignId">,
+    held: Held,
     controller: AbortController,
     counted: Partial<Execution>,
   ): Promise<void> {
     const reason = controller.signal.reason instanceof Halt ? controller.signal.reason.reason : "closing";
     if (reason === "lease-lost") return;
-    const stopped = !isRunning(await getCampaign(ctx, execution.campaignId));
+    const stopped = !isRunning(await getCampaign(ctx, held.current.value.campaignId));
     await settle(
-      execution.id,
+      held,
       stopped ? { ...counted, status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined } : counted,
+      true,
     );
   }
 
   return {
-    launch({ id, campaignId }) {
+    async submit(execution, campaign) {
+      const waits = execution.status === "scheduled";
+      const now = ctx.now();
+      const stored = waits
+        ? execution
+        : { ...claimed(execution, options.owner, now, options.leaseMs), startedAt: now };
+      if (!(await ctx.repos.executions.insert(stored))) {
+        return { execution: (await ctx.repos.executions.find(execution.id)).value, created: false };
+      }
+      if (!waits) void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign });
+      return { execution: stored, created: true };
+    },
+    launch({ id, campaignId }, start = {}) {
       const current = running.get(id);
       if (current) return current.done;
       const controller = new AbortController();
-      const done = run(id, campaignId, controller)
+      const done = run(id, controller, start)
         .catch(() => {})
         .finally(() => running.delete(id));
       running.set(id, { campaignId, controller, done });

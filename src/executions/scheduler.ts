@@ -161,8 +161,10 @@ export function createScheduler(ctx: Context, runner: Runner): Scheduler {
       if (campaign.type !== "scheduled") continue;
       for (const execution of await claimOccurrences(campaign, now)) launch.set(execution.id, execution);
     }
+    // Only what no live process runs: a claim still valid means its owner is on it.
     for await (const execution of ctx.repos.executions.all({
       status: { in: ["scheduled", "in-progress"] },
+      claimUntil: { lte: now.toISOString() },
     })) {
       const dueAt = execution.status === "scheduled" ? execution.executeAt : execution.resumeAt;
       if (!dueAt || dueAt <= now) launch.set(execution.id, execution);

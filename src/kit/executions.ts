@@ -1,4 +1,4 @@
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   type AudienceExecutionRequest,
   audienceExecutionRequestSchema,
@@ -122,16 +122,28 @@ export function executionsApi(
   }
 
   /**
-   * The execution an earlier call with this request id created, if any: a retried call gets it back even
-   * when the campaign has since closed, since nothing more will be sent.
+   * Runs `accepting`; when it refuses, answers with the execution an earlier call with this request id
+   * created, if any: a retried call gets it back even when the campaign has since closed or a recipient
+   * left, since nothing more will be sent. Only refusals pay for that read; a first call never does.
    */
-  async function earlier(
-    campaignId: string,
-    requestId: string | undefined,
-  ): Promise<ExecutionAccepted | undefined> {
-    if (requestId === undefined) return undefined;
-    const found = await ctx.repos.executions.get(executionIdFor(campaignId, requestId));
-    return found && answer(found.value, false);
+  async function orEarlier(
+    parsed: { campaignId: string; requestId?: string | undefined },
+    accepting: () => Promise<ExecutionAccepted>,
+  ): Promise<{ result: ExecutionAccepted; detail: Record<string, unknown> }> {
+    try {
+      const result = await accepting();
+      return { result, detail: { campaignId: parsed.campaignId, created: result.created } };
+    } catch (error) {
+      if (!isCampaignKitError(error) || error.code === "STORAGE_FAILED" || parsed.requestId === undefined) {
+        throw error;
+      }
+      const found = await ctx.repos.executions.get(executionIdFor(parsed.campaignId, parsed.requestId));
+      if (found === undefined) throw error;
+      return {
+        result: answer(found.value, false),
+        detail: { campaignId: parsed.campaignId, created: false },
+      };
+    }
   }
 
   function answer(execution: Execution, created: boolean): ExecutionAccepted {
@@ -148,12 +160,9 @@ export function executionsApi(
    * the same request id got there first, and its execution is the answer. Sending starts at once unless the
    * execution waits for its `executeAt`.
    */
-  async function accept(execution: Execution): Promise<ExecutionAccepted> {
-    if (!(await ctx.repos.executions.insert(execution))) {
-      return answer((await ctx.repos.executions.find(execution.id)).value, false);
-    }
-    if (execution.status !== "scheduled") void runner.launch(execution);
-    return answer(execution, true);
+  async function accept(execution: Execution, campaign: Campaign): Promise<ExecutionAccepted> {
+    const submitted = await runner.submit(execution, campaign);
+    return answer(submitted.execution, submitted.created);
   }
 
   return {
@@ -165,41 +174,44 @@ export function executionsApi(
         target("execution.trigger-unitary", request?.requestId, false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
-          const seen = await earlier(parsed.campaignId, parsed.requestId);
-          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
-          const campaign = await triggerable(a, parsed.campaignId, "transactional");
-          if (!audiences) {
-            throw new CampaignKitError(
-              "AUDIENCE_SOURCE_MISSING",
-              "The kit has no `audiences` source to find profiles in.",
+          return orEarlier(parsed, async () => {
+            const campaign = await triggerable(a, parsed.campaignId, "transactional");
+            if (!audiences) {
+              throw new CampaignKitError(
+                "AUDIENCE_SOURCE_MISSING",
+                "The kit has no `audiences` source to find profiles in.",
+              );
+            }
+            const { recipients, created, unknown } = await resolveUnitaryRecipients(
+              audiences,
+              campaign,
+              parsed.recipients,
             );
-          }
-          const { recipients, created, unknown } = await resolveUnitaryRecipients(
-            audiences,
-            campaign,
-            parsed.recipients,
-          );
-          if (unknown.length > 0) {
-            throw new CampaignKitError(
-              "UNKNOWN_RECIPIENT",
-              `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
-                'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
-              { details: { userIds: unknown } },
+            if (unknown.length > 0) {
+              throw new CampaignKitError(
+                "UNKNOWN_RECIPIENT",
+                `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
+                  'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
+                { details: { userIds: unknown } },
+              );
+            }
+            for (const profile of created) await audiences.saveProfile({ profile });
+            const accepted = await accept(
+              {
+                id: executionIdFor(campaign.id, parsed.requestId),
+                campaignId: campaign.id,
+                requestId: parsed.requestId,
+                kind: "unitary",
+                status: "in-progress",
+                recipients,
+                targetedProfileCount: recipients.length,
+                streamed: false,
+                createdAt: ctx.now(),
+              },
+              campaign,
             );
-          }
-          for (const profile of created) await audiences.saveProfile({ profile });
-          const accepted = await accept({
-            id: executionIdFor(campaign.id, parsed.requestId),
-            campaignId: campaign.id,
-            requestId: parsed.requestId,
-            kind: "unitary",
-            status: "in-progress",
-            recipients,
-            targetedProfileCount: recipients.length,
-            streamed: false,
-            createdAt: ctx.now(),
+            return accepted;
           });
-          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
         },
       ),
     triggerAudience: ({ actor, request }) =>
@@ -210,37 +222,39 @@ export function executionsApi(
         target("execution.trigger-audience", request?.requestId ?? "(new)", false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
-          const seen = await earlier(parsed.campaignId, parsed.requestId);
-          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
-          const campaign = await triggerable(a, parsed.campaignId, "marketing");
-          if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
-            throw new CampaignKitError(
-              "VALIDATION_FAILED",
-              `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
-              {
-                details: { issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }] },
-              },
-            );
-          }
-          const executeAt = parsed.schedule?.executeAt;
-          if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
-          const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
-          const requestId = parsed.requestId ?? ctx.newId();
-          const execution: Execution = {
-            id: executionIdFor(campaign.id, requestId),
-            campaignId: campaign.id,
-            requestId,
-            kind: "audience",
-            status: deferred ? "scheduled" : "in-progress",
-            targetedProfileCount: 0,
-            streamed: false,
-            createdAt: ctx.now(),
-          };
-          if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-          if (parsed.context) execution.context = parsed.context;
-          if (executeAt) execution.executeAt = executeAt;
-          const accepted = await accept(execution);
-          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+          return orEarlier(parsed, async () => {
+            const campaign = await triggerable(a, parsed.campaignId, "marketing");
+            if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
+              throw new CampaignKitError(
+                "VALIDATION_FAILED",
+                `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
+                {
+                  details: {
+                    issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }],
+                  },
+                },
+              );
+            }
+            const executeAt = parsed.schedule?.executeAt;
+            if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
+            const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+            const requestId = parsed.requestId ?? ctx.newId();
+            const execution: Execution = {
+              id: executionIdFor(campaign.id, requestId),
+              campaignId: campaign.id,
+              requestId,
+              kind: "audience",
+              status: deferred ? "scheduled" : "in-progress",
+              targetedProfileCount: 0,
+              streamed: false,
+              createdAt: ctx.now(),
+            };
+            if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+            if (parsed.context) execution.context = parsed.context;
+            if (executeAt) execution.executeAt = executeAt;
+            const accepted = await accept(execution, campaign);
+            return accepted;
+          });
         },
       ),
     status: ({ actor, id }) =>

@@ -48,6 +48,11 @@ export const executionSchema = z.object({
   streamed: z.boolean().default(false),
   /** When the next slice of this execution becomes due; absent once every slice has been sent. */
   resumeAt: instantSchema.optional(),
+  /**
+   * The process running the execution, and until when: another process may take it over only after `until`
+   * (its owner renews it while it runs). Absent when no process runs it.
+   */
+  claim: z.object({ owner: z.string().min(1), until: instantSchema }).optional(),
   /** The audience's size the waves were planned on, counted once on the first pass and kept for the rest. */
   audienceSize: z.number().int().min(0).optional(),
   createdAt: instantSchema,

@@ -7,11 +7,11 @@
  * collections, each with an id, a version for compare-and-set, and a few index `keys` the kit filters on.
  * Five operations, each returning what happened (`"ok"`, `"exists"`, `"conflict"`, `"missing"`) rather than
  * throwing the kit's errors; the kit's typed repositories turn those results into errors, and do everything
- * else (permissions, the status machine, leases, idempotency) on top of:
+ * else (permissions, the status machine, claims on running executions, idempotency) on top of:
  * - `insert`, which never overwrites: what makes API triggers idempotent (an execution's id derives from its
  *   request id), occurrences claimed once and ids unique;
  * - `replace` and `delete` with `ifVersion`: compare-and-set, so of two writers of one version exactly one
- *   wins (campaign edits, approval decisions, leases, one open version per live campaign).
+ *   wins (campaign edits, approval decisions, claims, one open version per live campaign).
  * Nothing needs a transaction across documents, so any database (or a `Map`) can implement it: in SQL it is
  * one table with a primary key on (collection, id) and an index on `keys`; see `migrationSql` in
  * `campaign-kit/postgres` for one. The ledger is its own contract because it is the hot path: batched reads
@@ -36,7 +36,6 @@ export const COLLECTIONS = [
   "approval-requests",
   "executions",
   "execution-slices",
-  "leases",
   "audit",
 ] as const;
 /** A collection's name; see {@link COLLECTIONS}. */

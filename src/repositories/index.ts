@@ -18,10 +18,8 @@ import {
 import { type Role, type RoleAssignment, roleAssignmentSchema, roleSchema } from "../model/roles.js";
 import type { DocumentKeys, Store } from "../ports/storage.js";
 import { DocumentCollection } from "./collection.js";
-import { type Lease, leaseSchema } from "./leases.js";
 
 export { DocumentCollection, type Versioned } from "./collection.js";
-export { acquireLease, type Lease, releaseLease } from "./leases.js";
 
 /** Keys only for the values that are set: a store never sees an `undefined` key. */
 function keys(values: Record<string, DocumentKeys[string] | undefined>): DocumentKeys {
@@ -122,7 +120,14 @@ export function createRepositories(store: Store) {
       what: "execution",
       schema: executionSchema,
       idOf: (e) => e.id,
-      keysOf: (e) => keys({ campaignId: e.campaignId, status: e.status, kind: e.kind }),
+      // `claimUntil` is "" when no process runs it: a range up to now finds the executions free to take.
+      keysOf: (e) =>
+        keys({
+          campaignId: e.campaignId,
+          status: e.status,
+          kind: e.kind,
+          claimUntil: e.claim?.until.toISOString() ?? "",
+        }),
     }),
     slices: new DocumentCollection<ExecutionSlice>(store, {
       name: "execution-slices",
@@ -130,13 +135,6 @@ export function createRepositories(store: Store) {
       schema: executionSliceSchema,
       idOf: (s) => s.id,
       keysOf: (s) => keys({ executionId: s.executionId, dueAt: s.dueAt.toISOString() }),
-    }),
-    leases: new DocumentCollection<Lease>(store, {
-      name: "leases",
-      what: "lease",
-      schema: leaseSchema,
-      idOf: (l) => l.key,
-      keysOf: () => ({}),
     }),
     audit: new DocumentCollection<AuditEntry>(store, {
       name: "audit",

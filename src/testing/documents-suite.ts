@@ -56,7 +56,6 @@ export function documentTests(storage: () => Storage): void {
             },
           ],
         ],
-        [repos.leases, [{ key: "execution:x1", owner: "host:1", expiresAt: at(5) }]],
         [
           repos.audit,
           [auditEntry("2026-01-15T09:00:00.000Z-a"), auditEntry("2026-01-15T09:00:00.000Z-b", {}, true)],

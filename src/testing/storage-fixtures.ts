@@ -285,6 +285,7 @@ export function execution(id: string, campaignId: string, requestId: string, min
       },
     ],
     streamed: true,
+    claim: { owner: "host:1234:abc", until: at(91) },
     executeAt: at(30),
     targetedProfileCount: 3_000_000_001,
     resumeAt: at(90),
