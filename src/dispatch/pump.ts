@@ -102,7 +102,7 @@ export async function pump(
     pulled += chunk.length;
   };
   // With storage, audience and adapter all in memory, every await resolves at once and the whole send
-  // would run as one chain of microtasks: no timer, lease renewal or HTTP request would get a turn. Give the
+  // would run as one chain of microtasks: no timer, claim renewal or HTTP request would get a turn. Give the
   // event loop a turn whenever the dispatch has held it for a slice.
   let heldSince = performance.now();
   const room = async () => {

@@ -23,13 +23,13 @@ export interface RunnerOptions {
   /** This process's name in claims on executions. */
   owner: string;
   /** How long a claim on a running execution lasts before another process may take it over, in ms. */
-  leaseMs: number;
+  claimMs: number;
 }
 
 /**
- * Runs executions through the dispatcher, each under a lease so that two processes (or two ticks) never run
+ * Runs executions through the dispatcher, each under a claim so that two processes (or two ticks) never run
  * one execution at once, and so that a crashed process's execution is resumed, without re-sending, once its
- * lease expires. An audience execution's first pass streams the audience once and sends what its plan says
+ * claim expires. An audience execution's first pass streams the audience once and sends what its plan says
  * is due; what is due later (waves, time zones, quiet hours) is kept as slices, and later passes read only
  * the slices that fell due.
  */
@@ -67,7 +67,7 @@ export interface LaunchOptions {
 
 /** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
 class Halt extends Error {
-  constructor(readonly reason: "stopped" | "lease-lost" | "closing") {
+  constructor(readonly reason: "stopped" | "claim-lost" | "closing") {
     super(`The execution was halted: ${reason}.`);
   }
 }
@@ -120,17 +120,17 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
    * moved by it; its stop function waits for a renewal under way, so none lands after the release.
    */
   function watch(held: Held, controller: AbortController): () => Promise<void> {
-    return ctx.clock.every(Math.min(options.leaseMs / 3, 1000), async () => {
+    return ctx.clock.every(Math.min(options.claimMs / 3, 1000), async () => {
       try {
         const now = ctx.now();
         const renewed = await write(ctx, held, (current) =>
           current.claim?.owner === options.owner && current.status !== "cancelled"
-            ? claimed(current, options.owner, now, options.leaseMs)
+            ? claimed(current, options.owner, now, options.claimMs)
             : undefined,
         );
         if (renewed) return;
         const { status, claim: owner } = held.current.value;
-        controller.abort(new Halt(status === "cancelled" || owner === undefined ? "stopped" : "lease-lost"));
+        controller.abort(new Halt(status === "cancelled" || owner === undefined ? "stopped" : "claim-lost"));
       } catch {
         // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
       }
@@ -255,7 +255,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   }
 
   async function run(executionId: string, controller: AbortController, start: LaunchOptions): Promise<void> {
-    const held = start.held ?? (await claim(ctx, executionId, options.owner, options.leaseMs));
+    const held = start.held ?? (await claim(ctx, executionId, options.owner, options.claimMs));
     if (!held) return;
     const unwatch = watch(held, controller);
     let started = false;
@@ -332,7 +332,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     counted: Partial<Execution>,
   ): Promise<void> {
     const reason = controller.signal.reason instanceof Halt ? controller.signal.reason.reason : "closing";
-    if (reason === "lease-lost") return;
+    if (reason === "claim-lost") return;
     const stopped = !isRunning(await getCampaign(ctx, held.current.value.campaignId));
     await settle(
       held,
@@ -347,7 +347,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
       const now = ctx.now();
       const stored = waits
         ? execution
-        : { ...claimed(execution, options.owner, now, options.leaseMs), startedAt: now };
+        : { ...claimed(execution, options.owner, now, options.claimMs), startedAt: now };
       if (!(await ctx.repos.executions.insert(stored))) {
         return { execution: (await ctx.repos.executions.find(execution.id)).value, created: false };
       }

@@ -26,7 +26,7 @@ export interface TickSummary {
 /**
  * Runs campaigns by themselves. `tick()` does what is due at an instant (for hosts that drive it from cron);
  * `start()` and `stop()` run ticks on a timer. Every occurrence is claimed in storage (an execution keyed by
- * the occurrence) and run under a lease, so overlapping ticks or processes send it once, and a crashed
+ * the occurrence) and run under a claim, so overlapping ticks or processes send it once, and a crashed
  * occurrence resumes from the ledger on a later tick.
  */
 export interface Scheduler {

@@ -14,7 +14,7 @@ import type { Runner } from "./runner.js";
  * Everything stopping a campaign does beyond its status, in one place: this process's sends for it are
  * aborted (what was sent stays in the ledger; nothing more goes out), and its open executions (future
  * occurrences, deferred triggers, unsent waves and time zones) are cancelled. Other processes notice the stop
- * with their next lease renewal and abort their own sends.
+ * with their next claim renewal and abort their own sends.
  */
 export async function haltCampaign(
   ctx: Context,

@@ -55,7 +55,7 @@ export interface CampaignKitOptions {
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
    * claim is renewed every third of it (at most every second) on the kit's clock.
    */
-  leaseMs?: number;
+  claimMs?: number;
 }
 
 /**
@@ -139,7 +139,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     dispatcher,
     audiences: options.audiences,
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
-    leaseMs: options.leaseMs ?? 60_000,
+    claimMs: options.claimMs ?? 60_000,
   });
   const scheduler = createScheduler(ctx, runner);
   return {

@@ -78,7 +78,7 @@ const optionsSchema = z.looseObject({
       maxMessageChars: positive.optional(),
     })
     .optional(),
-  leaseMs: positive.optional(),
+  claimMs: positive.optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

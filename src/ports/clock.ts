@@ -2,7 +2,7 @@ import { repeatingTask } from "./repeating-task.js";
 
 /**
  * Time as the kit sees it. Everything that reads the time, waits, or does something periodically goes
- * through the clock the host injects, so tests check rates, schedules and leases on a virtual clock
+ * through the clock the host injects, so tests check rates, schedules and claims on a virtual clock
  * (`virtualClock` from `campaign-kit/testing`) instead of wall time. {@link systemClock} is the real one and
  * the only place campaign-kit touches real timers.
  */
@@ -16,7 +16,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
    * Runs `task` every `ms` milliseconds in the background until the returned `stop` is called: the kit keeps
-   * leases alive and the scheduler ticks with it. The first run comes `ms` after the call. A run never starts
+   * claims alive and the scheduler ticks with it. The first run comes `ms` after the call. A run never starts
    * while the previous one is still pending (that firing is skipped), and a rejected run is ignored, so a task
    * handles its own errors. `stop` cancels later runs and resolves once a run under way has settled.
    *

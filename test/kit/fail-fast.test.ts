@@ -73,7 +73,7 @@ describe("createCampaignKit options", () => {
       { audiences: { findProfiles: async () => new Map() } },
       "audiences.members",
     ],
-    ["a non-positive lease", { leaseMs: 0 }, "leaseMs"],
+    ["a non-positive claim time", { claimMs: 0 }, "claimMs"],
     ["an administrator that is not an id", { administrators: [""] }, "administrators.0"],
     ["storage missing methods", { storage: { getCampaign: async () => undefined } }, "storage"],
   ])("refuse %s, naming the option", async (_, options, path) => {
@@ -89,7 +89,7 @@ describe("createCampaignKit options", () => {
       channels: [memoryChannel({ channel: "email" }), memoryChannel({ channel: "sms" })],
       audiences: memoryAudiences(),
       administrators: [ADMIN],
-      leaseMs: 5_000,
+      claimMs: 5_000,
     });
     expect(kit.scheduler).toBeDefined();
   });

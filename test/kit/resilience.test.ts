@@ -45,7 +45,7 @@ describe("what happens when things go wrong", () => {
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
-      leaseMs: 300, // checks for a stop every 100 ms
+      claimMs: 300, // checks for a stop every 100 ms
     });
     const other = await createCampaignKit({ storage: sender.storage, clock });
     await activeCampaign(sender, { ...promotion, id: "big" });
@@ -84,7 +84,7 @@ describe("what happens when things go wrong", () => {
     };
     const clock = kitClock();
     const email = memoryChannel({ channel: "email" });
-    const first = await seededKit({ clock, channels: [email], audiences: throwing, leaseMs: 1000 });
+    const first = await seededKit({ clock, channels: [email], audiences: throwing, claimMs: 1000 });
     await activeCampaign(first, { ...promotion, id: "c" });
     await first.scheduler.tick({ wait: false });
     await until(() => email.sent.length === 100);
@@ -147,7 +147,7 @@ describe("what happens when things go wrong", () => {
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
-      leaseMs: 1000,
+      claimMs: 1000,
     });
     await activeCampaign(first, {
       ...promotion,

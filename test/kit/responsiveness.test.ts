@@ -1,5 +1,5 @@
 /**
- * A large send on the embedded default must leave the event loop free: leases are renewed, progress is
+ * A large send on the embedded default must leave the event loop free: claims are renewed, progress is
  * reported and HTTP requests are answered while it runs.
  */
 import { describe, expect, it } from "vitest";

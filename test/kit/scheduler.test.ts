@@ -227,7 +227,7 @@ describe("the scheduler", () => {
 });
 
 describe("a crash mid-occurrence", () => {
-  it("is resumed by another process once its lease expires, without re-sending", async () => {
+  it("is resumed by another process once its claim expires, without re-sending", async () => {
     const profiles = Array.from({ length: 40 }, (_, i) => person(i));
     const clock = kitClock();
     // Three sends go through, the fourth is in flight when the process goes down.
@@ -236,7 +236,7 @@ describe("a crash mid-occurrence", () => {
       clock,
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
-      leaseMs: 10_000,
+      claimMs: 10_000,
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
     await activeCampaign(crashed, { ...promotion, id: "big" });
