@@ -72,7 +72,8 @@ export interface StoredDocument {
  * - `{ in: [...] }`: the key equals one of the values (scalar keys);
  * - `{ all: [...] }`: the list key contains every value;
  * - `{ gte, lte }`: the key lies in the range, both ends included (strings in code-point order, numbers by
- *   value); either end may be omitted.
+ *   value); either end may be omitted. A bound holds only for a key of its own type (`{ gte: 3 }` never
+ *   matches the string `"5"`), and a range matches string and number keys only (`{}`: any of them).
  * A document without the key never matches.
  */
 export type Condition =
@@ -152,10 +153,20 @@ export function pageLimit(params: PageParams): number {
   );
 }
 
+/**
+ * Whether `value` lies on the `sign` side of `bound` (1: at or above, -1: at or below). A bound holds only for
+ * a key of its own type: JavaScript's `>=` would compare `5 >= "3"` as numbers and strings by UTF-16 code unit.
+ */
+const within = (value: KeyValue, bound: string | number | undefined, sign: 1 | -1): boolean => {
+  if (bound === undefined) return true;
+  if (typeof value === "string" && typeof bound === "string") return sign * compareIds(value, bound) >= 0;
+  return typeof value === "number" && typeof bound === "number" && sign * (value - bound) >= 0;
+};
+
 const inRange = (value: KeyValue, range: { gte?: string | number; lte?: string | number }): boolean =>
   (typeof value === "string" || typeof value === "number") &&
-  (range.gte === undefined || value >= range.gte) &&
-  (range.lte === undefined || value <= range.lte);
+  within(value, range.gte, 1) &&
+  within(value, range.lte, -1);
 
 /**
  * Whether a document's `keys` satisfy `where`, as {@link Condition} defines it. For stores that filter in
