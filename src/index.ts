@@ -102,15 +102,20 @@ export type {
 } from "./ports/channel.js";
 export type { Clock } from "./ports/clock.js";
 export type { DeliveryLedger, LedgerSummary } from "./ports/ledger.js";
-export type {
-  Collection,
-  Condition,
-  DocumentKeys,
-  KeyValue,
-  Page,
-  PageParams,
-  Storage,
-  Store,
-  StoredDocument,
-  Where,
+// With the helpers their TSDoc offers to implementations: a custom store needs them from the package.
+export {
+  COLLECTIONS,
+  type Collection,
+  type Condition,
+  compareIds,
+  type DocumentKeys,
+  type KeyValue,
+  keysMatch,
+  type Page,
+  type PageParams,
+  pageLimit,
+  type Storage,
+  type Store,
+  type StoredDocument,
+  type Where,
 } from "./ports/storage.js";

@@ -25,6 +25,12 @@ import type { DeliveryLedger } from "./ledger.js";
 /**
  * The collections campaign-kit keeps documents in. A store may hold them in one table or one each; ids are
  * unique within a collection.
+ *
+ * @example
+ * ```ts
+ * // One MongoDB collection per campaign-kit collection, each with its unique index on the id.
+ * for (const name of COLLECTIONS) await db.collection(`ck_${name}`).createIndex({ id: 1 }, { unique: true });
+ * ```
  */
 export const COLLECTIONS = [
   "campaigns",
@@ -71,7 +77,8 @@ export interface StoredDocument {
  * - `{ in: [...] }`: the key equals one of the values (scalar keys);
  * - `{ all: [...] }`: the list key contains every value;
  * - `{ gte, lte }`: the key lies in the range, both ends included (strings in code-point order, numbers by
- *   value); either end may be omitted.
+ *   value); either end may be omitted. A bound holds only for a key of its own type (`{ gte: 3 }` never
+ *   matches the string `"5"`), and a range matches string and number keys only (`{}`: any of them).
  * A document without the key never matches.
  */
 export type Condition =
@@ -142,7 +149,16 @@ export interface Store {
 /** Everything campaign-kit keeps: the documents and the delivery ledger. */
 export interface Storage extends Store, DeliveryLedger {}
 
-/** The page size `params` asks for: 50 by default, truncated and clamped to 1..500. For implementations. */
+/**
+ * The page size `params` asks for: 50 by default, truncated and clamped to 1..500. For implementations.
+ *
+ * @example
+ * ```ts
+ * pageLimit({}); // 50
+ * pageLimit({ limit: 0 }); // 1
+ * pageLimit({ limit: 10_000 }); // 500
+ * ```
+ */
 export function pageLimit(params: PageParams): number {
   const limit = params.limit;
   return Math.min(
@@ -151,14 +167,30 @@ export function pageLimit(params: PageParams): number {
   );
 }
 
+/**
+ * Whether `value` lies on the `sign` side of `bound` (1: at or above, -1: at or below). A bound holds only for
+ * a key of its own type: JavaScript's `>=` would compare `5 >= "3"` as numbers and strings by UTF-16 code unit.
+ */
+const within = (value: KeyValue, bound: string | number | undefined, sign: 1 | -1): boolean => {
+  if (bound === undefined) return true;
+  if (typeof value === "string" && typeof bound === "string") return sign * compareIds(value, bound) >= 0;
+  return typeof value === "number" && typeof bound === "number" && sign * (value - bound) >= 0;
+};
+
 const inRange = (value: KeyValue, range: { gte?: string | number; lte?: string | number }): boolean =>
   (typeof value === "string" || typeof value === "number") &&
-  (range.gte === undefined || value >= range.gte) &&
-  (range.lte === undefined || value <= range.lte);
+  within(value, range.gte, 1) &&
+  within(value, range.lte, -1);
 
 /**
  * Whether a document's `keys` satisfy `where`, as {@link Condition} defines it. For stores that filter in
  * memory; a database store translates the same rules into its query language.
+ *
+ * @example
+ * ```ts
+ * keysMatch({ status: "live", tags: ["promo"] }, { status: { in: ["live"] }, tags: "promo" }); // true
+ * keysMatch({ n: 5 }, { n: { gte: "3" } }); // false: a string bound never matches a number
+ * ```
  */
 export function keysMatch(keys: DocumentKeys, where: Where | undefined): boolean {
   if (where === undefined) return true;
@@ -184,6 +216,11 @@ const fixup = (unit: number): number =>
  * Compares two ids in code-point order, the order {@link Store.list} pages in (PostgreSQL's `COLLATE "C"` on
  * UTF-8). JavaScript's `<` compares UTF-16 code units instead, which disagrees for characters above U+FFFF.
  * For stores that sort in memory.
+ *
+ * @example
+ * ```ts
+ * ["🎉", "\uFFFD", "a"].sort(compareIds); // ["a", "\uFFFD", "🎉"]; .sort() alone puts "🎉" second
+ * ```
  */
 export function compareIds(a: string, b: string): number {
   const length = Math.min(a.length, b.length);

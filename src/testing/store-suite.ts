@@ -164,6 +164,26 @@ export function storeTests(store: () => Store): void {
       expect(await ids({ missing: "x" })).toStrictEqual([]);
       expect(await ids({ status: "live", tags: "x", n: { lte: 1 } })).toStrictEqual(["a"]);
     });
+
+    it("compares a range only with keys of its bound's type, strings in code-point order", async () => {
+      await seed(store(), c, [
+        doc("n", { k: 5 }),
+        doc("s", { k: "5" }),
+        doc("ten", { k: "10" }),
+        doc("lo", { k: "\uFFFD" }),
+        doc("hi", { k: "🎉" }),
+        doc("b", { k: true }),
+        doc("l", { k: ["5"] }),
+      ]);
+      const ids = (where: Parameters<Store["list"]>[0]["where"]) => listIds(store(), c, where);
+      expect(await ids({ k: { gte: 3 } })).toStrictEqual(["n"]);
+      expect(await ids({ k: { gte: "" } })).toStrictEqual(["hi", "lo", "s", "ten"]);
+      // By UTF-16 code unit, "🎉" would sort before U+FFFD.
+      expect(await ids({ k: { gte: "\uFFFD" } })).toStrictEqual(["hi", "lo"]);
+      expect(await ids({ k: { lte: "\uFFFD" } })).toStrictEqual(["lo", "s", "ten"]);
+      expect(await ids({ k: {} })).toStrictEqual(["hi", "lo", "n", "s", "ten"]);
+      expect(await ids({ k: { gte: 1, lte: "z" } })).toStrictEqual([]);
+    });
   });
 
   describe("documents under concurrent writers", () => {

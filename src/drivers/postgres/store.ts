@@ -52,7 +52,7 @@ function conditionSql(name: string, condition: Condition, params: Params): strin
         : `jsonb_typeof(keys -> ${key}) = 'string' AND (keys ->> ${key}) COLLATE "C" ${operator} ${params.add(bound)}`,
     );
   }
-  return bounds.length === 0 ? `keys ? ${key}` : bounds.join(" AND ");
+  return bounds.length === 0 ? `jsonb_typeof(keys -> ${key}) IN ('string', 'number')` : bounds.join(" AND ");
 }
 
 function whereSql(where: Where | undefined, params: Params): string {
