@@ -4,6 +4,7 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { toProblemDocument } from "../../src/http/problems.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { CampaignDraftInput } from "../../src/model/campaign.js";
+import { rejection } from "../support/outcomes.js";
 import { ADMIN, kitClock, person, promotion, seededKit } from "./fixtures.js";
 
 const resetEmail: CampaignDraftInput = {
@@ -98,12 +99,7 @@ async function setup() {
 
 async function problem(kit: CampaignKit, promise: Promise<unknown>) {
   void kit;
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => toProblemDocument(error),
-  );
+  return toProblemDocument(await rejection(promise));
 }
 
 describe("API-triggered executions", () => {

@@ -11,6 +11,7 @@ import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js
 import type { Storage } from "../../src/ports/storage.js";
 import { createRepositories } from "../../src/repositories/index.js";
 import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
+import { profile } from "../support/fixtures.js";
 
 export const ADMIN = "root";
 
@@ -96,17 +97,13 @@ export function auditLog(storage: Storage) {
   return createRepositories(storage).audit.every();
 }
 
-/** A marketing-ready profile: email identity, consent on email and SMS. */
+/** The shared {@link profile} `p<i>`, named `Name<i>`, with an SMS address too. */
 export function person(i: number, extra: Partial<Profile> = {}): Profile {
-  return {
-    id: `p${i}`,
-    identities: { email: `p${i}@example.com` },
+  return profile(`p${i}`, {
     addresses: { sms: `+3361234${String(i).padStart(4, "0")}` },
     attributes: { firstName: `Name${i}` },
-    consent: { email: true, sms: true },
-    suppressedChannels: [],
     ...extra,
-  };
+  });
 }
 
 /**

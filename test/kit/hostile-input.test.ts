@@ -3,11 +3,11 @@ import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { postgresStorage } from "../../src/drivers/postgres/index.js";
-import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { createRepositories } from "../../src/repositories/index.js";
 import { databaseUrl } from "../support/database.js";
+import { refusal } from "../support/outcomes.js";
 import { postgresSchemas } from "../support/postgres.js";
 import { ADMIN, liveReset, person, promotion, seededKit } from "./fixtures.js";
 
@@ -44,16 +44,6 @@ const unitary = (kit: CampaignKit, request: Record<string, unknown>) =>
     actor: ADMIN,
     request: { requestId: "r1", campaignId: "reset", recipients: [recipient()], ...request } as never,
   });
-
-async function refusal(promise: Promise<unknown>): Promise<CampaignKitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCampaignKitError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to be refused");
-}
 
 const lastAudit = async (kit: CampaignKit) => (await createRepositories(kit.storage).audit.every()).at(-1);
 

@@ -8,6 +8,7 @@ import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { isCampaignKitError } from "../../src/errors.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import { failure } from "../support/outcomes.js";
 import { ADMIN, liveReset, person, seededKit } from "./fixtures.js";
 
 const tx = (text: string) => ({
@@ -31,10 +32,7 @@ async function transactionalKit(options: Parameters<typeof seededKit>[0] = {}) {
 }
 
 async function refusal(kit: CampaignKit, id: string, text: string) {
-  return kit.campaigns.create({ actor: ADMIN, campaign: { ...tx(text), id } }).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  return failure(kit.campaigns.create({ actor: ADMIN, campaign: { ...tx(text), id } }));
 }
 
 describe("the template check", () => {
