@@ -1,3 +1,4 @@
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import {
   type CampaignKit,
@@ -106,6 +107,11 @@ export function person(i: number, extra: Partial<Profile> = {}): Profile {
   });
 }
 
+/** `count` {@link person}s, `p<from>` onwards. */
+export function people(count: number, from = 0): Profile[] {
+  return Array.from({ length: count }, (_, i) => person(from + i));
+}
+
 /**
  * A live API-triggered transactional campaign `reset` on an active transactional email configuration `tx`:
  * `{{context.link}}` in its text.
@@ -132,6 +138,24 @@ export async function liveReset(kit: CampaignKit): Promise<void> {
     },
   });
   await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+}
+
+/** `p1` as the execution API tests know her: ana@example.com. */
+export const ana: Profile = person(1, { identities: { email: "ana@example.com" } });
+
+/**
+ * A {@link seededKit} with a memory email channel, `recipients` (default {@link ana}) as its only profiles, and
+ * the live transactional campaign `reset` ({@link liveReset}); `options` override the kit's.
+ */
+export async function resetKit(options: CampaignKitOptions = {}, recipients: Profile[] = [ana]) {
+  const email = memoryChannel({ channel: "email" });
+  const kit = await seededKit({
+    channels: [email],
+    audiences: memoryAudiences({ profiles: recipients }),
+    ...options,
+  });
+  await liveReset(kit);
+  return { kit, email };
 }
 
 /**
