@@ -271,7 +271,7 @@ export function retryAfterFrom(headers: Headers, now: number = Date.now()): numb
 }
 
 /** `text` on one line, cut to 200 characters. */
-export function excerpt(text: string): string {
+function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
 }
