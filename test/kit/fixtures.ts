@@ -12,7 +12,7 @@ import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js
 import type { Storage } from "../../src/ports/storage.js";
 import { createRepositories } from "../../src/repositories/index.js";
 import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
-import { profile } from "../support/fixtures.js";
+import { profile, emailConfiguration as sharedEmailConfiguration } from "../support/fixtures.js";
 
 export const ADMIN = "root";
 
@@ -27,12 +27,11 @@ export function kitClock(start: Date | string | number = KIT_START): VirtualCloc
   return virtualClock({ start, stepMs: 1 });
 }
 
+/** The shared marketing email configuration, as the kit tests name it: `email-marketing`, from Acme. */
 export const emailConfiguration: ChannelConfigurationInput = {
+  ...sharedEmailConfiguration,
   id: "email-marketing",
   name: "Marketing email",
-  channel: "email",
-  purpose: "marketing",
-  status: "active",
   settings: { fromName: "Acme", fromAddress: "news@mail.acme.example", subdomain: "mail.acme.example" },
 };
 

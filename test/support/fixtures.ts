@@ -13,17 +13,20 @@ import type { Profile } from "../../src/model/profile.js";
 /** 2026-01-01T12:00:00Z, a Thursday. */
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
+/** An email channel configuration. */
+export type EmailConfiguration = Extract<ChannelConfiguration, { channel: "email" }>;
+
 /** An active marketing email configuration, `news`. */
-export const emailConfiguration: ChannelConfiguration = channelConfigurationSchema.parse({
+export const emailConfiguration = channelConfigurationSchema.parse({
   id: "news",
   name: "News",
   purpose: "marketing",
   status: "active",
   channel: "email",
   settings: { fromName: "News", fromAddress: "news@example.com", subdomain: "mail.example.com" },
-});
+}) as EmailConfiguration;
 /** {@link emailConfiguration} for transactional messages, `tx`. */
-export const transactionalConfiguration: ChannelConfiguration = {
+export const transactionalConfiguration: EmailConfiguration = {
   ...emailConfiguration,
   id: "tx",
   purpose: "transactional",
