@@ -11,7 +11,7 @@
 // conformance suites, which load vitest and so only run under it.
 import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
 import { occurrencesBetween } from "../src/schedule/index.js";
-import { virtualClock } from "../src/testing/virtual-clock.js";
+import { virtualClock } from "../src/testing/index.js";
 
 const HOUR = 3_600_000;
 const ADMIN = "root";

@@ -13,7 +13,7 @@
 import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
 import { scheduleSchema } from "../src/model/index.js";
 import { nextOccurrence } from "../src/schedule/index.js";
-import { virtualClock } from "../src/testing/virtual-clock.js";
+import { virtualClock } from "../src/testing/index.js";
 
 const ADMIN = "root";
 const SIZE = 3000;

@@ -8,6 +8,7 @@ import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../s
 import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
 import type { OutboundMessage } from "../src/ports/channel.js";
 import { type ReceivedMessage, runChannelSuite } from "../src/testing/index.js";
+import { failure } from "./support/outcomes.js";
 
 interface Delivered {
   envelopeTo: string[];
@@ -132,11 +133,6 @@ const message = (to: string, overrides: Partial<OutboundMessage> = {}): Outbound
   ...overrides,
 });
 const context = { idempotencyKey: "k", attempt: 1, signal: new AbortController().signal };
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe("smtpChannel mail and errors", () => {
   let close: (() => Promise<void>) | undefined;

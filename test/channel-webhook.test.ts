@@ -6,6 +6,7 @@ import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../s
 import type { ChannelConfiguration } from "../src/model/channel-configuration.js";
 import type { OutboundMessage } from "../src/ports/channel.js";
 import { type ReceivedMessage, runChannelSuite } from "../src/testing/index.js";
+import { failure } from "./support/outcomes.js";
 
 interface Request {
   method: string | undefined;
@@ -106,11 +107,6 @@ describe("webhookChannel requests and responses", () => {
     close = server.close;
     return server;
   }
-  const failure = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
 
   it("sends the configured method, headers, idempotency key and content type", async () => {
     const server = await serve();

@@ -3,7 +3,7 @@ import { createDispatcher } from "../src/dispatch/dispatcher.js";
 import { memoryChannel } from "../src/drivers/memory/channel.js";
 import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import type { DeliveryLedger } from "../src/ports/ledger.js";
-import { campaign, configurations, profile } from "./dispatcher/fixtures.js";
+import { campaign, configurations, profile } from "./support/fixtures.js";
 
 describe("a recipient listed twice", () => {
   it("is sent once even when the ledger answers slower than the second listing arrives", async () => {

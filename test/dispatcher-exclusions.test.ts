@@ -4,7 +4,7 @@ import type { ExclusionDetail } from "../src/dispatch/events.js";
 import { memoryChannel } from "../src/drivers/memory/channel.js";
 import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import { virtualClock } from "../src/testing/index.js";
-import { campaign, configurations, profile, T0 } from "./dispatcher/fixtures.js";
+import { campaign, configurations, profile, T0 } from "./support/fixtures.js";
 
 describe("dispatcher exclusions", () => {
   it("counts each exclusion reason exactly and sends the rest", async () => {

@@ -5,14 +5,8 @@ import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import { seededRandom } from "../src/drivers/memory/random.js";
 import type { Profile } from "../src/model/profile.js";
 import { virtualClock } from "../src/testing/index.js";
-import {
-  campaign,
-  configurations,
-  instrumentedAdapter,
-  profile,
-  profiles,
-  T0,
-} from "./dispatcher/fixtures.js";
+import { instrumentedAdapter } from "./dispatcher/fixtures.js";
+import { campaign, configurations, profile, profiles, T0 } from "./support/fixtures.js";
 
 describe("dispatcher flow control", () => {
   it("aborted at any point then resumed with the same execution id, delivers every recipient exactly once", async () => {

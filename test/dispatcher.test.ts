@@ -7,14 +7,8 @@ import { isCampaignKitError } from "../src/errors.js";
 import type { DeliveryRecord } from "../src/model/execution.js";
 import { messageId } from "../src/model/message-id.js";
 import { virtualClock } from "../src/testing/index.js";
-import {
-  campaign,
-  configurations,
-  instrumentedAdapter,
-  profile,
-  profiles,
-  T0,
-} from "./dispatcher/fixtures.js";
+import { instrumentedAdapter } from "./dispatcher/fixtures.js";
+import { campaign, configurations, profile, profiles, T0 } from "./support/fixtures.js";
 
 describe("dispatcher", () => {
   it("sends every recipient a personalised message and reports exact counts", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memoryLedger } from "../src/drivers/memory/ledger.js";
 import type { DeliveryRecord } from "../src/model/execution.js";
-import { T0 } from "./dispatcher/fixtures.js";
+import { T0 } from "./support/fixtures.js";
 
 const rec = (messageId: string, input: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
   messageId,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compileAction } from "../src/dispatch/render/compile.js";
 import { isCampaignKitError } from "../src/errors.js";
 import type { CampaignAction } from "../src/model/campaign.js";
-import { profile } from "./dispatcher/fixtures.js";
+import { profile } from "./support/fixtures.js";
 
 const email = (content: { subject: string; html?: string; text?: string }): CampaignAction => ({
   channel: "email",

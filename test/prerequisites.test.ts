@@ -25,7 +25,7 @@ import {
   transactionalApi,
   withConfig,
   withEmail,
-} from "./support/fixtures.js";
+} from "./prerequisites/fixtures.js";
 
 describe("checkPrerequisites", () => {
   it("passes a valid activation, of a draft and of a stored campaign", () => {
@@ -70,7 +70,7 @@ describe("checkPrerequisites", () => {
       path: "actions.0.channelConfigurationId",
     });
     expect(first("CONFIGURATION_PURPOSE_MISMATCH")?.message).toBe(
-      "Channel configuration 'Newsletter' (news) is for transactional messages, but Campaign 'Spring sale' is marketing.",
+      "Channel configuration 'News' (news) is for transactional messages, but Campaign 'Spring sale' is marketing.",
     );
     expect(first("CONTENT_MISSING")?.subject).toEqual({ kind: "action", path: "actions.0.content.subject" });
     expect(first("TEMPLATE_INVALID")).toEqual({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TokenBucket } from "../src/dispatch/rate.js";
 import { virtualClock } from "../src/testing/index.js";
-import { T0 } from "./dispatcher/fixtures.js";
+import { T0 } from "./support/fixtures.js";
 
 describe("token bucket", () => {
   it("hands out one burst at once, then tokens at the rate, reserving in arrival order", async () => {

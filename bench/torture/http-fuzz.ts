@@ -13,7 +13,7 @@ import { CampaignKitError } from "../../src/errors.js";
 import { executionApi } from "../../src/http/handler.js";
 import { toNodeHandler } from "../../src/http/node.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
-import { liveReset, person } from "../../test/kit/fixtures.js";
+import { liveReset, people } from "../../test/kit/fixtures.js";
 import { BASE, type FuzzRequest, KNOWN, knownAttacks, randomRequests } from "./http-requests.js";
 import {
   ADMIN,
@@ -96,7 +96,7 @@ const prototypeShape = () =>
 
 async function fuzzedKit(kind: "memory" | "postgres", options: TortureOptions) {
   const { storage, dispose } = await storageOf(kind, options, "http");
-  const profiles = Array.from({ length: 5 }, (_, i) => person(i));
+  const profiles = people(5);
   const kit = await readyKit({
     storage,
     audiences: memoryAudiences({ profiles, audiences: { [AUDIENCE]: profiles } }),

@@ -5,9 +5,10 @@
  * @packageDocumentation
  */
 import { createHash } from "node:crypto";
-import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../errors.js";
+import { PermanentDeliveryError, RateLimitedError } from "../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../ports/channel.js";
-import { listUnsubscribeHeaders } from "./channels/email.js";
+import { emailParts, type UnsubscribeUrl } from "./channels/email.js";
+import { checkNumber, optionError } from "./channels/options.js";
 
 /**
  * The mail {@link smtpChannel} hands to the transporter: a subset of nodemailer's `SendMailOptions`, so any
@@ -60,7 +61,7 @@ export interface SmtpChannelOptions {
    * unsubscribeUrl: ({ message, url }) => `${url}?t=${sign(message.recipientId)}`
    * ```
    */
-  unsubscribeUrl?: (input: { message: OutboundMessage; url: string }) => string;
+  unsubscribeUrl?: UnsubscribeUrl;
   /**
    * How long to wait after a `421` (service unavailable, the usual throttling reply), in ms, when the reply
    * does not say; defaults to 60,000.
@@ -164,42 +165,28 @@ export function classifySmtpError(error: unknown, throttleRetryAfterMs = 60_000)
  * ```
  */
 export function smtpChannel(options: SmtpChannelOptions): ChannelAdapter {
+  const factory = "smtpChannel";
   const { transporter } = options;
   if (typeof transporter?.sendMail !== "function" || typeof transporter.verify !== "function")
-    throw new CampaignKitError(
-      "VALIDATION_FAILED",
-      "smtpChannel: `transporter` must be a nodemailer transporter (`nodemailer.createTransport(...)`).",
+    throw optionError(
+      factory,
+      "`transporter` must be a nodemailer transporter (`nodemailer.createTransport(...)`).",
     );
   const throttleRetryAfterMs = options.throttleRetryAfterMs ?? 60_000;
-  if (!(Number.isFinite(throttleRetryAfterMs) && throttleRetryAfterMs >= 0))
-    throw new CampaignKitError(
-      "VALIDATION_FAILED",
-      "smtpChannel: `throttleRetryAfterMs` must be a non-negative number.",
-    );
+  checkNumber(factory, "throttleRetryAfterMs", throttleRetryAfterMs);
 
   function mailFor(message: OutboundMessage): SmtpMail {
-    const { configuration, content } = message;
-    if (configuration.channel !== "email" || content.channel !== "email")
-      throw new PermanentDeliveryError(
-        `smtpChannel cannot send a ${content.channel} message with a ${configuration.channel} configuration.`,
-      );
-    if (message.to === undefined || message.to === "")
-      throw new PermanentDeliveryError(`Message ${message.id} has no email address to send to.`);
-    const settings = configuration.settings;
-    const headers: Record<string, string> = {
-      "X-Campaign-Kit-Message-Id": message.id,
-      ...listUnsubscribeHeaders(message, options.unsubscribeUrl),
-    };
+    const parts = emailParts(message, factory, options.unsubscribeUrl);
     const mail: SmtpMail = {
-      from: { name: settings.fromName, address: settings.fromAddress },
-      to: message.to,
-      subject: content.subject,
-      messageId: smtpMessageId({ id: message.id, subdomain: settings.subdomain }),
-      headers,
+      from: parts.from,
+      to: parts.to,
+      subject: parts.subject,
+      messageId: smtpMessageId({ id: message.id, subdomain: parts.subdomain }),
+      headers: parts.headers,
     };
-    if (settings.replyTo !== undefined) mail.replyTo = settings.replyTo;
-    if (content.html !== undefined) mail.html = content.html;
-    if (content.text !== undefined) mail.text = content.text;
+    if (parts.replyTo !== undefined) mail.replyTo = parts.replyTo;
+    if (parts.html !== undefined) mail.html = parts.html;
+    if (parts.text !== undefined) mail.text = parts.text;
     return mail;
   }
 

@@ -4,6 +4,8 @@ import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../.
 import type { ChannelConfiguration } from "../../src/model/channel-configuration.js";
 import type { OutboundMessage } from "../../src/ports/channel.js";
 import { runChannelSuite } from "../../src/testing/index.js";
+import { failure } from "../support/outcomes.js";
+import { context } from "./fixtures.js";
 import {
   type FcmStub,
   fcmError,
@@ -70,12 +72,6 @@ const message = (to = "dE7x:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx"): OutboundMess
   },
   configuration,
 });
-const context = (signal = new AbortController().signal) => ({ idempotencyKey: "key-1", attempt: 1, signal });
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe("fcmChannel requests and answers", () => {
   let stub: FcmStub;
@@ -91,10 +87,10 @@ describe("fcmChannel requests and answers", () => {
     const { url, requests, messages } = await start();
     const result = await fcmChannel({ ...options, baseUrl: url }).send(message(), context());
     const [request] = requests;
-    expect(request).toMatchObject({ method: "POST", url: `/v1/projects/${TEST_PROJECT}/messages:send` });
+    expect(request).toMatchObject({ method: "POST", path: `/v1/projects/${TEST_PROJECT}/messages:send` });
     expect(request?.headers.authorization).toBe(`Bearer ${TEST_ACCESS_TOKEN}`);
     expect(request?.headers["content-type"]).toMatch(/^application\/json/);
-    expect(JSON.parse(request?.body ?? "")).toEqual({
+    expect(request?.json).toEqual({
       message: {
         token: "dE7x:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx",
         notification: { title: "Zoë, it's back ✓", body: "20% off today" },
@@ -228,7 +224,7 @@ describe("fcmChannel requests and answers", () => {
   it("verify sends a dry run that delivers nothing", async () => {
     const { url, requests, messages } = await start();
     await expect(fcmChannel({ ...options, baseUrl: url }).verify?.()).resolves.toBeUndefined();
-    expect(JSON.parse(requests[0]?.body ?? "")).toMatchObject({
+    expect(requests[0]?.json).toMatchObject({
       validate_only: true,
       message: { topic: expect.any(String) },
     });

@@ -53,13 +53,6 @@ export const batchContext = (signal: AbortSignal = new AbortController().signal)
   signal,
 });
 
-/** The error a promise rejects with, or `undefined` when it resolves. */
-export const failure = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-
 /** A received email as the conformance suite reads it, leaving out the parts that did not arrive. */
 export function receivedEmail(
   to: string | undefined,

@@ -2,15 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { postmarkChannel } from "../../src/drivers/channels/postmark.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import {
-  batchContext,
-  context,
-  emailConfiguration,
-  emailMessage,
-  failure,
-  receivedEmail,
-} from "./fixtures.js";
+import { failure } from "../support/outcomes.js";
+import { batchContext, context, emailConfiguration, emailMessage, receivedEmail } from "./fixtures.js";
 import { POSTMARK_TOKEN, type PostmarkStub, startPostmarkStub } from "./stubs/postmark.js";
+import { startStubServer } from "./stubs/server.js";
 
 for (const batch of [true, false]) {
   runChannelSuite({
@@ -26,9 +21,7 @@ for (const batch of [true, false]) {
       };
     },
     failing: async () => {
-      const stub = await startPostmarkStub({
-        failWith: { status: 500, body: { ErrorCode: 0, Message: "boom" } },
-      });
+      const stub = await startStubServer(() => ({ status: 500, body: { ErrorCode: 0, Message: "boom" } }));
       return {
         adapter: postmarkChannel({ serverToken: POSTMARK_TOKEN, baseUrl: stub.url, batch }),
         cleanup: stub.close,

@@ -2,15 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { decodeTagValue, resendChannel } from "../../src/drivers/channels/resend.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { type ReceivedMessage, runChannelSuite } from "../../src/testing/index.js";
-import {
-  batchContext,
-  context,
-  emailConfiguration,
-  emailMessage,
-  failure,
-  receivedEmail,
-} from "./fixtures.js";
+import { failure } from "../support/outcomes.js";
+import { batchContext, context, emailConfiguration, emailMessage, receivedEmail } from "./fixtures.js";
 import { RESEND_API_KEY, RESEND_SENDING_KEY, type ResendStub, startResendStub } from "./stubs/resend.js";
+import { startStubServer } from "./stubs/server.js";
 
 const received = (stub: ResendStub) => async (): Promise<ReceivedMessage[]> =>
   stub.emails.map((email) =>
@@ -37,9 +32,10 @@ for (const batch of [true, false]) {
       };
     },
     failing: async () => {
-      const stub = await startResendStub({
-        failWith: { status: 500, body: { statusCode: 500, name: "internal_server_error", message: "boom" } },
-      });
+      const stub = await startStubServer(() => ({
+        status: 500,
+        body: { statusCode: 500, name: "internal_server_error", message: "boom" },
+      }));
       return {
         adapter: resendChannel({ apiKey: RESEND_API_KEY, baseUrl: stub.url, batch }),
         cleanup: stub.close,

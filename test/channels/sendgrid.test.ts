@@ -2,13 +2,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sendgridChannel } from "../../src/drivers/channels/sendgrid.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { context, emailConfiguration, emailMessage, failure, receivedEmail } from "./fixtures.js";
+import { failure } from "../support/outcomes.js";
+import { context, emailConfiguration, emailMessage, receivedEmail } from "./fixtures.js";
 import {
   SENDGRID_API_KEY,
   SENDGRID_READ_ONLY_KEY,
   type SendgridStub,
   startSendgridStub,
 } from "./stubs/sendgrid.js";
+import { startStubServer } from "./stubs/server.js";
 
 runChannelSuite({
   name: "sendgridChannel",
@@ -30,9 +32,7 @@ runChannelSuite({
     };
   },
   failing: async () => {
-    const stub = await startSendgridStub({
-      failWith: { status: 503, body: { errors: [{ message: "down" }] } },
-    });
+    const stub = await startStubServer(() => ({ status: 503, body: { errors: [{ message: "down" }] } }));
     return { adapter: sendgridChannel({ apiKey: SENDGRID_API_KEY, baseUrl: stub.url }), cleanup: stub.close };
   },
 });

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { classifySesError, decodeTagValue, sesChannel } from "../../src/drivers/channels/ses.js";
 import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../src/errors.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { context, emailConfiguration, emailMessage, failure, receivedEmail } from "./fixtures.js";
+import { failure } from "../support/outcomes.js";
+import { context, emailConfiguration, emailMessage, receivedEmail } from "./fixtures.js";
+import { startStubServer } from "./stubs/server.js";
 import { SES_CREDENTIALS, type SesStub, startSesStub } from "./stubs/ses.js";
 
 /** A real SDK client pointed at the stub: dummy credentials, one attempt (the dispatcher owns retries). */
@@ -34,13 +36,11 @@ runChannelSuite({
     };
   },
   failing: async () => {
-    const stub = await startSesStub({
-      failWith: {
-        status: 500,
-        headers: { "x-amzn-errortype": "InternalServiceErrorException" },
-        body: { message: "boom" },
-      },
-    });
+    const stub = await startStubServer(() => ({
+      status: 500,
+      headers: { "x-amzn-errortype": "InternalServiceErrorException" },
+      body: { message: "boom" },
+    }));
     const client = clientFor(stub.url);
     return {
       adapter: sesChannel({ client }),

@@ -4,7 +4,9 @@ import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../.
 import type { ChannelConfiguration } from "../../src/model/channel-configuration.js";
 import type { OutboundMessage } from "../../src/ports/channel.js";
 import { runChannelSuite } from "../../src/testing/index.js";
-import { type StubReply, startStub } from "./stubs/server.js";
+import { failure } from "../support/outcomes.js";
+import { context } from "./fixtures.js";
+import { type StubAnswer, startStubServer } from "./stubs/server.js";
 import {
   startTwilioStub,
   TEST_ACCOUNT_SID,
@@ -40,7 +42,7 @@ runChannelSuite({
     };
   },
   failing: async () => {
-    const stub = await startStub(() => twilioException(500, 20500, "Internal Server Error"));
+    const stub = await startStubServer(() => twilioException(500, 20500, "Internal Server Error"));
     return { adapter: twilioChannel({ ...credentials, baseUrl: stub.url }), cleanup: stub.close };
   },
 });
@@ -56,12 +58,6 @@ const message = (to = "+15558675310", config = configuration()): OutboundMessage
   content: { channel: "sms", body: "Zoë, your code is 4242 ✓ & more" },
   configuration: config,
 });
-const context = (signal = new AbortController().signal) => ({ idempotencyKey: "key-1", attempt: 1, signal });
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe("twilioChannel requests and answers", () => {
   let stub: TwilioStub;
@@ -78,11 +74,11 @@ describe("twilioChannel requests and answers", () => {
     const result = await twilioChannel({ ...credentials, baseUrl: url }).send(message(), context());
     const [request] = requests;
     expect(request?.method).toBe("POST");
-    expect(request?.url).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`);
+    expect(request?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`);
     expect(request?.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
     const basic = Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString("base64");
     expect(request?.headers.authorization).toBe(`Basic ${basic}`);
-    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({
+    expect(Object.fromEntries(new URLSearchParams(request?.text))).toEqual({
       To: "+15558675310",
       From: "+15017122661",
       Body: "Zoë, your code is 4242 ✓ & more",
@@ -110,7 +106,7 @@ describe("twilioChannel requests and answers", () => {
     });
   });
 
-  it.each<[string, () => StubReply | "unsubscribed", RegExp]>([
+  it.each<[string, () => StubAnswer | "unsubscribed", RegExp]>([
     [
       "21211 invalid To",
       () => twilioException(400, 21211, "The 'To' number 5551234 is not a valid phone number."),
@@ -219,7 +215,7 @@ describe("twilioChannel requests and answers", () => {
     await expect(twilioChannel({ ...credentials, baseUrl: url }).verify?.()).resolves.toBeUndefined();
     expect(requests[0]).toMatchObject({
       method: "GET",
-      url: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json?PageSize=1`,
+      path: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json?PageSize=1`,
     });
   });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { planExecution } from "../../src/executions/plan.js";
-import { campaign, profile, T0 } from "../dispatcher/fixtures.js";
+import { campaign, profile, T0 } from "../support/fixtures.js";
 
 const HOUR = 3_600_000;
 // At T0 (12:00 UTC, 1 January) it is 01:00 in Auckland (UTC+13), inside 22:00-07:00 quiet hours, which end

@@ -11,12 +11,10 @@ import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
-import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { type ExecutionApi, executionApi } from "../../src/http/handler.js";
 import { toNodeHandler } from "../../src/http/node.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
-import { liveReset, person, seededKit } from "../kit/fixtures.js";
+import { resetKit } from "../kit/fixtures.js";
 import { authenticate, type RawAnswer, type RawRequest, rawRequest } from "../kit/http-server.js";
 
 interface Mounted {
@@ -143,12 +141,7 @@ describe.each(frameworks)("the execution API in $name", ({ readsBody, mount }) =
     send({ method: "POST", path: `/im/executions/${path}`, headers, body });
 
   beforeAll(async () => {
-    const ana = { ...person(1), identities: { email: "ana@example.com" } };
-    kit = await seededKit({
-      channels: [memoryChannel({ channel: "email" })],
-      audiences: memoryAudiences({ profiles: [ana] }),
-    });
-    await liveReset(kit);
+    ({ kit } = await resetKit());
     mounted = await mount(executionApi(kit, { authenticate, maxBodyBytes: MAX_BODY_BYTES }));
   });
   afterAll(async () => {

@@ -4,13 +4,11 @@
  * for errors from another copy of the package.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
-import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { CampaignKitError } from "../../src/errors.js";
 import { type ExecutionApiOptions, executionApi } from "../../src/http/handler.js";
 import { toProblemDocument } from "../../src/http/problems.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
-import { liveReset, person, seededKit } from "../kit/fixtures.js";
+import { resetKit } from "../kit/fixtures.js";
 import { authenticate } from "../kit/http-server.js";
 
 const call = (requestId: string) => ({
@@ -48,12 +46,7 @@ describe("the execution API's web handler", () => {
   let kit: CampaignKit;
   const api = (options: Partial<ExecutionApiOptions> = {}) => executionApi(kit, { authenticate, ...options });
   beforeAll(async () => {
-    const ana = { ...person(1), identities: { email: "ana@example.com" } };
-    kit = await seededKit({
-      channels: [memoryChannel({ channel: "email" })],
-      audiences: memoryAudiences({ profiles: [ana] }),
-    });
-    await liveReset(kit);
+    ({ kit } = await resetKit());
   });
 
   it("takes the body a framework already parsed, as a value, text or bytes", async () => {

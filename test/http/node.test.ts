@@ -5,10 +5,8 @@
  */
 import { Agent, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
-import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
-import { liveReset, person, seededKit } from "../kit/fixtures.js";
+import { resetKit } from "../kit/fixtures.js";
 import { serveExecutionApi } from "../kit/http-server.js";
 
 describe("toNodeHandler", () => {
@@ -16,12 +14,7 @@ describe("toNodeHandler", () => {
   let server: Awaited<ReturnType<typeof serveExecutionApi>>;
   const errors: unknown[] = [];
   beforeAll(async () => {
-    const ana = { ...person(1), identities: { email: "ana@example.com" } };
-    kit = await seededKit({
-      channels: [memoryChannel({ channel: "email" })],
-      audiences: memoryAudiences({ profiles: [ana] }),
-    });
-    await liveReset(kit);
+    ({ kit } = await resetKit());
     server = await serveExecutionApi(kit, { onError: (error) => errors.push(error) });
   });
   afterAll(async () => {

@@ -2,16 +2,8 @@ import { describe, expect, it } from "vitest";
 import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { isCampaignKitError } from "../../src/errors.js";
 import { createRepositories } from "../../src/repositories/index.js";
+import { rejection } from "../support/outcomes.js";
 import { ADMIN, auditLog, kitClock, promotion, seededKit } from "./fixtures.js";
-
-async function rejection(promise: Promise<unknown>) {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe("the approval story", () => {
   it("manager creates, approver requests changes, manager resubmits, self-approval blocked, approval schedules it", async () => {

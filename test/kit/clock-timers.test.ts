@@ -8,13 +8,13 @@ import {
   activeCampaign,
   gatedChannel,
   kitClock,
-  person,
+  people,
   promotion,
   seededKit,
   until,
 } from "./fixtures.js";
 
-const profiles = Array.from({ length: 5 }, (_, i) => person(i));
+const profiles = people(5);
 const audiences = memoryAudiences({ audiences: { vip: profiles } });
 const CLAIM_MS = 3000; // the runner checks its claim every second
 

@@ -11,7 +11,15 @@ import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { Profile } from "../../src/model/profile.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, emailConfiguration, kitClock, person, promotion, smsConfiguration } from "./fixtures.js";
+import {
+  ADMIN,
+  emailConfiguration,
+  kitClock,
+  people,
+  person,
+  promotion,
+  smsConfiguration,
+} from "./fixtures.js";
 
 async function kitWith(storage: Storage, profiles: Profile[], failFor?: MemoryChannelOptions["failFor"]) {
   const email = memoryChannel({ channel: "email", ...(failFor ? { failFor } : {}) });
@@ -58,7 +66,7 @@ describe.each(storageTargets("the counting tests"))(
     );
 
     it("counts every recipient excluded for a missing context variable", async () => {
-      const profiles = Array.from({ length: 250 }, (_, i) => person(i));
+      const profiles = people(250);
       const { kit, email } = await kitWith(await target.create(), profiles);
       await kit.campaigns.create({
         actor: ADMIN,

@@ -4,7 +4,8 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { toProblemDocument } from "../../src/http/problems.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { CampaignDraftInput } from "../../src/model/campaign.js";
-import { ADMIN, kitClock, person, promotion, seededKit } from "./fixtures.js";
+import { rejection } from "../support/outcomes.js";
+import { ADMIN, kitClock, people, person, promotion, seededKit } from "./fixtures.js";
 
 const resetEmail: CampaignDraftInput = {
   type: "api-triggered",
@@ -51,7 +52,7 @@ async function setup() {
   const clock = kitClock();
   const email = memoryChannel({ channel: "email" });
   const sms = memoryChannel({ channel: "sms" });
-  const members = Array.from({ length: 12 }, (_, i) => person(i + 10));
+  const members = people(12, 10);
   const audiences = memoryAudiences({ audiences: { vip: members }, profiles: [known, ...members] });
   const kit = await seededKit({ clock, channels: [email, sms], audiences });
   for (const [id, channel, settings] of [
@@ -98,12 +99,7 @@ async function setup() {
 
 async function problem(kit: CampaignKit, promise: Promise<unknown>) {
   void kit;
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => toProblemDocument(error),
-  );
+  return toProblemDocument(await rejection(promise));
 }
 
 describe("API-triggered executions", () => {

@@ -1,15 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
-import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { postgresStorage } from "../../src/drivers/postgres/index.js";
-import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { createRepositories } from "../../src/repositories/index.js";
 import { databaseUrl } from "../support/database.js";
+import { refusal } from "../support/outcomes.js";
 import { postgresSchemas } from "../support/postgres.js";
-import { ADMIN, liveReset, person, promotion, seededKit } from "./fixtures.js";
+import { ADMIN, promotion, resetKit } from "./fixtures.js";
 
 const url = databaseUrl("hostile input on PostgreSQL");
 const postgres = url === undefined ? undefined : postgresSchemas(url, "ck_hostile");
@@ -20,14 +18,7 @@ if (postgres) backends.push(["PostgreSQL", () => postgres.storage()]);
 
 /** A kit with the live transactional campaign `reset`, the profile ana@example.com and a viewer `vera`. */
 async function setup(storage: Storage = memoryStorage()) {
-  const ana = { ...person(1), identities: { email: "ana@example.com" } };
-  const email = memoryChannel({ channel: "email" });
-  const kit = await seededKit({
-    storage,
-    channels: [email],
-    audiences: memoryAudiences({ profiles: [ana] }),
-  });
-  await liveReset(kit);
+  const { kit } = await resetKit({ storage });
   await kit.roles.assign({ actor: ADMIN, userId: "vera", roleId: "campaign-viewer" });
   return kit;
 }
@@ -44,16 +35,6 @@ const unitary = (kit: CampaignKit, request: Record<string, unknown>) =>
     actor: ADMIN,
     request: { requestId: "r1", campaignId: "reset", recipients: [recipient()], ...request } as never,
   });
-
-async function refusal(promise: Promise<unknown>): Promise<CampaignKitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCampaignKitError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to be refused");
-}
 
 const lastAudit = async (kit: CampaignKit) => (await createRepositories(kit.storage).audit.every()).at(-1);
 

@@ -1,11 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
-import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { postgresStorage } from "../../src/drivers/postgres/index.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { databaseUrl } from "../support/database.js";
 import { postgresSchemas } from "../support/postgres.js";
-import { liveReset, person, seededKit } from "./fixtures.js";
+import { resetKit } from "./fixtures.js";
 import { serveExecutionApi } from "./http-server.js";
 
 const closers: Array<() => Promise<void>> = [];
@@ -14,14 +12,7 @@ afterEach(async () => {
 });
 
 async function serve(storage?: Storage) {
-  const email = memoryChannel({ channel: "email" });
-  const ana = { ...person(1), identities: { email: "ana@example.com" } };
-  const kit = await seededKit({
-    channels: [email],
-    audiences: memoryAudiences({ profiles: [ana] }),
-    ...(storage ? { storage } : {}),
-  });
-  await liveReset(kit);
+  const { kit, email } = await resetKit(storage ? { storage } : {});
   const server = await serveExecutionApi(kit);
   closers.push(server.close);
   return { kit, email, ...server };

@@ -11,7 +11,7 @@ import {
   activeCampaign,
   gatedChannel,
   kitClock,
-  person,
+  people,
   promotion,
   seededKit,
   until,
@@ -21,7 +21,7 @@ describe("what happens when things go wrong", () => {
   it("a one-shot occurrence no scheduler ran in time is reported as outside its window, not dropped", async () => {
     const clock = kitClock();
     const email = memoryChannel({ channel: "email" });
-    const profiles = Array.from({ length: 10 }, (_, i) => person(i));
+    const profiles = people(10);
     const kit = await seededKit({
       clock,
       channels: [email],
@@ -38,7 +38,7 @@ describe("what happens when things go wrong", () => {
 
   it("a stop made by another process halts the process that is sending", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 300 }, (_, i) => person(i));
+    const profiles = people(300);
     const gate = gatedChannel(3);
     const sender = await seededKit({
       clock,
@@ -63,7 +63,7 @@ describe("what happens when things go wrong", () => {
   });
 
   it("a shutdown whose audience source throws on abort leaves the execution to resume, not failed", async () => {
-    const profiles = Array.from({ length: 200 }, (_, i) => person(i));
+    const profiles = people(200);
     let slowAfterFirstBatch = true;
     // A source that honours the signal the way fetch- or pg-based ones do: by throwing. For the first
     // process, the page after the first batch (100) is still on its way when the process shuts down.
@@ -108,7 +108,7 @@ describe("what happens when things go wrong", () => {
 
   it("later waves don't try again what an earlier wave failed or excluded", async () => {
     const clock = kitClock();
-    const profiles: Profile[] = Array.from({ length: 30 }, (_, i) => person(i));
+    const profiles: Profile[] = people(30);
     let attemptsOnP0 = 0;
     const email = memoryChannel({
       channel: "email",
@@ -140,7 +140,7 @@ describe("what happens when things go wrong", () => {
 
   it("a resumed wave pass cuts the same waves as the first", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 1000 }, (_, i) => person(i));
+    const profiles = people(1000);
     const gate = gatedChannel(3);
     const first = await seededKit({
       clock,
@@ -176,7 +176,7 @@ describe("what happens when things go wrong", () => {
 describe("an audience that changes between waves", () => {
   it("loses nobody when members leave before a later wave", async () => {
     const clock = kitClock();
-    const members: Profile[] = Array.from({ length: 10 }, (_, i) => person(i));
+    const members: Profile[] = people(10);
     const email = memoryChannel({ channel: "email" });
     // A live audience: read again on each pass, so a member who leaves is gone from the next one.
     const kit = await seededKit({
@@ -237,7 +237,7 @@ describe("versions and late schedulers", () => {
 
   it("reports a one-shot missed by more than a week instead of completing it silently", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 4 }, (_, i) => person(i));
+    const profiles = people(4);
     const email = memoryChannel({ channel: "email" });
     const kit = await seededKit({
       clock,

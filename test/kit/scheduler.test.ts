@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
-import { ADMIN, activeCampaign, gatedChannel, kitClock, person, promotion, seededKit } from "./fixtures.js";
+import {
+  ADMIN,
+  activeCampaign,
+  gatedChannel,
+  kitClock,
+  people,
+  person,
+  promotion,
+  seededKit,
+} from "./fixtures.js";
 
-const profiles = Array.from({ length: 30 }, (_, i) => person(i));
+const profiles = people(30);
 
 async function setup(members = profiles) {
   const clock = kitClock();
@@ -228,7 +237,7 @@ describe("the scheduler", () => {
 
 describe("a crash mid-occurrence", () => {
   it("is resumed by another process once its claim expires, without re-sending", async () => {
-    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+    const profiles = people(40);
     const clock = kitClock();
     // Three sends go through, the fourth is in flight when the process goes down.
     const gate = gatedChannel(3);
@@ -266,7 +275,7 @@ describe("a crash mid-occurrence", () => {
 
 describe("stopping a campaign mid-send", () => {
   it("sends nothing new after the stop and cancels the execution", async () => {
-    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+    const profiles = people(40);
     const clock = kitClock();
     const gate = gatedChannel(3);
     const kit = await seededKit({

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { PermanentDeliveryError } from "../../errors.js";
 import type { OutboundMessage } from "../../ports/channel.js";
+import { addressOf, partsFor } from "./outbound.js";
 
 /** Personalizes the configuration's List-Unsubscribe URL for one message; see the email channels' options. */
 export type UnsubscribeUrl = (input: { message: OutboundMessage; url: string }) => string;
@@ -41,6 +42,8 @@ export interface EmailParts {
   from: { name: string; address: string };
   /** The recipient's address. */
   to: string;
+  /** The configuration's sending subdomain (`news.acme.com`). */
+  subdomain: string;
   /** The reply-to address, when the configuration has one. */
   replyTo?: string;
   /** The configuration's IP pool, when it has one. */
@@ -78,19 +81,15 @@ export function emailParts(
   adapter: string,
   unsubscribeUrl?: UnsubscribeUrl,
 ): EmailParts {
-  const { configuration, content } = message;
-  if (configuration.channel !== "email" || content.channel !== "email")
-    throw new PermanentDeliveryError(
-      `${adapter} cannot send a ${content.channel} message with a ${configuration.channel} configuration.`,
-    );
-  if (message.to === undefined || message.to === "")
-    throw new PermanentDeliveryError(`Message ${message.id} has no email address to send to.`);
+  const { configuration, content } = partsFor(message, "email", adapter);
+  const to = addressOf(message, "email address");
   if (!content.html && !content.text)
     throw new PermanentDeliveryError(`Message ${message.id} has neither an HTML nor a text body.`);
   const settings = configuration.settings;
   const parts: EmailParts = {
     from: { name: settings.fromName, address: settings.fromAddress },
-    to: message.to,
+    to,
+    subdomain: settings.subdomain,
     subject: content.subject,
     headers: { "X-Campaign-Kit-Message-Id": message.id, ...listUnsubscribeHeaders(message, unsubscribeUrl) },
     correlation: {

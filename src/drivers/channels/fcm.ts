@@ -4,11 +4,13 @@
  *
  * @packageDocumentation
  */
-import { CampaignKitError, PermanentDeliveryError } from "../../errors.js";
+import { PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
-import { causeOf, type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
+import { type HttpAnswer, type HttpChannelOptions, httpClient, record } from "./http.js";
+import { optionError } from "./options.js";
+import { addressOf, partsFor } from "./outbound.js";
 
-export type { HttpChannelOptions } from "./http-request.js";
+export type { HttpChannelOptions } from "./http.js";
 
 /**
  * The FCM v1 `Message` {@link fcmChannel} sends (https://firebase.google.com/docs/reference/fcm/rest/v1/projects.messages):
@@ -73,8 +75,8 @@ const PERMANENT_CODES = new Set(["INVALID_ARGUMENT", "UNREGISTERED", "SENDER_ID_
  * The FCM error code of a Google API error body: the `FcmError` detail's `errorCode` when present (it tells
  * UNREGISTERED from a plain NOT_FOUND), else the canonical `status`; the same reading as the Firebase Admin SDK.
  */
-function fcmError(reply: HttpReply): { code?: string; message?: string } {
-  const error = record(record(reply.json)?.error);
+function fcmError(answer: HttpAnswer): { code?: string; message?: string } {
+  const error = record(record(answer.json)?.error);
   if (error === undefined) return {};
   const details = Array.isArray(error.details) ? error.details.map(record) : [];
   const fcm = details.find((d) => d?.["@type"] === "type.googleapis.com/google.firebase.fcm.v1.FcmError");
@@ -121,32 +123,36 @@ function fcmError(reply: HttpReply): { code?: string; message?: string } {
  * ```
  */
 export function fcmChannel(options: FcmChannelOptions): ChannelAdapter {
-  const invalid = (message: string) => new CampaignKitError("VALIDATION_FAILED", `fcmChannel: ${message}`);
+  const factory = "fcmChannel";
   const { projectId, getAccessToken, customize } = options;
   if (typeof projectId !== "string" || !/^[a-z0-9][a-z0-9-]{0,62}$/i.test(projectId))
-    throw invalid("`projectId` must be your Firebase project id, such as 'my-app-1234', or its number.");
+    throw optionError(
+      factory,
+      "`projectId` must be your Firebase project id, such as 'my-app-1234', or its number.",
+    );
   if (typeof getAccessToken !== "function")
-    throw invalid("`getAccessToken` must be a function returning an OAuth2 access token.");
+    throw optionError(factory, "`getAccessToken` must be a function returning an OAuth2 access token.");
 
   const sendPath = `/v1/projects/${projectId}/messages:send`;
-  const request = httpClient({
+  const http = httpClient({
     ...options,
     provider: "FCM",
-    factory: "fcmChannel",
+    factory,
     defaults: DEFAULTS,
-    errorDetail(reply) {
-      const { code, message } = fcmError(reply);
+    // UNAUTHENTICATED and THIRD_PARTY_AUTH_ERROR (401), PERMISSION_DENIED (403): credentials and
+    // configuration are not the recipient's fault.
+    setupFaults: "retry",
+    describe(answer) {
+      const { code, message } = fcmError(answer);
       return [code, message].filter(Boolean).join(" ") || undefined;
     },
-    classify(reply, detail) {
-      const { code } = fcmError(reply);
-      const cause = causeOf(reply);
-      if (code !== undefined && PERMANENT_CODES.has(code))
-        return new PermanentDeliveryError(detail, { cause });
+    classify(answer, detail) {
+      const { code } = fcmError(answer);
+      if (code !== undefined && PERMANENT_CODES.has(code)) return new PermanentDeliveryError(detail);
       // A 404 that is not UNREGISTERED names an unknown project: the options, not the recipient.
-      if (reply.status === 404) return new Error(detail, { cause });
-      // QUOTA_EXCEEDED is a 429, UNAUTHENTICATED/THIRD_PARTY_AUTH_ERROR a 401, PERMISSION_DENIED a 403,
-      // UNAVAILABLE a 503 and INTERNAL a 500: the shared reading of those statuses is FCM's.
+      if (answer.status === 404) return new Error(detail);
+      // QUOTA_EXCEEDED is a 429, UNAVAILABLE a 503 and INTERNAL a 500: the shared reading of those statuses
+      // is FCM's.
       return undefined;
     },
   });
@@ -164,15 +170,9 @@ export function fcmChannel(options: FcmChannelOptions): ChannelAdapter {
   }
 
   function fcmMessageFor(message: OutboundMessage): FcmMessage {
-    const { configuration, content } = message;
-    if (configuration.channel !== "push" || content.channel !== "push")
-      throw new PermanentDeliveryError(
-        `fcmChannel cannot send a ${content.channel} message with a ${configuration.channel} configuration.`,
-      );
-    if (message.to === undefined || message.to === "")
-      throw new PermanentDeliveryError(`Message ${message.id} has no registration token to send to.`);
+    const { content } = partsFor(message, "push", factory);
     const fcmMessage: FcmMessage = {
-      token: message.to,
+      token: addressOf(message, "registration token"),
       notification: { title: content.title, body: content.body },
       ...(content.data === undefined ? {} : { data: content.data }),
     };
@@ -182,13 +182,13 @@ export function fcmChannel(options: FcmChannelOptions): ChannelAdapter {
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
     const body = { message: fcmMessageFor(message) };
     context.signal.throwIfAborted();
-    const reply = await request({
+    const answer = await http.request({
       path: sendPath,
       headers: { authorization: await authorization() },
       json: body,
       signal: context.signal,
     });
-    const name = record(reply.json)?.name;
+    const name = record(answer.json)?.name;
     return typeof name === "string" ? { providerMessageId: name } : undefined;
   }
 
@@ -200,7 +200,7 @@ export function fcmChannel(options: FcmChannelOptions): ChannelAdapter {
     // A dry run (`validate_only`) to a topic: FCM checks the token, the project and the permission without
     // delivering anything, and a topic needs no device.
     async verify() {
-      await request({
+      await http.request({
         path: sendPath,
         headers: { authorization: await authorization() },
         json: {

@@ -13,28 +13,15 @@ import type {
   SendContext,
   SendResult,
 } from "../../ports/channel.js";
-import {
-  correlationMetadata,
-  type EmailParts,
-  emailParts,
-  formatAddress,
-  type UnsubscribeUrl,
-} from "./email.js";
-import {
-  checkNonNegative,
-  checkString,
-  classifyAnswer,
-  credentialsRefused,
-  fetchOf,
-  type HttpAnswer,
-  joinUrl,
-  requestJson,
-} from "./http.js";
+import { correlationMetadata, emailParts, formatAddress, type UnsubscribeUrl } from "./email.js";
+import { credentialsRefused, type HttpChannelOptions, httpClient, isSuccess, record } from "./http.js";
+import { checkString } from "./options.js";
+import { sendBuilt } from "./outbound.js";
 
 export type { UnsubscribeUrl } from "./email.js";
 
 /** Options for {@link postmarkChannel}. */
-export interface PostmarkChannelOptions {
+export interface PostmarkChannelOptions extends HttpChannelOptions {
   /** The Postmark server's API token (`X-Postmark-Server-Token`). */
   serverToken: string;
   /**
@@ -45,14 +32,6 @@ export interface PostmarkChannelOptions {
   messageStreams?: { transactional?: string; marketing?: string };
   /** Send through `POST /email/batch`, up to 500 messages a call (default `true`), or one `POST /email` each. */
   batch?: boolean;
-  /** The API's base URL; defaults to `https://api.postmarkapp.com`. Point it at a stub in tests. */
-  baseUrl?: string;
-  /** The `fetch` to call; defaults to the global one. */
-  fetch?: typeof fetch;
-  /** How long one request may take, in ms; defaults to 10,000. A timeout is retried. */
-  timeoutMs?: number;
-  /** How long to wait after a 429 without `Retry-After` (Postmark documents none), in ms; defaults to 1,000. */
-  defaultRetryAfterMs?: number;
   /** Personalizes the List-Unsubscribe URL per message; see `smtpChannel`'s option of the same name. */
   unsubscribeUrl?: UnsubscribeUrl;
   /** A name for logs and reports; defaults to `"postmark"`. */
@@ -120,6 +99,9 @@ const describe = (result: PostmarkResult): string =>
  * (invalid request), 406 (inactive recipient) and the others are permanent; `ErrorCode` 100 (maintenance),
  * 5xx, timeouts and network errors are retried. A whole batch refused gives every message that error.
  *
+ * Defaults: `baseUrl` `https://api.postmarkapp.com`, `timeoutMs` 10,000, `defaultRetryAfterMs` 1,000 (after a
+ * 429: Postmark documents no `Retry-After`).
+ *
  * @example
  * ```ts
  * import { postmarkChannel } from "campaign-kit/channels/postmark";
@@ -132,21 +114,32 @@ const describe = (result: PostmarkResult): string =>
 export function postmarkChannel(options: PostmarkChannelOptions): ChannelAdapter {
   const factory = "postmarkChannel";
   checkString(factory, "serverToken", options?.serverToken);
-  const doFetch = fetchOf(factory, options.fetch);
-  const baseUrl = options.baseUrl ?? "https://api.postmarkapp.com";
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
-  checkNonNegative(factory, "timeoutMs", timeoutMs, true);
-  checkNonNegative(factory, "defaultRetryAfterMs", defaultRetryAfterMs);
   const streams = {
     transactional: options.messageStreams?.transactional ?? "outbound",
     marketing: options.messageStreams?.marketing ?? "broadcast",
   };
   const batch = options.batch ?? true;
   const auth = { "x-postmark-server-token": options.serverToken };
+  const http = httpClient({
+    ...options,
+    provider: "Postmark",
+    factory,
+    defaults: { baseUrl: "https://api.postmarkapp.com", timeoutMs: 10_000, defaultRetryAfterMs },
+    describe: (answer) => {
+      const body = record(answer.json);
+      return body ? describe(body) || undefined : undefined;
+    },
+    classify: (answer, detail, retryAfterMs) => {
+      const code = record(answer.json)?.ErrorCode;
+      return typeof code === "number" && code !== 0 && answer.status !== 401 && answer.status < 500
+        ? codeError(code, detail, retryAfterMs)
+        : undefined;
+    },
+  });
 
   function messageBody(message: OutboundMessage): Record<string, unknown> {
-    const parts: EmailParts = emailParts(message, factory, options.unsubscribeUrl);
+    const parts = emailParts(message, factory, options.unsubscribeUrl);
     const body: Record<string, unknown> = {
       From: formatAddress(parts.from),
       To: parts.to,
@@ -162,87 +155,52 @@ export function postmarkChannel(options: PostmarkChannelOptions): ChannelAdapter
     return body;
   }
 
-  const failure = (answer: HttpAnswer): Error =>
-    classifyAnswer(answer, {
-      provider: "Postmark",
-      defaultRetryAfterMs,
-      describe: (a) =>
-        typeof a.json === "object" && a.json !== null ? describe(a.json) || undefined : undefined,
-      classify: (a, detail, retryAfterMs) => {
-        const code = (a.json as PostmarkResult | undefined)?.ErrorCode;
-        return typeof code === "number" && code !== 0 && a.status !== 401 && a.status < 500
-          ? codeError(code, detail, retryAfterMs)
-          : undefined;
-      },
-    });
-
-  const call = (path: string, body: unknown, signal: AbortSignal) =>
-    requestJson({
-      provider: "Postmark",
-      fetch: doFetch,
-      url: joinUrl(baseUrl, path),
-      headers: auth,
-      body,
-      signal,
-      timeoutMs,
-    });
+  /** One message's result in a 2xx answer, which may still refuse it with a non-zero `ErrorCode`. */
+  function resultOf(result: PostmarkResult): BatchItemResult {
+    const code = typeof result.ErrorCode === "number" ? result.ErrorCode : 0;
+    if (code !== 0)
+      return {
+        ok: false,
+        error: codeError(code, `Postmark refused the message: ${describe(result)}`, defaultRetryAfterMs),
+      };
+    return typeof result.MessageID === "string"
+      ? { ok: true, providerMessageId: result.MessageID }
+      : { ok: true };
+  }
 
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
-    const answer = await call("/email", messageBody(message), context.signal);
-    const result = answer.json as PostmarkResult | undefined;
-    if (answer.status < 200 || answer.status >= 300) throw failure(answer);
-    if (typeof result?.ErrorCode === "number" && result.ErrorCode !== 0)
-      throw codeError(
-        result.ErrorCode,
-        `Postmark refused the message: ${describe(result)}`,
-        defaultRetryAfterMs,
-      );
-    return typeof result?.MessageID === "string" ? { providerMessageId: result.MessageID } : undefined;
+    const answer = await http.request({
+      path: "/email",
+      headers: auth,
+      json: messageBody(message),
+      signal: context.signal,
+    });
+    const result = resultOf(record(answer.json) ?? {});
+    if (!result.ok) throw result.error;
+    return result.providerMessageId === undefined
+      ? undefined
+      : { providerMessageId: result.providerMessageId };
   }
 
   async function sendBatch(
     messages: readonly OutboundMessage[],
     context: BatchSendContext,
   ): Promise<BatchItemResult[]> {
-    const results: Array<BatchItemResult | undefined> = messages.map(() => undefined);
-    const bodies: Array<Record<string, unknown>> = [];
-    const sentAt: number[] = [];
-    messages.forEach((message, i) => {
-      try {
-        bodies.push(messageBody(message));
-        sentAt.push(i);
-      } catch (error) {
-        results[i] = { ok: false, error: error as Error };
-      }
+    return sendBuilt(messages, messageBody, async (bodies) => {
+      const answer = await http.exchange({
+        path: "/email/batch",
+        headers: auth,
+        json: bodies,
+        signal: context.signal,
+      });
+      const items = Array.isArray(answer.json) ? (answer.json as PostmarkResult[]) : undefined;
+      // The batch answer is 200 even when some messages are refused: each item has its own ErrorCode, in order.
+      if (isSuccess(answer.status) && items?.length === bodies.length) return items.map(resultOf);
+      const error = isSuccess(answer.status)
+        ? new Error(`Postmark answered the batch of ${bodies.length} with ${items?.length ?? "no"} results`)
+        : http.failure(answer);
+      return bodies.map(() => ({ ok: false, error }));
     });
-    if (bodies.length === 0) return results as BatchItemResult[];
-    const answer = await call("/email/batch", bodies, context.signal);
-    const items = Array.isArray(answer.json) ? (answer.json as PostmarkResult[]) : undefined;
-    if (
-      answer.status < 200 ||
-      answer.status >= 300 ||
-      items === undefined ||
-      items.length !== bodies.length
-    ) {
-      const error =
-        answer.status >= 200 && answer.status < 300
-          ? new Error(`Postmark answered the batch of ${bodies.length} with ${items?.length ?? "no"} results`)
-          : failure(answer);
-      for (const i of sentAt) results[i] = { ok: false, error };
-      return results as BatchItemResult[];
-    }
-    // The batch answer is 200 even when some messages are refused: each item has its own ErrorCode, in order.
-    sentAt.forEach((i, position) => {
-      const item = items[position]!;
-      const code = typeof item.ErrorCode === "number" ? item.ErrorCode : 0;
-      if (code !== 0) {
-        const error = codeError(code, `Postmark refused the message: ${describe(item)}`, defaultRetryAfterMs);
-        results[i] = { ok: false, error };
-      } else
-        results[i] =
-          typeof item.MessageID === "string" ? { ok: true, providerMessageId: item.MessageID } : { ok: true };
-    });
-    return results as BatchItemResult[];
   }
 
   const adapter: ChannelAdapter = {
@@ -254,14 +212,7 @@ export function postmarkChannel(options: PostmarkChannelOptions): ChannelAdapter
     send,
     async verify() {
       // `GET /server` needs the server token and nothing else: it answers 401 for a wrong one.
-      const answer = await requestJson({
-        provider: "Postmark",
-        fetch: doFetch,
-        url: joinUrl(baseUrl, "/server"),
-        headers: auth,
-        timeoutMs,
-      });
-      if (answer.status < 200 || answer.status >= 300) throw failure(answer);
+      await http.request({ path: "/server", headers: auth });
     },
   };
   if (batch) adapter.sendBatch = sendBatch;

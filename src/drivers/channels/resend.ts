@@ -16,27 +16,26 @@ import type {
 } from "../../ports/channel.js";
 import {
   correlationTags,
-  type EmailParts,
   emailParts,
   formatAddress,
   providerIdempotencyKey,
   type UnsubscribeUrl,
 } from "./email.js";
 import {
-  checkNonNegative,
-  checkString,
-  classifyAnswer,
   credentialsRefused,
-  fetchOf,
   type HttpAnswer,
-  joinUrl,
-  requestJson,
+  type HttpChannelOptions,
+  httpClient,
+  isSuccess,
+  record,
 } from "./http.js";
+import { checkNumber, checkString } from "./options.js";
+import { sendBuilt } from "./outbound.js";
 
 export { decodeTagValue, type UnsubscribeUrl } from "./email.js";
 
 /** Options for {@link resendChannel}. */
-export interface ResendChannelOptions {
+export interface ResendChannelOptions extends HttpChannelOptions {
   /** A Resend API key (`re_...`); a sending-only key is enough. */
   apiKey: string;
   /**
@@ -44,14 +43,6 @@ export interface ResendChannelOptions {
    * message. See {@link resendChannel} for what each means for idempotency.
    */
   batch?: boolean;
-  /** The API's base URL; defaults to `https://api.resend.com`. Point it at a stub in tests. */
-  baseUrl?: string;
-  /** The `fetch` to call; defaults to the global one. Pass your own for proxies or instrumentation. */
-  fetch?: typeof fetch;
-  /** How long one request may take, in ms; defaults to 10,000. A timeout is retried. */
-  timeoutMs?: number;
-  /** How long to wait after a 429 without `retry-after` or `ratelimit-reset`, in ms; defaults to 1,000. */
-  defaultRetryAfterMs?: number;
   /** How long to wait after `daily_quota_exceeded` without `retry-after`, in ms; defaults to one hour. */
   dailyQuotaRetryAfterMs?: number;
   /** Personalizes the List-Unsubscribe URL per message; see `smtpChannel`'s option of the same name. */
@@ -65,26 +56,14 @@ const MAX_BATCH = 100;
 /** Resend's idempotency keys are 1 to 256 characters (its errors page, `invalid_idempotency_key`). */
 const MAX_KEY = 256;
 
-/** The JSON body of one email in Resend's send-email shape. */
-function emailBody(parts: EmailParts): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    from: formatAddress(parts.from),
-    to: [parts.to],
-    subject: parts.subject,
-    headers: parts.headers,
-    tags: correlationTags(parts.correlation),
-  };
-  if (parts.replyTo !== undefined) body.reply_to = parts.replyTo;
-  if (parts.html !== undefined) body.html = parts.html;
-  if (parts.text !== undefined) body.text = parts.text;
-  return body;
-}
-
 /** Resend's error bodies are `{ statusCode, name, message }`. */
-const errorOf = (answer: HttpAnswer): { name?: string; message?: string } =>
-  typeof answer.json === "object" && answer.json !== null
-    ? (answer.json as { name?: string; message?: string })
-    : {};
+function errorOf(answer: HttpAnswer): { name?: string; message?: string } {
+  const body = record(answer.json);
+  return {
+    ...(typeof body?.name === "string" ? { name: body.name } : {}),
+    ...(typeof body?.message === "string" ? { message: body.message } : {}),
+  };
+}
 
 /**
  * A {@link ChannelAdapter} for Resend. Each message becomes one email: `from` is `"fromName" <fromAddress>`,
@@ -112,6 +91,9 @@ const errorOf = (answer: HttpAnswer): { name?: string; message?: string } =>
  * email already went with this key); other 4xx and 451 are permanent; 5xx, timeouts and network errors are
  * retried.
  *
+ * Defaults: `baseUrl` `https://api.resend.com`, `timeoutMs` 10,000, `defaultRetryAfterMs` 1,000 (after a 429
+ * without `retry-after` or `ratelimit-reset`).
+ *
  * @example
  * ```ts
  * import { resendChannel } from "campaign-kit/channels/resend";
@@ -124,57 +106,62 @@ const errorOf = (answer: HttpAnswer): { name?: string; message?: string } =>
 export function resendChannel(options: ResendChannelOptions): ChannelAdapter {
   const factory = "resendChannel";
   checkString(factory, "apiKey", options?.apiKey);
-  const doFetch = fetchOf(factory, options.fetch);
-  const baseUrl = options.baseUrl ?? "https://api.resend.com";
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   const dailyQuotaRetryAfterMs = options.dailyQuotaRetryAfterMs ?? 3_600_000;
-  checkNonNegative(factory, "timeoutMs", timeoutMs, true);
-  checkNonNegative(factory, "defaultRetryAfterMs", defaultRetryAfterMs);
-  checkNonNegative(factory, "dailyQuotaRetryAfterMs", dailyQuotaRetryAfterMs);
+  checkNumber(factory, "dailyQuotaRetryAfterMs", dailyQuotaRetryAfterMs);
   const batch = options.batch ?? true;
   const auth = { authorization: `Bearer ${options.apiKey}` };
+  const http = httpClient({
+    ...options,
+    provider: "Resend",
+    factory,
+    defaults: { baseUrl: "https://api.resend.com", timeoutMs: 10_000, defaultRetryAfterMs: 1000 },
+    describe: (answer) => {
+      const { name, message } = errorOf(answer);
+      return name || message ? [name, message].filter(Boolean).join(": ") : undefined;
+    },
+    classify: (answer, detail, retryAfterMs) => {
+      const { name } = errorOf(answer);
+      if (name === "daily_quota_exceeded")
+        return new RateLimitedError(detail, {
+          retryAfterMs: answer.headers.has("retry-after") ? retryAfterMs : dailyQuotaRetryAfterMs,
+        });
+      if (name === "monthly_quota_exceeded")
+        return new PermanentDeliveryError(`${detail} (raise the plan's monthly quota to send more)`);
+      if (name === "concurrent_idempotent_requests") return new Error(detail);
+      // A 403 `validation_error` is about the sender (an unverified domain, a test-only account), which
+      // Resend's message names: permanent, but no credentials problem.
+      if (answer.status === 403 && name === "validation_error") return new PermanentDeliveryError(detail);
+      // A 400 "API key is invalid" is a credentials problem too, whatever the status.
+      if (name === "missing_api_key" || name === "invalid_api_key" || /api key is invalid/i.test(detail))
+        return credentialsRefused("Resend", detail);
+      return undefined;
+    },
+  });
 
-  const failure = (answer: HttpAnswer): Error =>
-    classifyAnswer(answer, {
-      provider: "Resend",
-      defaultRetryAfterMs,
-      describe: (a) => {
-        const { name, message } = errorOf(a);
-        return name || message ? [name, message].filter(Boolean).join(": ") : undefined;
-      },
-      classify: (a, detail, retryAfterMs) => {
-        const { name } = errorOf(a);
-        if (name === "daily_quota_exceeded")
-          return new RateLimitedError(detail, {
-            retryAfterMs: a.headers.has("retry-after") ? retryAfterMs : dailyQuotaRetryAfterMs,
-          });
-        if (name === "monthly_quota_exceeded")
-          return new PermanentDeliveryError(`${detail} (raise the plan's monthly quota to send more)`);
-        if (name === "concurrent_idempotent_requests") return new Error(detail);
-        // A 403 `validation_error` is about the sender (an unverified domain, a test-only account), which
-        // Resend's message names: permanent, but no credentials problem.
-        if (a.status === 403 && name === "validation_error") return new PermanentDeliveryError(detail);
-        // A 400 "API key is invalid" is a credentials problem too, whatever the status.
-        if (name === "missing_api_key" || name === "invalid_api_key" || /api key is invalid/i.test(detail))
-          return credentialsRefused("Resend", detail);
-        return undefined;
-      },
-    });
+  /** The JSON body of one email in Resend's send-email shape. */
+  function emailBody(message: OutboundMessage): Record<string, unknown> {
+    const parts = emailParts(message, factory, options.unsubscribeUrl);
+    const body: Record<string, unknown> = {
+      from: formatAddress(parts.from),
+      to: [parts.to],
+      subject: parts.subject,
+      headers: parts.headers,
+      tags: correlationTags(parts.correlation),
+    };
+    if (parts.replyTo !== undefined) body.reply_to = parts.replyTo;
+    if (parts.html !== undefined) body.html = parts.html;
+    if (parts.text !== undefined) body.text = parts.text;
+    return body;
+  }
 
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
-    const body = emailBody(emailParts(message, factory, options.unsubscribeUrl));
-    const answer = await requestJson({
-      provider: "Resend",
-      fetch: doFetch,
-      url: joinUrl(baseUrl, "/emails"),
+    const answer = await http.request({
+      path: "/emails",
       headers: { ...auth, "idempotency-key": providerIdempotencyKey(context.idempotencyKey, MAX_KEY) },
-      body,
+      json: emailBody(message),
       signal: context.signal,
-      timeoutMs,
     });
-    if (answer.status < 200 || answer.status >= 300) throw failure(answer);
-    const id = (answer.json as { id?: unknown } | undefined)?.id;
+    const id = record(answer.json)?.id;
     return typeof id === "string" ? { providerMessageId: id } : undefined;
   }
 
@@ -182,61 +169,40 @@ export function resendChannel(options: ResendChannelOptions): ChannelAdapter {
     messages: readonly OutboundMessage[],
     context: BatchSendContext,
   ): Promise<BatchItemResult[]> {
-    const results: Array<BatchItemResult | undefined> = messages.map(() => undefined);
-    const bodies: Array<Record<string, unknown>> = [];
-    const sentAt: number[] = [];
-    messages.forEach((message, i) => {
-      try {
-        bodies.push(emailBody(emailParts(message, factory, options.unsubscribeUrl)));
-        sentAt.push(i);
-      } catch (error) {
-        results[i] = { ok: false, error: error as Error };
-      }
-    });
-    if (bodies.length > 0) {
-      const ids = sentAt.map((i) => messages[i]!.id);
+    return sendBuilt(messages, emailBody, async (bodies, built) => {
+      const ids = built.map((message) => message.id);
       // One message alone keeps its own key, so it de-duplicates against a `send` of it too.
       const key =
         ids.length === 1
           ? providerIdempotencyKey(ids[0]!, MAX_KEY)
           : `ck-batch-${createHash("sha256").update(ids.join("\n"), "utf8").digest("hex")}`;
-      const answer = await requestJson({
-        provider: "Resend",
-        fetch: doFetch,
-        url: joinUrl(baseUrl, "/emails/batch"),
+      const answer = await http.exchange({
+        path: "/emails/batch",
         headers: { ...auth, "idempotency-key": key, "x-batch-validation": "permissive" },
-        body: bodies,
+        json: bodies,
         signal: context.signal,
-        timeoutMs,
       });
-      if (answer.status < 200 || answer.status >= 300) {
-        const error = failure(answer);
-        for (const i of sentAt) results[i] = { ok: false, error };
-      } else {
-        const { data = [], errors = [] } = (answer.json ?? {}) as {
-          data?: Array<{ id?: unknown }>;
-          errors?: Array<{ index?: unknown; message?: unknown }>;
-        };
-        const failed = new Map<number, string>();
-        for (const e of errors) if (typeof e.index === "number") failed.set(e.index, String(e.message ?? ""));
-        // Ids pair with emails only when every email was accepted: with errors, Resend lists only the
-        // accepted ones' ids and does not say which is which.
-        const pairIds = failed.size === 0 && data.length === sentAt.length;
-        sentAt.forEach((i, position) => {
-          const reason = failed.get(position);
-          if (reason !== undefined) {
-            results[i] = {
-              ok: false,
-              error: new PermanentDeliveryError(`Resend refused the email: ${reason}`),
-            };
-            return;
-          }
-          const id = pairIds ? data[position]?.id : undefined;
-          results[i] = typeof id === "string" ? { ok: true, providerMessageId: id } : { ok: true };
-        });
+      if (!isSuccess(answer.status)) {
+        const error = http.failure(answer);
+        return bodies.map(() => ({ ok: false, error }));
       }
-    }
-    return results as BatchItemResult[];
+      const { data = [], errors = [] } = (answer.json ?? {}) as {
+        data?: Array<{ id?: unknown }>;
+        errors?: Array<{ index?: unknown; message?: unknown }>;
+      };
+      const failed = new Map<number, string>();
+      for (const e of errors) if (typeof e.index === "number") failed.set(e.index, String(e.message ?? ""));
+      // Ids pair with emails only when every email was accepted: with errors, Resend lists only the
+      // accepted ones' ids and does not say which is which.
+      const pairIds = failed.size === 0 && data.length === bodies.length;
+      return bodies.map((_, position): BatchItemResult => {
+        const reason = failed.get(position);
+        if (reason !== undefined)
+          return { ok: false, error: new PermanentDeliveryError(`Resend refused the email: ${reason}`) };
+        const id = pairIds ? data[position]?.id : undefined;
+        return typeof id === "string" ? { ok: true, providerMessageId: id } : { ok: true };
+      });
+    });
   }
 
   const adapter: ChannelAdapter = {
@@ -249,16 +215,10 @@ export function resendChannel(options: ResendChannelOptions): ChannelAdapter {
     async verify() {
       // Listing domains needs a full-access key; a sending-only key is refused with `restricted_api_key`,
       // which still proves the key is valid.
-      const answer = await requestJson({
-        provider: "Resend",
-        fetch: doFetch,
-        url: joinUrl(baseUrl, "/domains"),
-        headers: auth,
-        timeoutMs,
-      });
-      if (answer.status >= 200 && answer.status < 300) return;
+      const answer = await http.exchange({ path: "/domains", headers: auth });
+      if (isSuccess(answer.status)) return;
       if (answer.status === 401 && errorOf(answer).name === "restricted_api_key") return;
-      throw failure(answer);
+      throw http.failure(answer);
     },
   };
   if (batch) adapter.sendBatch = sendBatch;

@@ -7,31 +7,17 @@
 import { PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
 import { correlationMetadata, emailParts, type UnsubscribeUrl } from "./email.js";
-import {
-  checkNonNegative,
-  checkString,
-  classifyAnswer,
-  credentialsRefused,
-  fetchOf,
-  type HttpAnswer,
-  joinUrl,
-  requestJson,
-} from "./http.js";
+import { credentialsRefused, type HttpAnswer, type HttpChannelOptions, httpClient, record } from "./http.js";
+import { checkString } from "./options.js";
 
 export type { UnsubscribeUrl } from "./email.js";
 
 /** Options for {@link sendgridChannel}. */
-export interface SendgridChannelOptions {
+export interface SendgridChannelOptions extends HttpChannelOptions {
   /** A SendGrid API key (`SG....`) with the `mail.send` scope. */
   apiKey: string;
   /** The API's base URL; defaults to `https://api.sendgrid.com` (`https://api.eu.sendgrid.com` for EU data residency). */
   baseUrl?: string;
-  /** The `fetch` to call; defaults to the global one. */
-  fetch?: typeof fetch;
-  /** How long one request may take, in ms; defaults to 10,000. A timeout is retried. */
-  timeoutMs?: number;
-  /** How long to wait after a 429 without `X-RateLimit-Reset` or `Retry-After`, in ms; defaults to 1,000. */
-  defaultRetryAfterMs?: number;
   /** Personalizes the List-Unsubscribe URL per message; see `smtpChannel`'s option of the same name. */
   unsubscribeUrl?: UnsubscribeUrl;
   /** A name for logs and reports; defaults to `"sendgrid"`. */
@@ -43,8 +29,7 @@ const MAX_CATEGORY = 255;
 
 /** SendGrid's error bodies are `{ errors: [{ message, field?, help? }] }`. */
 function describe(answer: HttpAnswer): string | undefined {
-  const errors = (answer.json as { errors?: Array<{ message?: unknown; field?: unknown }> } | undefined)
-    ?.errors;
+  const errors = record(answer.json)?.errors as Array<{ message?: unknown; field?: unknown }> | undefined;
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
   return errors
     .map((e) =>
@@ -73,6 +58,9 @@ function describe(answer: HttpAnswer): string | undefined {
  * no `mail.send` scope) is permanent and says to fix the sender or the scope; 400 and 413 are permanent with SendGrid's field messages; 5xx,
  * timeouts and network errors are retried.
  *
+ * Defaults: `timeoutMs` 10,000, `defaultRetryAfterMs` 1,000 (after a 429 without `X-RateLimit-Reset` or
+ * `Retry-After`).
+ *
  * @example
  * ```ts
  * import { sendgridChannel } from "campaign-kit/channels/sendgrid";
@@ -85,41 +73,34 @@ function describe(answer: HttpAnswer): string | undefined {
 export function sendgridChannel(options: SendgridChannelOptions): ChannelAdapter {
   const factory = "sendgridChannel";
   checkString(factory, "apiKey", options?.apiKey);
-  const doFetch = fetchOf(factory, options.fetch);
-  const baseUrl = options.baseUrl ?? "https://api.sendgrid.com";
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
-  checkNonNegative(factory, "timeoutMs", timeoutMs, true);
-  checkNonNegative(factory, "defaultRetryAfterMs", defaultRetryAfterMs);
   const auth = { authorization: `Bearer ${options.apiKey}` };
-
-  const failure = (answer: HttpAnswer): Error =>
-    classifyAnswer(answer, {
-      provider: "SendGrid",
-      defaultRetryAfterMs,
-      describe,
-      // A 403 is an unverified sender identity or a key without the scope: no message can go until fixed.
-      classify: (a, detail) =>
-        a.status === 403
-          ? new PermanentDeliveryError(
-              `${detail} (verify the configuration's sender identity in SendGrid and give the key the mail.send scope)`,
-            )
-          : undefined,
-    });
+  const http = httpClient({
+    ...options,
+    provider: "SendGrid",
+    factory,
+    defaults: { baseUrl: "https://api.sendgrid.com", timeoutMs: 10_000, defaultRetryAfterMs: 1000 },
+    describe,
+    // A 403 is an unverified sender identity or a key without the scope: no message can go until fixed.
+    classify: (answer, detail) =>
+      answer.status === 403
+        ? new PermanentDeliveryError(
+            `${detail} (verify the configuration's sender identity in SendGrid and give the key the mail.send scope)`,
+          )
+        : undefined,
+  });
 
   function mailBody(message: OutboundMessage): Record<string, unknown> {
     const parts = emailParts(message, factory, options.unsubscribeUrl);
     const content: Array<{ type: string; value: string }> = [];
     if (parts.text !== undefined) content.push({ type: "text/plain", value: parts.text });
     if (parts.html !== undefined) content.push({ type: "text/html", value: parts.html });
-    const metadata = correlationMetadata(parts.correlation);
     const body: Record<string, unknown> = {
       personalizations: [{ to: [{ email: parts.to }] }],
       from: { email: parts.from.address, name: parts.from.name },
       subject: parts.subject,
       content,
       headers: parts.headers,
-      custom_args: metadata,
+      custom_args: correlationMetadata(parts.correlation),
       categories: [correlationMetadata(parts.correlation, MAX_CATEGORY).ck_campaign],
     };
     if (parts.replyTo !== undefined) body.reply_to = { email: parts.replyTo };
@@ -128,16 +109,12 @@ export function sendgridChannel(options: SendgridChannelOptions): ChannelAdapter
   }
 
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
-    const answer = await requestJson({
-      provider: "SendGrid",
-      fetch: doFetch,
-      url: joinUrl(baseUrl, "/v3/mail/send"),
+    const answer = await http.request({
+      path: "/v3/mail/send",
       headers: auth,
-      body: mailBody(message),
+      json: mailBody(message),
       signal: context.signal,
-      timeoutMs,
     });
-    if (answer.status < 200 || answer.status >= 300) throw failure(answer);
     const id = answer.headers.get("x-message-id");
     return id ? { providerMessageId: id } : undefined;
   }
@@ -149,15 +126,8 @@ export function sendgridChannel(options: SendgridChannelOptions): ChannelAdapter
     send,
     async verify() {
       // `GET /v3/scopes` lists what the key may do: it must be valid and include `mail.send`.
-      const answer = await requestJson({
-        provider: "SendGrid",
-        fetch: doFetch,
-        url: joinUrl(baseUrl, "/v3/scopes"),
-        headers: auth,
-        timeoutMs,
-      });
-      if (answer.status < 200 || answer.status >= 300) throw failure(answer);
-      const scopes = (answer.json as { scopes?: unknown } | undefined)?.scopes;
+      const answer = await http.request({ path: "/v3/scopes", headers: auth });
+      const scopes = record(answer.json)?.scopes;
       if (!Array.isArray(scopes) || !scopes.includes("mail.send"))
         throw credentialsRefused("SendGrid", "SendGrid's API key lacks the mail.send scope");
     },

@@ -5,10 +5,11 @@
  * @packageDocumentation
  */
 import { GetAccountCommand, type SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
-import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../errors.js";
+import { PermanentDeliveryError, RateLimitedError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
 import { correlationTags, emailParts, formatAddress, type UnsubscribeUrl } from "./email.js";
-import { checkNonNegative, credentialsRefused } from "./http.js";
+import { credentialsRefused, withDeadline } from "./http.js";
+import { checkNumber, optionError } from "./options.js";
 
 export { decodeTagValue, type UnsubscribeUrl } from "./email.js";
 
@@ -75,12 +76,8 @@ export function classifySesError(
   // Expired temporary credentials are refreshed by the client's provider: the next attempt may pass.
   if (/^Expired/.test(name)) return error;
   if (CREDENTIALS.has(name) || status === 401 || status === 403) {
-    const refused = credentialsRefused(
-      "SES",
-      detail,
-      "the AWS credentials and their IAM permissions (ses:SendEmail)",
-    );
-    return new PermanentDeliveryError(refused.message, { cause: error });
+    const check = "the AWS credentials and their IAM permissions (ses:SendEmail)";
+    return credentialsRefused("SES", detail, check, error);
   }
   if (ACCOUNT.has(name))
     return new PermanentDeliveryError(
@@ -134,18 +131,18 @@ export function sesChannel(options: SesChannelOptions): ChannelAdapter {
   const factory = "sesChannel";
   const client = options?.client;
   if (typeof client?.send !== "function")
-    throw new CampaignKitError(
-      "VALIDATION_FAILED",
-      `${factory}: \`client\` must be an SESv2Client from @aws-sdk/client-sesv2 (\`new SESv2Client({ region })\`).`,
+    throw optionError(
+      factory,
+      "`client` must be an SESv2Client from @aws-sdk/client-sesv2 (`new SESv2Client({ region })`).",
     );
   const timeoutMs = options.timeoutMs ?? 10_000;
   const waits = {
     throttleRetryAfterMs: options.throttleRetryAfterMs ?? 1000,
     quotaRetryAfterMs: options.quotaRetryAfterMs ?? 600_000,
   };
-  checkNonNegative(factory, "timeoutMs", timeoutMs, true);
-  checkNonNegative(factory, "throttleRetryAfterMs", waits.throttleRetryAfterMs);
-  checkNonNegative(factory, "quotaRetryAfterMs", waits.quotaRetryAfterMs);
+  checkNumber(factory, "timeoutMs", timeoutMs, true);
+  checkNumber(factory, "throttleRetryAfterMs", waits.throttleRetryAfterMs);
+  checkNumber(factory, "quotaRetryAfterMs", waits.quotaRetryAfterMs);
 
   function command(message: OutboundMessage): SendEmailCommand {
     const parts = emailParts(message, factory, options.unsubscribeUrl);
@@ -173,18 +170,12 @@ export function sesChannel(options: SesChannelOptions): ChannelAdapter {
 
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
     const sendEmail = command(message);
-    context.signal.throwIfAborted();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    try {
-      const output = await client.send(sendEmail, {
-        abortSignal: AbortSignal.any([context.signal, timeout]),
-      });
-      return output.MessageId === undefined ? undefined : { providerMessageId: output.MessageId };
-    } catch (error) {
-      if (context.signal.aborted) throw context.signal.reason;
-      if (timeout.aborted) throw new Error(`SES did not answer within ${timeoutMs} ms.`, { cause: error });
-      throw classifySesError(error, waits);
-    }
+    const output = await withDeadline(
+      { provider: "SES", timeoutMs, signal: context.signal },
+      (abortSignal) => client.send(sendEmail, { abortSignal }),
+      (error) => classifySesError(error, waits),
+    );
+    return output.MessageId === undefined ? undefined : { providerMessageId: output.MessageId };
   }
 
   return {

@@ -4,11 +4,13 @@
  *
  * @packageDocumentation
  */
-import { CampaignKitError, PermanentDeliveryError, RateLimitedError } from "../../errors.js";
+import { RateLimitedError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
-import { causeOf, type HttpChannelOptions, type HttpReply, httpClient, record } from "./http-request.js";
+import { type HttpAnswer, type HttpChannelOptions, httpClient, record } from "./http.js";
+import { checkNumber, optionError } from "./options.js";
+import { addressOf, partsFor } from "./outbound.js";
 
-export type { HttpChannelOptions } from "./http-request.js";
+export type { HttpChannelOptions } from "./http.js";
 
 /** Options for {@link twilioChannel}. */
 export interface TwilioChannelOptions extends HttpChannelOptions {
@@ -47,8 +49,8 @@ const QUEUE_FULL = 21611;
  * Twilio's exception body, `{ code, message, more_info, status }`
  * (https://www.twilio.com/docs/usage/twilios-response), read defensively.
  */
-function twilioException(reply: HttpReply): { code?: number; message?: string } {
-  const body = record(reply.json);
+function twilioException(answer: HttpAnswer): { code?: number; message?: string } {
+  const body = record(answer.json);
   const code = typeof body?.code === "number" ? body.code : undefined;
   const message = typeof body?.message === "string" ? body.message : undefined;
   return { ...(code === undefined ? {} : { code }), ...(message === undefined ? {} : { message }) };
@@ -92,54 +94,52 @@ function twilioException(reply: HttpReply): { code?: number; message?: string } 
  * ```
  */
 export function twilioChannel(options: TwilioChannelOptions): ChannelAdapter {
-  const invalid = (message: string) => new CampaignKitError("VALIDATION_FAILED", `twilioChannel: ${message}`);
+  const factory = "twilioChannel";
   const { accountSid, authToken, apiKey } = options;
   if (typeof accountSid !== "string" || !/^AC[0-9a-f]{32}$/i.test(accountSid))
-    throw invalid("`accountSid` must be your account SID, `AC` followed by 32 hex digits.");
+    throw optionError(factory, "`accountSid` must be your account SID, `AC` followed by 32 hex digits.");
   if ((authToken === undefined) === (apiKey === undefined))
-    throw invalid("pass either `authToken` or `apiKey: { sid, secret }`, exactly one of them.");
+    throw optionError(factory, "pass either `authToken` or `apiKey: { sid, secret }`, exactly one of them.");
   if (authToken !== undefined && (typeof authToken !== "string" || authToken === ""))
-    throw invalid("`authToken` must be a non-empty string.");
+    throw optionError(factory, "`authToken` must be a non-empty string.");
   if (apiKey !== undefined && !(/^SK[0-9a-f]{32}$/i.test(apiKey.sid ?? "") && apiKey.secret))
-    throw invalid("`apiKey` must be `{ sid, secret }` with `sid` starting `SK` followed by 32 hex digits.");
+    throw optionError(
+      factory,
+      "`apiKey` must be `{ sid, secret }` with `sid` starting `SK` followed by 32 hex digits.",
+    );
   const queueFullRetryAfterMs = options.queueFullRetryAfterMs ?? 60_000;
-  if (!(Number.isFinite(queueFullRetryAfterMs) && queueFullRetryAfterMs >= 0))
-    throw invalid("`queueFullRetryAfterMs` must be a non-negative number.");
+  checkNumber(factory, "queueFullRetryAfterMs", queueFullRetryAfterMs);
 
   const [user, password] = apiKey ? [apiKey.sid, apiKey.secret] : [accountSid, authToken as string];
   const authorization = `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
   const messagesPath = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
-  const request = httpClient({
+  const http = httpClient({
     ...options,
     provider: "Twilio",
-    factory: "twilioChannel",
+    factory,
     defaults: DEFAULTS,
-    errorDetail(reply) {
-      const { code, message } = twilioException(reply);
+    // 401 and 403 blame the credentials or the account, not the recipient: a wrong key never marks a whole
+    // audience undeliverable; verify() catches it early.
+    setupFaults: "retry",
+    describe(answer) {
+      const { code, message } = twilioException(answer);
       if (code === undefined) return message;
       return `${code}${message ? ` ${message}` : ""} (https://www.twilio.com/docs/errors/${code})`;
     },
-    classify(reply, detail) {
-      const cause = causeOf(reply);
-      if (twilioException(reply).code === QUEUE_FULL)
-        return new RateLimitedError(detail, { retryAfterMs: queueFullRetryAfterMs, cause });
+    classify(answer, detail) {
+      if (twilioException(answer).code === QUEUE_FULL)
+        return new RateLimitedError(detail, { retryAfterMs: queueFullRetryAfterMs });
       // The account SID in the path is unknown to these credentials: fixing the options fixes every message.
-      if (reply.status === 404) return new Error(detail, { cause });
+      if (answer.status === 404) return new Error(detail);
       return undefined;
     },
   });
 
   function formFor(message: OutboundMessage): Record<string, string | undefined> {
-    const { configuration, content } = message;
-    if (configuration.channel !== "sms" || content.channel !== "sms")
-      throw new PermanentDeliveryError(
-        `twilioChannel cannot send a ${content.channel} message with a ${configuration.channel} configuration.`,
-      );
-    if (message.to === undefined || message.to === "")
-      throw new PermanentDeliveryError(`Message ${message.id} has no phone number to send to.`);
+    const { configuration, content } = partsFor(message, "sms", factory);
     const callback = options.statusCallback;
     return {
-      To: message.to,
+      To: addressOf(message, "phone number"),
       From: configuration.settings.senderNumber,
       MessagingServiceSid: configuration.settings.messagingServiceSid,
       Body: content.body,
@@ -148,14 +148,13 @@ export function twilioChannel(options: TwilioChannelOptions): ChannelAdapter {
   }
 
   async function send(message: OutboundMessage, context: SendContext): Promise<SendResult | undefined> {
-    const form = formFor(message);
-    const reply = await request({
+    const answer = await http.request({
       path: messagesPath,
       headers: { authorization },
-      form,
+      form: formFor(message),
       signal: context.signal,
     });
-    const sid = record(reply.json)?.sid;
+    const sid = record(answer.json)?.sid;
     return typeof sid === "string" ? { providerMessageId: sid } : undefined;
   }
 
@@ -167,7 +166,7 @@ export function twilioChannel(options: TwilioChannelOptions): ChannelAdapter {
     // Lists one message: it proves the credentials and the account SID, and works with a standard API key,
     // which may not read the Account resource itself.
     async verify() {
-      await request({ method: "GET", path: `${messagesPath}?PageSize=1`, headers: { authorization } });
+      await http.request({ method: "GET", path: `${messagesPath}?PageSize=1`, headers: { authorization } });
     },
   };
 }

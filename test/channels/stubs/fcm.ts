@@ -16,7 +16,7 @@
  *   `QUOTA_EXCEEDED`), {@link fcmUnavailable} (`503` `UNAVAILABLE`, optionally with `Retry-After`), and
  *   {@link fcmError} for any other.
  */
-import { hex, type StubReply, type StubRequest, type StubServer, startStub } from "./server.js";
+import { hex, type StubAnswer, type StubRequest, type StubServer, startStubServer } from "./server.js";
 
 export const TEST_PROJECT = "campaign-kit-test";
 export const TEST_ACCESS_TOKEN = "ya29.test-access-token";
@@ -34,7 +34,7 @@ export interface FcmStubMessage {
 const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError";
 
 /** A Google API error; `errorCode` adds the `FcmError` detail. */
-export function fcmError(code: number, status: string, message: string, errorCode?: string): StubReply {
+export function fcmError(code: number, status: string, message: string, errorCode?: string): StubAnswer {
   return {
     status: code,
     body: {
@@ -49,7 +49,7 @@ export function fcmError(code: number, status: string, message: string, errorCod
 }
 
 /** `429` `QUOTA_EXCEEDED`; `retryAfter` in seconds when given. */
-export function fcmQuotaExceeded(retryAfter?: number): StubReply {
+export function fcmQuotaExceeded(retryAfter?: number): StubAnswer {
   return {
     ...fcmError(
       429,
@@ -62,7 +62,7 @@ export function fcmQuotaExceeded(retryAfter?: number): StubReply {
 }
 
 /** `503` `UNAVAILABLE`; `retryAfter` in seconds when given. */
-export function fcmUnavailable(retryAfter?: number): StubReply {
+export function fcmUnavailable(retryAfter?: number): StubAnswer {
   return {
     ...fcmError(503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"),
     ...(retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } }),
@@ -86,7 +86,7 @@ export async function startFcmStub(): Promise<FcmStub> {
   const unregistered = new Set<string>();
   const accessTokens = new Set([TEST_ACCESS_TOKEN]);
 
-  function handle(request: StubRequest): StubReply {
+  function handle(request: StubRequest): StubAnswer {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
     if (bearer === undefined || !accessTokens.has(bearer))
       return fcmError(
@@ -94,16 +94,12 @@ export async function startFcmStub(): Promise<FcmStub> {
         "UNAUTHENTICATED",
         "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
       );
-    const match = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(request.url);
+    const match = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(request.path);
     if (request.method !== "POST" || !match)
       return fcmError(404, "NOT_FOUND", "Requested entity was not found.");
     if (match[1] !== TEST_PROJECT) return fcmError(404, "NOT_FOUND", "Requested entity was not found.");
-    let body: { validate_only?: boolean; message?: Record<string, unknown> };
-    try {
-      body = JSON.parse(request.body);
-    } catch {
-      return fcmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-    }
+    const body = request.json as { validate_only?: boolean; message?: Record<string, unknown> } | undefined;
+    if (body === undefined) return fcmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
     const message = body.message;
     if (typeof message !== "object" || message === null)
       return fcmError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", "INVALID_ARGUMENT");
@@ -156,6 +152,6 @@ export async function startFcmStub(): Promise<FcmStub> {
     return { status: 200, body: { name } };
   }
 
-  const server = await startStub(handle);
+  const server = await startStubServer(handle);
   return Object.assign(server, { messages, unregistered, accessTokens });
 }

@@ -13,13 +13,7 @@
  * `maintenance@` (ErrorCode 100).
  */
 import { randomUUID } from "node:crypto";
-import {
-  type StubAnswer,
-  type StubRequest,
-  type StubServer,
-  scenarioOf,
-  startStubServer,
-} from "./json-server.js";
+import { type StubAnswer, type StubRequest, type StubServer, scenarios, startStubServer } from "./server.js";
 
 export interface PostmarkMessage {
   MessageID: string;
@@ -45,9 +39,9 @@ const STREAMS = new Set(["outbound", "broadcast"]);
 
 const refusal = (ErrorCode: number, Message: string) => ({ ErrorCode, Message });
 
-export async function startPostmarkStub(options: { failWith?: StubAnswer } = {}): Promise<PostmarkStub> {
+export async function startPostmarkStub(): Promise<PostmarkStub> {
   const messages: PostmarkMessage[] = [];
-  const flaky = new Set<string>();
+  const scenario = scenarios();
 
   /** Postmark's refusal of one message, `{ ErrorCode, Message }` with its status; `undefined` when it is valid. */
   function check(
@@ -67,7 +61,7 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
     const metadata = (message.Metadata ?? {}) as Record<string, unknown>;
     if (Object.values(metadata).some((v) => typeof v !== "string" || v.length > 80))
       return { status: 422, body: refusal(300, "Metadata values must be strings of at most 80 characters.") };
-    switch (scenarioOf(to)) {
+    switch (scenario(to)) {
       case "inactive":
         return {
           status: 422,
@@ -82,11 +76,6 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
         return { status: 503, body: refusal(100, "Maintenance.") };
       case "crash":
         return { status: 500, body: refusal(0, "Internal server error.") };
-      case "flaky":
-        if (!flaky.has(to)) {
-          flaky.add(to);
-          return { status: 500, body: refusal(0, "Internal server error.") };
-        }
     }
     return undefined;
   }
@@ -102,7 +91,6 @@ export async function startPostmarkStub(options: { failWith?: StubAnswer } = {})
   }
 
   function answer(request: StubRequest): StubAnswer {
-    if (options.failWith) return options.failWith;
     if (request.headers["x-postmark-server-token"] !== POSTMARK_TOKEN)
       return {
         status: 401,

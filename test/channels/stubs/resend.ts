@@ -16,13 +16,7 @@
  * Recipients pick failures: `throttle@`, `quota@`, `monthly@`, `unverified@`, `crash@`, `flaky@` (500 once).
  */
 import { randomUUID } from "node:crypto";
-import {
-  type StubAnswer,
-  type StubRequest,
-  type StubServer,
-  scenarioOf,
-  startStubServer,
-} from "./json-server.js";
+import { type StubAnswer, type StubRequest, type StubServer, scenarios, startStubServer } from "./server.js";
 
 /** An email the stub accepted (and would have sent). */
 export interface ResendEmail {
@@ -61,10 +55,10 @@ const error = (
 
 const TAG = /^[A-Za-z0-9_-]{1,256}$/;
 
-export async function startResendStub(options: { failWith?: StubAnswer } = {}): Promise<ResendStub> {
+export async function startResendStub(): Promise<ResendStub> {
   const emails: ResendEmail[] = [];
   const idempotent = new Map<string, { body: string; answer: StubAnswer }>();
-  const flaky = new Set<string>();
+  const scenario = scenarios();
 
   /** Why one email is invalid, or a failure its recipient asks for; `undefined` when it is accepted. */
   function refuse(email: Record<string, unknown>): StubAnswer | undefined {
@@ -95,7 +89,7 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
           "Tags should only contain ASCII letters, numbers, underscores, or dashes.",
         );
     const limits = { "ratelimit-limit": "2", "ratelimit-remaining": "0", "ratelimit-reset": "1" };
-    switch (scenarioOf(to[0])) {
+    switch (scenario(to[0])) {
       case "throttle":
         return error(
           429,
@@ -114,11 +108,6 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
         return error(403, "validation_error", "You can only send testing emails to your own email address.");
       case "crash":
         return error(500, "internal_server_error", "An unexpected error occurred.");
-      case "flaky":
-        if (!flaky.has(String(to[0]))) {
-          flaky.add(String(to[0]));
-          return error(500, "application_error", "An unexpected error occurred.");
-        }
     }
     return undefined;
   }
@@ -135,7 +124,6 @@ export async function startResendStub(options: { failWith?: StubAnswer } = {}): 
   }
 
   function answer(request: StubRequest): StubAnswer {
-    if (options.failWith) return options.failWith;
     const auth = request.headers.authorization;
     if (auth === undefined)
       return error(401, "missing_api_key", "Missing API key in the authorization header.");

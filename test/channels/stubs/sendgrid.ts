@@ -12,13 +12,7 @@
  * Recipients pick failures: `throttle@`, `crash@`, `flaky@` (500 once); `unverified@` as the sender is 403.
  */
 import { randomUUID } from "node:crypto";
-import {
-  type StubAnswer,
-  type StubRequest,
-  type StubServer,
-  scenarioOf,
-  startStubServer,
-} from "./json-server.js";
+import { type StubAnswer, type StubRequest, type StubServer, scenarios, startStubServer } from "./server.js";
 
 export interface SendgridMail {
   messageId: string;
@@ -53,16 +47,16 @@ const errors = (
   ...(headers ? { headers } : {}),
 });
 
-export async function startSendgridStub(options: { failWith?: StubAnswer } = {}): Promise<SendgridStub> {
+export async function startSendgridStub(): Promise<SendgridStub> {
   const mails: SendgridMail[] = [];
-  const flaky = new Set<string>();
+  const scenario = scenarios();
 
   function mailSend(mail: Partial<SendgridMail>): StubAnswer {
     const to = mail.personalizations?.[0]?.to?.[0]?.email;
     if (typeof to !== "string" || !/^[^@\s]+@[^@\s]+$/.test(to))
       return errors(400, "Does not contain a valid address.", "personalizations.0.to.0.email");
     if (typeof mail.from?.email !== "string") return errors(400, "The from object must be provided.", "from");
-    if (scenarioOf(mail.from.email) === "unverified")
+    if (scenario(mail.from.email) === "unverified")
       return errors(
         403,
         "The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.",
@@ -82,7 +76,7 @@ export async function startSendgridStub(options: { failWith?: StubAnswer } = {})
     const categories = mail.categories ?? [];
     if (categories.length > 10 || categories.some((c) => c.length > 255))
       return errors(400, "Too many categories, or a category over 255 characters.", "categories");
-    switch (scenarioOf(to)) {
+    switch (scenario(to)) {
       case "throttle":
         return errors(429, "too many requests", null, {
           "x-ratelimit-limit": "600",
@@ -91,11 +85,6 @@ export async function startSendgridStub(options: { failWith?: StubAnswer } = {})
         });
       case "crash":
         return errors(500, "internal server error");
-      case "flaky":
-        if (!flaky.has(to)) {
-          flaky.add(to);
-          return errors(500, "internal server error");
-        }
     }
     const messageId = randomUUID().replace(/-/g, "").slice(0, 22);
     mails.push({ ...(mail as SendgridMail), messageId });
@@ -103,7 +92,6 @@ export async function startSendgridStub(options: { failWith?: StubAnswer } = {})
   }
 
   function answer(request: StubRequest): StubAnswer {
-    if (options.failWith) return options.failWith;
     const key = request.headers.authorization?.replace(/^Bearer /, "");
     if (key !== SENDGRID_API_KEY && key !== SENDGRID_READ_ONLY_KEY)
       return errors(401, "The provided authorization grant is invalid, expired, or revoked");

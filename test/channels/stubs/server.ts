@@ -1,7 +1,8 @@
 /**
- * The plumbing under each provider stub: a real `node:http` server on 127.0.0.1 that reads the whole request
- * and lets the stub answer it, plus a queue of canned answers so a test can make the next request(s) fail the
- * way the provider documents (status, body, headers) without teaching the stub every fault.
+ * The plumbing under every provider stub: a real `node:http` server on 127.0.0.1 (a random port) that reads
+ * each request whole, records it, and lets the stub answer it; plus a queue of canned answers, so a test can
+ * make the next request(s) fail the way the provider documents (status, body, headers) without teaching the
+ * stub every fault. Test code: no network.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,16 +11,19 @@ import type { AddressInfo } from "node:net";
 export interface StubRequest {
   method: string;
   /** The path and query, as sent. */
-  url: string;
+  path: string;
   headers: IncomingHttpHeaders;
-  body: string;
+  /** The body as text. */
+  text: string;
+  /** The body parsed as JSON; `undefined` when it is not JSON. */
+  json: unknown;
 }
 
-/** An answer: status, JSON body (or none) and extra headers. */
-export interface StubReply {
+/** An answer: a status, extra headers, and a JSON body (`undefined` for none). */
+export interface StubAnswer {
   status: number;
-  body?: unknown;
   headers?: Record<string, string>;
+  body?: unknown;
 }
 
 /** A running stub. */
@@ -28,37 +32,46 @@ export interface StubServer {
   url: string;
   /** Every request received, canned answers included. */
   requests: StubRequest[];
-  /** Answers the next request with `reply` instead of handling it; queued answers go first in, first out. */
-  enqueue(...replies: StubReply[]): void;
+  /** Answers the next requests with `answers` instead of handling them, first in, first out. */
+  enqueue(...answers: StubAnswer[]): void;
   close(): Promise<void>;
 }
 
-/** Starts a stub answering with `handle`, or never answering when it returns `null` (to test timeouts). */
-export async function startStub(handle: (request: StubRequest) => StubReply | null): Promise<StubServer> {
+/**
+ * Starts a stub answering with `handle`, or never answering when it returns `null` (to test timeouts). A
+ * `handle` that throws answers 500, naming the error.
+ */
+export async function startStubServer(
+  handle: (request: StubRequest) => StubAnswer | null,
+): Promise<StubServer> {
   const requests: StubRequest[] = [];
-  const queue: StubReply[] = [];
+  const queue: StubAnswer[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
       const request = {
         method: req.method ?? "GET",
-        url: req.url ?? "/",
+        path: req.url ?? "/",
         headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
+        text,
+        json: parse(text),
       };
       requests.push(request);
-      let reply: StubReply | null;
+      let answer: StubAnswer | null;
       try {
-        reply = queue.shift() ?? handle(request);
+        answer = queue.shift() ?? handle(request);
       } catch (error) {
-        reply = { status: 500, body: { stubError: String(error) } };
+        answer = { status: 500, body: { stubError: String(error) } };
       }
-      if (reply === null) return;
-      const headers: Record<string, string> = { ...reply.headers };
-      if (reply.body !== undefined) headers["content-type"] ??= "application/json";
-      res.writeHead(reply.status, headers);
-      res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+      if (answer === null) return;
+      const { status, headers = {}, body } = answer;
+      res.writeHead(
+        status,
+        body === undefined ? headers : { "content-type": "application/json", ...headers },
+      );
+      res.end(body === undefined ? undefined : JSON.stringify(body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -66,12 +79,46 @@ export async function startStub(handle: (request: StubRequest) => StubReply | nu
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    enqueue: (...replies) => queue.push(...replies),
+    enqueue: (...answers) => queue.push(...answers),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+function parse(text: string): unknown {
+  try {
+    return text === "" ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The scenario a recipient address asks the stubs for, from its local part: `throttle@`, `quota@`,
+ * `reject@`, `crash@`, `flaky@` (fails once, then passes)... `undefined` for an ordinary address. Shared by
+ * every stub so tests and examples address failures the same way whatever the provider.
+ */
+export function scenarioOf(address: unknown): string | undefined {
+  if (typeof address !== "string") return undefined;
+  const local = /^(?:.*<)?([^@<]+)@/.exec(address)?.[1];
+  return local?.split(/[-+.]/)[0];
+}
+
+/**
+ * {@link scenarioOf} for one stub, where a `flaky@` address's first request is a `crash` and its later ones
+ * ordinary, so a test sees the retry go through.
+ */
+export function scenarios(): (address: unknown) => string | undefined {
+  const failed = new Set<string>();
+  return (address) => {
+    const scenario = scenarioOf(address);
+    if (scenario !== "flaky") return scenario;
+    if (failed.has(String(address))) return undefined;
+    failed.add(String(address));
+    return "crash";
   };
 }
 

@@ -16,13 +16,7 @@
  * signature. Recipients pick failures: `throttle@`, `quota@`, `paused@`, `crash@`, `flaky@` (500 once).
  */
 import { randomUUID } from "node:crypto";
-import {
-  type StubAnswer,
-  type StubRequest,
-  type StubServer,
-  scenarioOf,
-  startStubServer,
-} from "./json-server.js";
+import { type StubAnswer, type StubRequest, type StubServer, scenarios, startStubServer } from "./server.js";
 
 export interface SesEmail {
   MessageId: string;
@@ -61,11 +55,9 @@ const TAG = /^[A-Za-z0-9_-]{1,256}$/;
 // Header values (and a sender) must be printable ASCII.
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
-export async function startSesStub(
-  options: { failWith?: StubAnswer; sendingEnabled?: boolean } = {},
-): Promise<SesStub> {
+export async function startSesStub(options: { sendingEnabled?: boolean } = {}): Promise<SesStub> {
   const emails: SesEmail[] = [];
-  const flaky = new Set<string>();
+  const scenario = scenarios();
 
   function sendEmail(email: SesEmail): StubAnswer {
     const from = /<([^>]+)>\s*$/.exec(email.FromEmailAddress ?? "")?.[1] ?? email.FromEmailAddress;
@@ -91,7 +83,7 @@ export async function startSesStub(
     for (const header of email.Content?.Simple?.Headers ?? [])
       if (!PRINTABLE.test(header.Value))
         return awsError(400, "BadRequestException", `Invalid header ${header.Name}`);
-    switch (scenarioOf(to)) {
+    switch (scenario(to)) {
       case "throttle":
         return awsError(429, "TooManyRequestsException", "Maximum sending rate exceeded.");
       case "quota":
@@ -100,11 +92,6 @@ export async function startSesStub(
         return awsError(400, "SendingPausedException", "Sending is paused for this account.");
       case "crash":
         return awsError(500, "InternalServiceErrorException", "Internal service error.");
-      case "flaky":
-        if (!flaky.has(to)) {
-          flaky.add(to);
-          return awsError(500, "InternalServiceErrorException", "Internal service error.");
-        }
     }
     const MessageId = `0100${randomUUID().replace(/-/g, "")}-000000`;
     emails.push({ ...email, MessageId });
@@ -112,7 +99,6 @@ export async function startSesStub(
   }
 
   function answer(request: StubRequest): StubAnswer {
-    if (options.failWith) return options.failWith;
     const credential = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""))?.[1];
     if (credential !== SES_ACCESS_KEY)
       return awsError(

@@ -19,7 +19,7 @@
  *   always safe to retry" (https://www.twilio.com/docs/errors/20429); {@link twilioQueueFull} is `400` with
  *   21611, the sender's queue holding over 10 hours of messages (https://www.twilio.com/docs/errors/21611).
  */
-import { hex, type StubReply, type StubRequest, type StubServer, startStub } from "./server.js";
+import { hex, type StubAnswer, type StubRequest, type StubServer, startStubServer } from "./server.js";
 
 export const TEST_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
 export const TEST_AUTH_TOKEN = "test-auth-token";
@@ -36,7 +36,7 @@ export interface TwilioStubMessage {
 }
 
 /** Twilio's JSON exception body. */
-export function twilioException(status: number, code: number, message: string): StubReply {
+export function twilioException(status: number, code: number, message: string): StubAnswer {
   return {
     status,
     body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
@@ -44,7 +44,7 @@ export function twilioException(status: number, code: number, message: string): 
 }
 
 /** `429` / 20429: too many concurrent requests; `retryAfter` in seconds when given. */
-export function twilioTooManyRequests(retryAfter?: number): StubReply {
+export function twilioTooManyRequests(retryAfter?: number): StubAnswer {
   return {
     ...twilioException(429, 20429, "Too Many Requests"),
     ...(retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } }),
@@ -52,7 +52,7 @@ export function twilioTooManyRequests(retryAfter?: number): StubReply {
 }
 
 /** `400` / 21611: the sender's queue is full. */
-export const twilioQueueFull = (): StubReply =>
+export const twilioQueueFull = (): StubAnswer =>
   twilioException(400, 21611, "This 'From' number has exceeded the maximum number of queued messages");
 
 export interface TwilioStub extends StubServer {
@@ -100,7 +100,7 @@ export async function startTwilioStub(): Promise<TwilioStub> {
     };
   };
 
-  function handle(request: StubRequest): StubReply {
+  function handle(request: StubRequest): StubAnswer {
     const [user, password] = Buffer.from(
       /^Basic (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? "",
       "base64",
@@ -112,7 +112,7 @@ export async function startTwilioStub(): Promise<TwilioStub> {
         ...twilioException(401, 20003, "Authenticate"),
         headers: { "www-authenticate": 'Basic realm="Twilio API"' },
       };
-    const url = new URL(request.url, "http://stub");
+    const url = new URL(request.path, "http://stub");
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
     if (!match) return twilioException(404, 20404, "The requested resource was not found");
     if (match[1] !== TEST_ACCOUNT_SID)
@@ -138,7 +138,7 @@ export async function startTwilioStub(): Promise<TwilioStub> {
     if (request.method !== "POST") return twilioException(405, 20004, "Method not allowed");
     // Parameters are read from a form body only; anything else reads as no parameters at all.
     const isForm = /^application\/x-www-form-urlencoded\b/.test(request.headers["content-type"] ?? "");
-    const form = new URLSearchParams(isForm ? request.body : "");
+    const form = new URLSearchParams(isForm ? request.text : "");
     const to = form.get("To") ?? "";
     if (to === "") return twilioException(400, 21604, "A 'To' phone number is required.");
     const from = form.get("From");
@@ -169,6 +169,6 @@ export async function startTwilioStub(): Promise<TwilioStub> {
     return { status: 201, body: resource(message) };
   }
 
-  const server = await startStub(handle);
+  const server = await startStubServer(handle);
   return Object.assign(server, { messages, unsubscribed });
 }
