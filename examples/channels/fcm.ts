@@ -19,7 +19,7 @@ import {
   startFcmStub,
   TEST_ACCESS_TOKEN,
   TEST_PROJECT,
-} from "../../test/channels/stubs/fcm.js";
+} from "../../test/drivers/channels/stubs/fcm.js";
 
 const ADMIN = "root";
 const firebase = await startFcmStub();

@@ -7,7 +7,7 @@
  * Run: npx tsx examples/channels/postmark.ts
  */
 import { postmarkChannel } from "../../src/drivers/channels/postmark.js";
-import { POSTMARK_TOKEN, startPostmarkStub } from "../../test/channels/stubs/postmark.js";
+import { POSTMARK_TOKEN, startPostmarkStub } from "../../test/drivers/channels/stubs/postmark.js";
 import { sendNewsletter } from "./support/send-campaign.js";
 
 const stub = await startPostmarkStub();

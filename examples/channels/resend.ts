@@ -6,7 +6,7 @@
  * Run: npx tsx examples/channels/resend.ts
  */
 import { decodeTagValue, resendChannel } from "../../src/drivers/channels/resend.js";
-import { RESEND_API_KEY, startResendStub } from "../../test/channels/stubs/resend.js";
+import { RESEND_API_KEY, startResendStub } from "../../test/drivers/channels/stubs/resend.js";
 import { sendNewsletter } from "./support/send-campaign.js";
 
 const stub = await startResendStub();

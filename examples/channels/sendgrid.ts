@@ -6,7 +6,7 @@
  * Run: npx tsx examples/channels/sendgrid.ts
  */
 import { sendgridChannel } from "../../src/drivers/channels/sendgrid.js";
-import { SENDGRID_API_KEY, startSendgridStub } from "../../test/channels/stubs/sendgrid.js";
+import { SENDGRID_API_KEY, startSendgridStub } from "../../test/drivers/channels/stubs/sendgrid.js";
 import { sendNewsletter } from "./support/send-campaign.js";
 
 const stub = await startSendgridStub();

@@ -8,7 +8,7 @@
  */
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { decodeTagValue, sesChannel } from "../../src/drivers/channels/ses.js";
-import { SES_CREDENTIALS, startSesStub } from "../../test/channels/stubs/ses.js";
+import { SES_CREDENTIALS, startSesStub } from "../../test/drivers/channels/stubs/ses.js";
 import { sendNewsletter } from "./support/send-campaign.js";
 
 const stub = await startSesStub();

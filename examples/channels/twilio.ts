@@ -17,7 +17,7 @@ import {
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
   twilioTooManyRequests,
-} from "../../test/channels/stubs/twilio.js";
+} from "../../test/drivers/channels/stubs/twilio.js";
 
 const ADMIN = "root";
 const twilio = await startTwilioStub();

@@ -1,7 +1,7 @@
 /*
  * Valid domain objects for the storage suite. Each has every optional field set unless its name says
  * `minimal`, so a round trip proves both that fields survive and that absent ones stay absent.
- * test/storage-fixtures.test.ts checks with `missingFields` that the full ones name every field of their
+ * test/testing/storage-fixtures.test.ts checks with `missingFields` that the full ones name every field of their
  * schema: a field added to the domain and forgotten here (and so perhaps by an adapter) fails there.
  */
 import { z } from "zod";
