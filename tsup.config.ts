@@ -1,11 +1,21 @@
 import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
-// One entry per subpath export: optional dependencies (pg, vitest) stay behind their own subpath.
+// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, vitest) stay behind their
+// own subpath.
 const entries = {
   index: "src/index.ts",
-  postgres: "src/adapters/postgres/index.ts",
-  smtp: "src/adapters/smtp/index.ts",
+  model: "src/model/index.ts",
+  schedule: "src/schedule/index.ts",
+  http: "src/http/index.ts",
+  postgres: "src/drivers/postgres/index.ts",
+  smtp: "src/drivers/smtp.ts",
+  "channels/twilio": "src/drivers/channels/twilio.ts",
+  "channels/fcm": "src/drivers/channels/fcm.ts",
+  "channels/resend": "src/drivers/channels/resend.ts",
+  "channels/postmark": "src/drivers/channels/postmark.ts",
+  "channels/sendgrid": "src/drivers/channels/sendgrid.ts",
+  "channels/ses": "src/drivers/channels/ses.ts",
 };
 
 const shared: Options = {
@@ -13,7 +23,7 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest"],
+  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2"],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)

@@ -4,9 +4,9 @@
  * only honest way to read a peak: the OS reports the high-water mark of the whole process.
  */
 import { readFileSync } from "node:fs";
-import { memoryAudiences } from "../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import { memoryAudiences } from "../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
 import { benchCampaign, benchConfiguration, benchProfiles, nullLedger } from "./fixtures.js";
 
 const count = Number(process.argv[2] ?? 100_000);

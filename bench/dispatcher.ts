@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pLimit from "p-limit";
-import { memoryAudiences } from "../src/audiences/memory-audiences.js";
-import type { OutboundMessage } from "../src/channels/channel-adapter.js";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import type { Profile } from "../src/domain/profile.js";
-import { createDispatcher } from "../src/engine/dispatcher.js";
-import { messageIdPrefix } from "../src/engine/message-id.js";
-import { memoryLedger } from "../src/storage/memory-ledger.js";
+import { createDispatcher } from "../src/dispatch/dispatcher.js";
+import { memoryAudiences } from "../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { memoryLedger } from "../src/drivers/memory/ledger.js";
+import { messageIdPrefix } from "../src/model/message-id.js";
+import type { Profile } from "../src/model/profile.js";
+import type { OutboundMessage } from "../src/ports/channel.js";
 import { benchCampaign, benchConfiguration, benchProfiles, median } from "./fixtures.js";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);

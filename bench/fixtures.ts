@@ -1,19 +1,14 @@
-import type { Campaign } from "../src/domain/campaign.js";
-import { campaignSchema } from "../src/domain/campaign.js";
-import type { ChannelConfiguration } from "../src/domain/channel-configuration.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import type { Profile } from "../src/domain/profile.js";
-import type { DeliveryLedger } from "../src/storage/ledger.js";
+import type { Campaign } from "../src/model/campaign.js";
+import type { Profile } from "../src/model/profile.js";
+import type { DeliveryLedger } from "../src/ports/ledger.js";
+import { campaign, profile } from "../test/support/fixtures.js";
 
-/** The benchmark's campaign: one personalised email action, marketing, unlimited rate. */
-export const benchCampaign: Campaign = campaignSchema.parse({
+export { emailConfiguration as benchConfiguration } from "../test/support/fixtures.js";
+
+/** The benchmark's campaign: one personalised email action on `news`, marketing, unlimited rate. */
+export const benchCampaign: Campaign = campaign({
   id: "bench",
-  type: "scheduled",
-  category: "marketing",
   name: "Benchmark",
-  status: "live",
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
   createdBy: "bench",
   updatedBy: "bench",
   actions: [
@@ -28,28 +23,9 @@ export const benchCampaign: Campaign = campaignSchema.parse({
   ],
 });
 
-/** The benchmark's email configuration. */
-export const benchConfiguration: ChannelConfiguration = channelConfigurationSchema.parse({
-  id: "news",
-  name: "News",
-  purpose: "marketing",
-  status: "active",
-  channel: "email",
-  settings: { fromName: "Bench", fromAddress: "news@example.com", subdomain: "mail.example.com" },
-});
-
 /** Profiles generated on demand, never held whole. */
 export function* benchProfiles(count: number): Generator<Profile> {
-  for (let i = 0; i < count; i++) {
-    yield {
-      id: `p${i}`,
-      identities: { email: `user${i}@example.com` },
-      addresses: {},
-      attributes: { firstName: `Name${i}` },
-      consent: { email: true },
-      suppressedChannels: [],
-    };
-  }
+  for (let i = 0; i < count; i++) yield profile(`p${i}`);
 }
 
 /** A ledger that keeps nothing: for measuring the dispatcher's own memory, not the ledger's. */

@@ -1,12 +1,11 @@
 import pLimit from "p-limit";
-import { memoryAudiences } from "../src/audiences/memory-audiences.js";
-import type { OutboundMessage } from "../src/channels/channel-adapter.js";
-import { memoryChannel } from "../src/channels/memory-channel.js";
-import { channelConfigurationSchema } from "../src/domain/channel-configuration.js";
-import type { Profile } from "../src/domain/profile.js";
-import { messageIdPrefix } from "../src/engine/message-id.js";
-import { createCampaignKit } from "../src/kit/index.js";
-import { median } from "./fixtures.js";
+import { memoryAudiences } from "../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../src/drivers/memory/channel.js";
+import { createCampaignKit } from "../src/kit/create-campaign-kit.js";
+import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
+import { messageIdPrefix } from "../src/model/message-id.js";
+import type { OutboundMessage } from "../src/ports/channel.js";
+import { benchProfiles, median } from "./fixtures.js";
 
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 20_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -23,23 +22,12 @@ const configuration = {
   settings: { fromName: "Acme", fromAddress: "no-reply@mail.acme.example", subdomain: "mail.acme.example" },
 } as const;
 
-function profiles(): Profile[] {
-  return Array.from({ length: PROFILES }, (_, i) => ({
-    id: `p${i}`,
-    identities: { email: `user${i}@example.com` },
-    addresses: {},
-    attributes: { firstName: `Name${i}` },
-    consent: { email: true },
-    suppressedChannels: [],
-  }));
-}
-
 /** Unitary executions per second through the kit on its memory defaults, sends included. */
 async function kitRun(round: number): Promise<number> {
   const channel = memoryChannel({ channel: "email", record: false });
   const kit = await createCampaignKit({
     channels: [channel],
-    audiences: memoryAudiences({ profiles: profiles() }),
+    audiences: memoryAudiences({ profiles: [...benchProfiles(PROFILES)] }),
     administrators: [ADMIN],
   });
   await kit.configurations.register({ actor: ADMIN, configuration });
@@ -78,7 +66,7 @@ async function kitRun(round: number): Promise<number> {
               {
                 type: "aep",
                 namespace: "email",
-                userId: `user${i % PROFILES}@example.com`,
+                userId: `p${i % PROFILES}@example.com`,
                 context: { resetLink: `https://acme.example/reset?t=${i}` },
               },
             ],
@@ -113,7 +101,7 @@ async function bareRun(round: number): Promise<number> {
           recipientId,
           channel: "email",
           category: "transactional",
-          to: `user${i % PROFILES}@example.com`,
+          to: `p${i % PROFILES}@example.com`,
           content: { channel: "email", subject: "Reset", text: "Use the link within an hour." },
           configuration: parsedConfiguration,
         };

@@ -5,10 +5,11 @@
  *
  * Run: npx tsx examples/audience-trigger.ts
  */
-import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+
 // The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
 // conformance suites, which load vitest and so only run under it.
-import { virtualClock } from "../src/testing/virtual-clock.js";
+import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+import { virtualClock } from "../src/testing/index.js";
 
 const ADMIN = "root";
 

@@ -8,6 +8,7 @@
  *
  * Run: npx tsx examples/custom-channel-adapter.ts
  */
+
 import {
   type ChannelAdapter,
   createCampaignKit,

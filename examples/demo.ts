@@ -5,6 +5,8 @@
  * a scheduled promotion sent with a live progress line, a recurring newsletter's next occurrences, a
  * password reset triggered with context, and a report table.
  */
+
+import { toProblemDocument } from "../src/http/index.js";
 import {
   type CampaignDraftInput,
   type CampaignKit,
@@ -14,12 +16,11 @@ import {
   type MemoryChannel,
   memoryAudiences,
   memoryChannel,
-  occurrencesBetween,
   type Profile,
-  scheduleSchema,
-  toProblemDocument,
   type UnitaryExecutionRequest,
 } from "../src/index.js";
+import { scheduleSchema } from "../src/model/index.js";
+import { occurrencesBetween } from "../src/schedule/index.js";
 import { progressWriter } from "./support/progress-writer.js";
 
 const PROFILES = 50_000;

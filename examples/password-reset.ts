@@ -1,16 +1,18 @@
 /**
  * An API-triggered transactional campaign: a password reset, sent when the app calls the unitary execution
  * API with the reference payload. Shows the rendered email, that retrying the same `requestId` sends nothing
- * more, and how an invalid call becomes the problem document a REST endpoint would answer with.
+ * more, and what the execution API's HTTP handler (`campaign-kit/http`) answers an invalid call: a problem
+ * document.
  *
  * Run: npx tsx examples/password-reset.ts
  */
+
+import { executionApi, type ProblemDocument } from "../src/http/index.js";
 import {
   createCampaignKit,
   memoryAudiences,
   memoryChannel,
   type Profile,
-  toProblemDocument,
   type UnitaryExecutionRequest,
 } from "../src/index.js";
 
@@ -111,21 +113,22 @@ console.log(
   `\nSame requestId again: executionId ${again.executionId === accepted.executionId ? "unchanged" : "CHANGED"}, created: ${again.created}, emails sent in all: ${email.sent.length}`,
 );
 
-// An invalid call: two errors at once, each named by its path in the payload.
-let problem: ReturnType<typeof toProblemDocument> | undefined;
-try {
-  await kit.executions.triggerUnitary({
-    actor: APP,
-    request: JSON.parse(`{
+// An invalid call over HTTP: two errors at once, each named by its path in the payload. The handler takes a
+// web `Request`, as Next.js, Hono, Bun or Deno hand it over (node:http and Express go through `toNodeHandler`).
+const api = executionApi(kit, { authenticate: () => APP });
+const response = await api.handler(
+  new Request("http://localhost/im/executions/unitary", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: `{
       "requestId": "reset-8b1d2e",
       "campaignId": "password-reset",
       "recipients": [{ "type": "crm", "namespace": "email", "userId": "ana@example.com", "context": { "system": {} } }]
-    }`),
-  });
-} catch (error) {
-  problem = toProblemDocument(error);
-}
-console.log(`\nInvalid call -> HTTP ${problem?.status}:`);
+    }`,
+  }),
+);
+const problem = (await response.json()) as ProblemDocument;
+console.log(`\nInvalid call -> HTTP ${response.status} ${response.headers.get("content-type")}:`);
 console.log(JSON.stringify(problem, null, 2));
 
 const report = await kit.reports.campaign({ actor: ADMIN, id: "password-reset" });
@@ -142,7 +145,7 @@ if (
 ) {
   throw new Error(`Unexpected rendering: ${JSON.stringify(message.content)}`);
 }
-if (problem?.status !== 400 || problem.report.additionalContext.code !== "VALIDATION_FAILED") {
+if (response.status !== 400 || problem.report.additionalContext.code !== "VALIDATION_FAILED") {
   throw new Error("Expected the invalid call to answer 400 VALIDATION_FAILED");
 }
 console.log(

@@ -6,16 +6,12 @@
  *
  * Run: npx tsx examples/recurring-newsletter.ts
  */
-import {
-  createCampaignKit,
-  memoryAudiences,
-  memoryChannel,
-  occurrencesBetween,
-  type Profile,
-} from "../src/index.js";
+
 // The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
 // conformance suites, which load vitest and so only run under it.
-import { virtualClock } from "../src/testing/virtual-clock.js";
+import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+import { occurrencesBetween } from "../src/schedule/index.js";
+import { virtualClock } from "../src/testing/index.js";
 
 const HOUR = 3_600_000;
 const ADMIN = "root";

@@ -17,7 +17,11 @@ const self = basename(fileURLToPath(import.meta.url));
 // demo.ts is the long guided tour with its own `npm run demo` script; name it to run it here too.
 const skipped = new Set([self, "demo.ts"]);
 const wanted = process.argv.slice(2);
-const examples = readdirSync(folder)
+// Top-level examples, and the provider channel ones in channels/ (their support/ folder holds no example).
+const examples = [
+  ...readdirSync(folder),
+  ...readdirSync(join(folder, "channels")).map((file) => `channels/${file}`),
+]
   .filter((file) => file.endsWith(".ts") && file !== self)
   .filter((file) => (wanted.length === 0 ? !skipped.has(file) : wanted.includes(file.replace(/\.ts$/, ""))))
   .sort();

@@ -7,17 +7,13 @@
  *
  * Run: npx tsx examples/scheduled-promotion.ts
  */
-import {
-  createCampaignKit,
-  memoryAudiences,
-  memoryChannel,
-  nextOccurrence,
-  type Profile,
-  scheduleSchema,
-} from "../src/index.js";
+
 // The virtual clock `campaign-kit/testing` exports, imported from its own file: that entry also holds the
 // conformance suites, which load vitest and so only run under it.
-import { virtualClock } from "../src/testing/virtual-clock.js";
+import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../src/index.js";
+import { scheduleSchema } from "../src/model/index.js";
+import { nextOccurrence } from "../src/schedule/index.js";
+import { virtualClock } from "../src/testing/index.js";
 
 const ADMIN = "root";
 const SIZE = 3000;

@@ -27,15 +27,100 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
 } as const;
 
+/** One reason a value failed validation. */
+export interface ValidationIssue {
+  /** Where the problem is, as a dotted path (`actions.0.content.subject`); empty for the whole value. */
+  path: string;
+  /** What is wrong there, in words. */
+  message: string;
+}
+
 /** A stable error code; see {@link ERROR_CODES} for the meaning of each. */
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** `T` with every field optional, and allowed to hold `undefined`: details carry what each refusal knows. */
+type Known<T> = { [K in keyof T]?: T[K] | undefined };
+
+type Turned<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/**
+ * The structured `details` of each error code, for programs. Every field but `issues`, `problems` and
+ * `userIds` is optional: not every refusal of a code knows each. Narrow on `error.code` (or pass the code to
+ * {@link isCampaignKitError}), then read that code's details.
+ */
+export interface ErrorDetails {
+  VALIDATION_FAILED: { issues: ValidationIssue[] } & Known<{ refusal: unknown; refusedIds: unknown }>;
+  INVALID_TRANSITION: Known<{
+    status: string;
+    action: string;
+    allowed: string[];
+    replacesCampaignId: string;
+  }>;
+  FORBIDDEN: Known<{
+    permission: string;
+    actorId: string;
+    grantedBy: string[];
+    action: string;
+    policyId: string;
+    reason: "not-an-approver" | "self-approval-blocked" | "policy-missing";
+  }>;
+  NOT_FOUND: Known<{
+    id: string;
+    roleId: string;
+    audienceId: string;
+    channelConfigurationId: string;
+    campaignId: string;
+    issues: ValidationIssue[];
+  }>;
+  CONFLICT: Known<{
+    id: string;
+    expectedVersion: number;
+    actualVersion: number;
+    requestId: string;
+    status: string;
+  }>;
+  ALREADY_EXISTS: Known<{ id: string; versionId: string }>;
+  PREREQUISITES_UNMET: {
+    problems: {
+      code: string;
+      message: string;
+      fix: string;
+      subject: { kind: string; id?: string; path?: string };
+    }[];
+  };
+  TEMPLATE_INVALID: Known<{ where: string }>;
+  CHANNEL_NOT_REGISTERED: Known<{ channel: string; campaignId: string }>;
+  AUDIENCE_SOURCE_MISSING: Known<{ audienceId: string }>;
+  CAMPAIGN_NOT_LIVE: Known<{ status: string }>;
+  OUTSIDE_WINDOW: Known<{ startAt: Date; endAt: Date; at: Date }>;
+  UNKNOWN_RECIPIENT: { userIds: string[] };
+  WRONG_CAMPAIGN_TYPE: Known<{ type: string; category: string; status: string }>;
+  IN_USE: Known<{ campaignId: string }>;
+  NOT_EDITABLE: Known<{ status: string }>;
+  APPROVAL_REQUIRED: Known<{ policyId: string }>;
+  READ_ONLY_FIELD: Known<{ fields: string[] }>;
+  STORAGE_FAILED: Known<{
+    collection: string;
+    id: string;
+    operation: string;
+    action: string;
+    outcome: string;
+    refusal: unknown;
+  }>;
+  METHOD_NOT_ALLOWED: Known<{ allow: string[] }>;
+  UNSUPPORTED_MEDIA_TYPE: Known<{ accepted: string[] }>;
+  PAYLOAD_TOO_LARGE: Known<{ maxBytes: number }>;
+}
+
+/** The details of an error whose code isn't narrowed: any code's fields, each optional. */
+export type AnyErrorDetails = Known<Turned<ErrorDetails[ErrorCode]>>;
 
 /** Options for {@link CampaignKitError}. */
 export interface CampaignKitErrorOptions {
   /** The underlying error, when there is one. */
   cause?: unknown;
   /** Structured detail for programs: validation issues, unmet prerequisites, the missing permission... */
-  details?: Record<string, unknown>;
+  details?: AnyErrorDetails;
 }
 
 /**
@@ -53,8 +138,11 @@ export interface CampaignKitErrorOptions {
 export class CampaignKitError extends Error {
   /** The stable code; see {@link ERROR_CODES}. */
   readonly code: ErrorCode;
-  /** Structured detail; its keys depend on the code. */
-  readonly details: Record<string, unknown>;
+  /**
+   * Structured detail: see {@link ErrorDetails} for each code's fields. {@link isCampaignKitError} with a code
+   * narrows it to that code's.
+   */
+  readonly details: AnyErrorDetails;
 
   constructor(code: ErrorCode, message: string = ERROR_CODES[code], options: CampaignKitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -64,7 +152,77 @@ export class CampaignKitError extends Error {
   }
 }
 
-/** Whether `error` is a {@link CampaignKitError}, optionally of the given code. */
-export function isCampaignKitError(error: unknown, code?: ErrorCode): error is CampaignKitError {
-  return error instanceof CampaignKitError && (code === undefined || error.code === code);
+/** A {@link CampaignKitError} of code `C`, with that code's details. */
+export type CampaignKitErrorOf<C extends ErrorCode> = CampaignKitError & {
+  code: C;
+  details: ErrorDetails[C];
+};
+
+/**
+ * Whether `error` is a {@link CampaignKitError}, optionally of the given code: by class, or by name and a
+ * known code when another copy of campaign-kit threw it (its ESM and CommonJS builds side by side, or the
+ * copy each subpath's CommonJS bundle carries).
+ */
+export function isCampaignKitError(error: unknown): error is CampaignKitError;
+export function isCampaignKitError<C extends ErrorCode>(
+  error: unknown,
+  code: C,
+): error is CampaignKitErrorOf<C>;
+export function isCampaignKitError(error: unknown, code?: ErrorCode): boolean {
+  const like =
+    error instanceof CampaignKitError ||
+    (error instanceof Error &&
+      error.name === "CampaignKitError" &&
+      Object.hasOwn(ERROR_CODES, (error as { code?: unknown }).code as string));
+  return like && (code === undefined || (error as CampaignKitError).code === code);
+}
+
+/**
+ * Thrown by a channel adapter when a message can never be delivered (invalid address, content rejected):
+ * the dispatcher records it as failed with this reason and does not retry.
+ */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentDeliveryError";
+  }
+}
+
+/**
+ * Thrown by a channel adapter when the provider throttles: the dispatcher waits `retryAfterMs`, slows the
+ * campaign's rate, retries, and never counts the message as sent until it is.
+ */
+export class RateLimitedError extends Error {
+  /** How long the provider asked to wait, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, options: { retryAfterMs: number; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RateLimitedError";
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * Whether `error` is a {@link PermanentDeliveryError}: by class, or by name when another copy of campaign-kit
+ * (its ESM and CommonJS builds side by side, or two versions in one app) threw it.
+ */
+export function isPermanentDeliveryError(error: unknown): error is PermanentDeliveryError {
+  return (
+    error instanceof PermanentDeliveryError ||
+    (error instanceof Error && error.name === "PermanentDeliveryError")
+  );
+}
+
+/**
+ * Whether `error` is a {@link RateLimitedError}: by class, or by name and a numeric `retryAfterMs` when another
+ * copy of campaign-kit threw it.
+ */
+export function isRateLimitedError(error: unknown): error is RateLimitedError {
+  return (
+    error instanceof RateLimitedError ||
+    (error instanceof Error &&
+      error.name === "RateLimitedError" &&
+      typeof (error as { retryAfterMs?: unknown }).retryAfterMs === "number")
+  );
 }

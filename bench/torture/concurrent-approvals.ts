@@ -4,7 +4,7 @@
  * both settle, the request must say what happened to the campaign: no request left pending (re-opened)
  * beside a campaign that left review, and the last decision must match the campaign's status.
  */
-import type { CampaignKit } from "../../src/index.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { promotion } from "../../test/kit/fixtures.js";
 import {
   ADMIN,

@@ -3,7 +3,7 @@
  * same moment. One may win; the other must be refused. Where both win, the scenario activates both versions,
  * as their two authors would, and counts pairs where both went live (each would send to every recipient).
  */
-import type { CampaignKit } from "../../src/index.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { promotion } from "../../test/kit/fixtures.js";
 import {
   ADMIN,

@@ -4,15 +4,11 @@
  * recipient must end counted, a message the provider never accepted must never be recorded `sent`, and
  * nothing may be delivered twice. On a virtual clock, so backoff and retry-after cost no real time.
  */
-import {
-  type BatchItemResult,
-  type ChannelAdapter,
-  type MemoryChannel,
-  memoryAudiences,
-  memoryChannel,
-  type OutboundMessage,
-  RateLimitedError,
-} from "../../src/index.js";
+
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { type MemoryChannel, memoryChannel } from "../../src/drivers/memory/channel.js";
+import { RateLimitedError } from "../../src/errors.js";
+import type { BatchItemResult, ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
 import { kitClock } from "../../test/kit/fixtures.js";
 import {
   ADMIN,
@@ -112,7 +108,7 @@ async function trial(kind: "memory" | "postgres", options: TortureOptions, seed:
     }
     const result = {
       counted: report.outcomes.sent + report.outcomes.failed + report.outcomes.excluded,
-      unrecorded: recipients - ledger.recorded.size,
+      unrecorded: recipients - ledger.recordedCount,
       sentNeverAccepted,
       acceptedNotSent,
       throttledSent,

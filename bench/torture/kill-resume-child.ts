@@ -1,19 +1,19 @@
 /**
  * The process the kill -9 scenario kills: a fresh kit on the scenario's PostgreSQL schema that ticks its
  * scheduler until the campaign is done, sending through the provider log. A run after a kill finds the
- * occurrence in progress under a dead process's lease; it ticks again until the lease expires, then resumes.
+ * occurrence in progress under a dead process's claim; it ticks again until the claim expires, then resumes.
  *
- * Arguments: schema, campaign id, recipient count, provider log path, lease in ms. `DATABASE_URL` names the
+ * Arguments: schema, campaign id, recipient count, provider log path, claim in ms. `DATABASE_URL` names the
  * database. Prints `{"status": ...}` once the campaign has left `live`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
 import { providerLogChannel } from "./provider-log.js";
 import { ADMIN, AUDIENCE, members, readyKit } from "./support.js";
 
-const [schema, campaignId, count, logPath, leaseMs] = process.argv.slice(2) as [
+const [schema, campaignId, count, logPath, claimMs] = process.argv.slice(2) as [
   string,
   string,
   string,
@@ -27,7 +27,7 @@ const kit = await readyKit(
     storage: postgresStorage({ pool, schema }),
     channels: [provider],
     audiences: memoryAudiences({ audiences: { [AUDIENCE]: () => members(Number(count)) } }),
-    leaseMs: Number(leaseMs),
+    claimMs: Number(claimMs),
   },
   false,
 );

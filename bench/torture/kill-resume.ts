@@ -1,8 +1,8 @@
 /**
  * kill -9 during a PostgreSQL send, then resume. Each trial migrates a fresh schema, activates a one-shot
  * campaign to N synthetic profiles, and runs it in a child process that the parent SIGKILLs once the provider
- * log reaches a seeded random line count; a fresh child resumes it (the dead one's lease expires after
- * `leaseMs`), K times, and the last child finishes it. Then the provider log (what the provider received) is
+ * log reaches a seeded random line count; a fresh child resumes it (the dead one's claim expires after
+ * `claimMs`), K times, and the last child finishes it. Then the provider log (what the provider received) is
  * checked against the ledger and the report.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { seededRandom } from "../../src/index.js";
+import { seededRandom } from "../../src/drivers/memory/random.js";
 import { type Delivery, lineCounter, readProviderLog } from "./provider-log.js";
 import {
   ADMIN,
@@ -32,7 +32,7 @@ import {
 
 const CHILD = fileURLToPath(new URL("./kill-resume-child.ts", import.meta.url));
 const CAMPAIGN = "torture";
-const LEASE_MS = 1000;
+const CLAIM_MS = 1000;
 /** What one child can have in flight: the dispatcher's default concurrency times its batch size. */
 const IN_FLIGHT = 32 * 100;
 const CHILD_TIMEOUT_MS = 15 * 60_000;
@@ -40,7 +40,7 @@ const CHILD_TIMEOUT_MS = 15 * 60_000;
 function startChild(schema: string, recipients: number, log: string, url: string): ChildProcess {
   return spawn(
     process.execPath,
-    [...process.execArgv, CHILD, schema, CAMPAIGN, String(recipients), log, String(LEASE_MS)],
+    [...process.execArgv, CHILD, schema, CAMPAIGN, String(recipients), log, String(CLAIM_MS)],
     { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "inherit"] },
   );
 }
@@ -133,10 +133,10 @@ async function trial(options: TortureOptions, index: number, recipients: number,
     let phantom = 0;
     for (let i = 0; i < recipients; i++) {
       const id = `p${i}`;
-      if (!ledger.recorded.has(id) && !provider.idsOf.has(id)) lost++;
+      if (!ledger.sent.has(id) && !provider.idsOf.has(id)) lost++;
       if (ledger.sent.has(id) && !provider.idsOf.has(id)) phantom++;
     }
-    const unrecorded = recipients - ledger.recorded.size;
+    const unrecorded = recipients - ledger.recordedCount;
     const report = await kit.reports.campaign({ actor: ADMIN, id: CAMPAIGN });
     const counted = report.outcomes.sent + report.outcomes.failed + report.outcomes.excluded;
     console.log(
@@ -176,7 +176,7 @@ export const killResume: Scenario = {
     const recipients = sized(options, 200_000, 20_000);
     const kills = sized(options, 3, 2);
     console.log(
-      `  ${trials} trials x ${fmt(recipients)} recipients, ${kills} kills each, lease ${LEASE_MS} ms`,
+      `  ${trials} trials x ${fmt(recipients)} recipients, ${kills} kills each, claim ${CLAIM_MS} ms`,
     );
     const results: Awaited<ReturnType<typeof trial>>[] = [];
     for (let i = 0; i < trials; i++) results.push(await trial(options, i, recipients, kills));

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
-import type { ChannelAdapter, OutboundMessage } from "../../src/index.js";
+import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
 
 /** One line of the log: what the provider received once. */
 export interface Delivery {

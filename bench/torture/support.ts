@@ -4,17 +4,18 @@
  * configuration ready to send. Scenarios reach the library through its public entry points only.
  */
 import pg from "pg";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
 import {
   type CampaignKit,
   type CampaignKitOptions,
   createCampaignKit,
-  memoryChannel,
-  memoryStorage,
-  messageId,
-  type Profile,
-  type Storage,
-} from "../../src/index.js";
+} from "../../src/kit/create-campaign-kit.js";
+import { messageId } from "../../src/model/message-id.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { ADMIN, emailConfiguration, promotion } from "../../test/kit/fixtures.js";
 import { benchProfiles } from "../fixtures.js";
 
@@ -158,10 +159,10 @@ export const fmt = (n: number) => n.toLocaleString("en-US");
 
 /**
  * The ledger's view of recipients `p0`..`p{count-1}` (the bench profiles) for one execution's email action:
- * who has an outcome recorded, and who is recorded `sent`. Read through the storage contract, in chunks.
+ * how many messages have an outcome recorded (the ledger keys them by message id, so each recipient counts
+ * once), and who is recorded `sent`. Read through the storage contract, in chunks.
  */
 export async function ledgerView(storage: Storage, campaignId: string, executionId: string, count: number) {
-  const recorded = new Set<string>();
   const sent = new Set<string>();
   for (let from = 0; from < count; from += 10_000) {
     const ids = Array.from({ length: Math.min(10_000, count - from) }, (_, i) => `p${from + i}`);
@@ -171,20 +172,16 @@ export async function ledgerView(storage: Storage, campaignId: string, execution
         recipientId,
       ]),
     );
-    const messageIds = [...byMessage.keys()];
-    const [anyOutcome, sentOutcome] = await Promise.all([
-      storage.findRecorded!({ messageIds }),
-      storage.findSent({ messageIds }),
-    ]);
-    for (const id of anyOutcome) recorded.add(byMessage.get(id)!);
-    for (const id of sentOutcome) sent.add(byMessage.get(id)!);
+    for (const id of await storage.findSent({ messageIds: [...byMessage.keys()] }))
+      sent.add(byMessage.get(id)!);
   }
-  return { recorded, sent };
+  const { outcomes } = await storage.summarize({ campaignId, executionId });
+  return { recordedCount: outcomes.sent + outcomes.failed + outcomes.excluded, sent };
 }
 
 /** The one execution of a campaign (the scenarios run one-shot campaigns), and how many there are. */
 export async function onlyExecution(storage: Storage, campaignId: string) {
-  const { items } = await storage.listExecutions({ filter: { campaignId }, limit: 500 });
+  const { items } = await createRepositories(storage).executions.list({ campaignId }, { limit: 500 });
   return { executionId: items[0]?.id ?? "", executions: items.length };
 }
 

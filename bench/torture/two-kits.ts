@@ -4,8 +4,11 @@
  * one `memoryStorage`. Each kit sends through its own provider connection, so a recipient both kits sent to
  * shows up in both. Every recipient must be sent exactly once.
  */
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences, memoryChannel, type Storage } from "../../src/index.js";
+
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { Storage } from "../../src/ports/storage.js";
 import {
   ADMIN,
   AUDIENCE,

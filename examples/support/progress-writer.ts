@@ -1,4 +1,4 @@
-import type { DispatchReport } from "../../src/index.js";
+import type { DispatchReport } from "../../src/dispatch/types.js";
 
 /** Options for {@link progressWriter}. */
 export interface ProgressWriterOptions {

@@ -1,23 +1,20 @@
-import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
-import type { Campaign } from "../domain/campaign.js";
 import { CampaignKitError, isCampaignKitError } from "../errors.js";
+import type { Runner } from "../executions/runner.js";
+import { retireReplaced, stopCampaign } from "../executions/stop.js";
+import type { ApprovalPolicy, ApprovalRequest } from "../model/approval.js";
+import type { Campaign } from "../model/campaign.js";
+import { findCampaign, getCampaign, isRunning, transitionCampaign } from "../repositories/campaigns.js";
+import type { Versioned } from "../repositories/index.js";
 import { governingPolicy } from "./approval-policies.js";
-import { findCampaign, isRunning, requirePrerequisites, transitionCampaign } from "./campaign-store.js";
 import {
   type ActorRef,
-  audit,
   type KitContext,
   type OperationOutcome,
   operate,
   type ResolvedActor,
   targetsOf,
 } from "./context.js";
-
-/** What the rest of the kit must do when a campaign stops. */
-export interface ActivationHooks {
-  /** Aborts the campaign's sends in this process and cancels its open executions. */
-  onStopped(campaign: Campaign): Promise<void>;
-}
+import { requirePrerequisites } from "./prerequisites/inputs.js";
 
 /**
  * Putting campaigns live and taking them down, directly or through approval. Where an active approval policy
@@ -46,43 +43,8 @@ export interface ActivationApi {
   listRequests(params: { actor: ActorRef; id: string }): Promise<ApprovalRequest[]>;
 }
 
-/**
- * Stops the version a newly live campaign (`byId`) replaces. Another writer (the scheduler starting it) may
- * move it at the same moment: read it again and retry, so that two versions never stay live side by side.
- * The scheduler calls it too, for a retirement that failed at activation.
- */
-export async function retireReplaced(
-  ctx: KitContext,
-  hooks: ActivationHooks,
-  actor: ResolvedActor,
-  replacedId: string,
-  byId: string,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const replaced = await ctx.storage.getCampaign({ id: replacedId });
-    if (!isRunning(replaced)) return;
-    try {
-      const stopped = await transitionCampaign(ctx, actor, replaced, "stop");
-      await audit(
-        ctx,
-        actor.id,
-        { action: "campaign.stop", objectType: "campaign", objectId: replacedId },
-        "allowed",
-        {
-          ...stopped,
-          detail: { replacedBy: byId },
-        },
-      );
-      await hooks.onStopped(stopped.result);
-      return;
-    } catch (error) {
-      if (!isCampaignKitError(error, "CONFLICT") || attempt >= 5) throw error;
-    }
-  }
-}
-
 /** Builds the activation API. */
-export function activationApi(ctx: KitContext, hooks: ActivationHooks): ActivationApi {
+export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
   const target = targetsOf("campaign");
 
   /**
@@ -95,10 +57,10 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     action: "activate" | "approve",
   ): Promise<OperationOutcome<Campaign>> {
     if (campaign.replacesCampaignId) await requireReplaceable(campaign, campaign.replacesCampaignId);
-    const outcome = await transitionCampaign(ctx, actor, campaign, action);
+    const outcome = await transitionCampaign(ctx, actor.id, campaign, action);
     if (!campaign.replacesCampaignId) return outcome;
     try {
-      await retireReplaced(ctx, hooks, actor, campaign.replacesCampaignId, campaign.id);
+      await retireReplaced(ctx, runner, actor.id, campaign.replacesCampaignId, campaign.id);
       return outcome;
     } catch (error) {
       // This version is live now: failing the activation would leave it live and unretryable. The scheduler
@@ -113,7 +75,7 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
    * beside, or after, another version that already replaced it.
    */
   async function requireReplaceable(version: Campaign, replacedId: string): Promise<void> {
-    const replaced = await ctx.storage.getCampaign({ id: replacedId });
+    const replaced = await getCampaign(ctx, replacedId);
     if (isRunning(replaced) && replaced.openVersionId === version.id) return;
     const status = replaced?.status;
     const why =
@@ -131,49 +93,60 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
   }
 
   /**
-   * Writes `request`, then takes `step`; if the step fails, puts back `onFailure`. A new request is written
-   * before its campaign moves, so a campaign is never left in review with no pending request to decide. A
-   * decision (`ifStatus: "pending"`) is a compare-and-set on the request: of concurrent approvers exactly one
-   * decides, the others get `CONFLICT`; the rollback is one too, so it never overwrites a later decision.
+   * Takes `step` once `written` (a new request, or a decision) is stored; if the step fails, puts back
+   * `onFailure` by compare-and-set, so a rollback never overwrites what someone decided since. A new request
+   * is written before its campaign moves, so a campaign is never left in review with no request to decide.
    */
   async function withRequest<T>(
-    request: ApprovalRequest,
+    written: Versioned<ApprovalRequest>,
     step: () => Promise<T>,
     onFailure: ApprovalRequest,
-    ifStatus?: "pending",
-  ) {
-    const written = await ctx.storage.putApprovalRequest({ request, ...(ifStatus ? { ifStatus } : {}) });
-    if (!written) {
-      const now = await ctx.storage.getApprovalRequest({ id: request.id });
-      throw new CampaignKitError(
-        "CONFLICT",
-        `Approval request '${request.id}' was ${now?.status ?? "removed"} by someone else meanwhile; read the campaign again.`,
-        { details: { requestId: request.id, status: now?.status } },
-      );
-    }
+  ): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      await ctx.storage.putApprovalRequest({ request: onFailure, ifStatus: request.status }).catch(() => {});
+      await ctx.repos.requests.replace(written, onFailure).catch(() => {});
       throw error;
     }
   }
 
-  async function pendingRequest(campaign: Campaign): Promise<ApprovalRequest> {
-    const requests = await ctx.storage.listApprovalRequests({ campaignId: campaign.id });
-    const pending = requests.findLast((r) => r.status === "pending");
-    if (!pending) {
+  /**
+   * Records a decision on a pending request by compare-and-set: of concurrent approvers exactly one decides,
+   * the others get `CONFLICT` saying what was decided.
+   */
+  async function decide(
+    pending: Versioned<ApprovalRequest>,
+    decision: ApprovalRequest,
+  ): Promise<Versioned<ApprovalRequest>> {
+    try {
+      return await ctx.repos.requests.replace(pending, decision);
+    } catch (error) {
+      if (!isCampaignKitError(error, "CONFLICT")) throw error;
+      const now = await ctx.repos.requests.get(pending.value.id);
+      throw new CampaignKitError(
+        "CONFLICT",
+        `Approval request '${pending.value.id}' was ${now?.value.status ?? "removed"} by someone else meanwhile; read the campaign again.`,
+        { cause: error, details: { requestId: pending.value.id, status: now?.value.status } },
+      );
+    }
+  }
+
+  /** The campaign's latest pending request; `NOT_FOUND` when it has none. */
+  async function pendingRequest(campaign: Campaign): Promise<Versioned<ApprovalRequest>> {
+    const pending = await ctx.repos.requests.every({ campaignId: campaign.id, status: "pending" });
+    const latest = pending.sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime()).at(-1);
+    if (!latest) {
       throw new CampaignKitError(
         "NOT_FOUND",
         `Campaign '${campaign.id}' has no pending approval request; cancel the review and request approval again.`,
       );
     }
-    return pending;
+    return ctx.repos.requests.find(latest.id);
   }
 
   async function requireApprover(actor: ResolvedActor, request: ApprovalRequest): Promise<void> {
     const policy: ApprovalPolicy | undefined = request.policyId
-      ? (await ctx.storage.listApprovalPolicies()).find((p) => p.id === request.policyId)
+      ? (await ctx.repos.policies.get(request.policyId))?.value
       : undefined;
     // Without its policy nobody can tell who may approve: refuse rather than let any approver through.
     if (!policy) {
@@ -230,11 +203,9 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         return goLive(a, campaign, "activate");
       }),
     stop: ({ actor, id }) =>
-      operate(ctx, actor, "campaign.publish", target("campaign.stop", id), async (a) => {
-        const outcome = await transitionCampaign(ctx, a, await findCampaign(ctx, id), "stop");
-        await hooks.onStopped(outcome.result);
-        return outcome;
-      }),
+      operate(ctx, actor, "campaign.publish", target("campaign.stop", id), async (a) =>
+        stopCampaign(ctx, runner, a.id, await findCampaign(ctx, id)),
+      ),
     requestApproval: ({ actor, id, comment }) =>
       operate(ctx, actor, "campaign.write", target("campaign.request-approval", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
@@ -263,13 +234,13 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
         if (!policy) {
           // No policy governs it: the reference product approves the request at once, so the requester's
           // lack of `campaign.publish` doesn't matter here.
-          const approved = { ...request, decidedAt: ctx.now() };
+          const approved = await ctx.repos.requests.create({ ...request, decidedAt: ctx.now() });
           const outcome = await withRequest(approved, () => goLive(a, campaign, "activate"), withdrawn);
           return { ...outcome, detail: { requestId: request.id, autoApproved: true } };
         }
         const outcome = await withRequest(
-          request,
-          () => transitionCampaign(ctx, a, campaign, "request-approval"),
+          await ctx.repos.requests.create(request),
+          () => transitionCampaign(ctx, a.id, campaign, "request-approval"),
           withdrawn,
         );
         return { ...outcome, detail: { requestId: request.id, policyId: policy.id } };
@@ -277,41 +248,41 @@ export function activationApi(ctx: KitContext, hooks: ActivationHooks): Activati
     approve: ({ actor, id, comment }) =>
       operate(ctx, actor, "campaign.approve", target("campaign.approve", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
-        const request = await pendingRequest(campaign);
-        await requireApprover(a, request);
+        const pending = await pendingRequest(campaign);
+        await requireApprover(a, pending.value);
         await requirePrerequisites(ctx, a, "approve", campaign);
-        const approved = decided(a, request, "approved", comment);
-        const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), request, "pending");
-        return { ...outcome, detail: { requestId: request.id } };
+        const approved = await decide(pending, decided(a, pending.value, "approved", comment));
+        const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), pending.value);
+        return { ...outcome, detail: { requestId: pending.value.id } };
       }),
     requestChanges: ({ actor, id, comment }) =>
       operate(ctx, actor, "campaign.approve", target("campaign.request-changes", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
-        const request = await pendingRequest(campaign);
-        await requireApprover(a, request);
+        const pending = await pendingRequest(campaign);
+        await requireApprover(a, pending.value);
         const outcome = await withRequest(
-          decided(a, request, "changes-requested", comment),
-          () => transitionCampaign(ctx, a, campaign, "request-changes"),
-          request,
-          "pending",
+          await decide(pending, decided(a, pending.value, "changes-requested", comment)),
+          () => transitionCampaign(ctx, a.id, campaign, "request-changes"),
+          pending.value,
         );
-        return { ...outcome, detail: { requestId: request.id, comment } };
+        return { ...outcome, detail: { requestId: pending.value.id, comment } };
       }),
     cancelApproval: ({ actor, id }) =>
       operate(ctx, actor, "campaign.write", target("campaign.cancel-approval", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
-        const request = await pendingRequest(campaign);
+        const pending = await pendingRequest(campaign);
         const outcome = await withRequest(
-          decided(a, request, "cancelled"),
-          () => transitionCampaign(ctx, a, campaign, "cancel-approval"),
-          request,
-          "pending",
+          await decide(pending, decided(a, pending.value, "cancelled")),
+          () => transitionCampaign(ctx, a.id, campaign, "cancel-approval"),
+          pending.value,
         );
-        return { ...outcome, detail: { requestId: request.id } };
+        return { ...outcome, detail: { requestId: pending.value.id } };
       }),
     listRequests: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("campaign.approval-requests", id, true), async () => ({
-        result: await ctx.storage.listApprovalRequests({ campaignId: id }),
+        result: (await ctx.repos.requests.every({ campaignId: id })).sort(
+          (a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : 1),
+        ),
       })),
   };
 }

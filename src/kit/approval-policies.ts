@@ -1,8 +1,7 @@
-import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../domain/approval.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { CampaignKitError } from "../errors.js";
+import { type ApprovalPolicy, type ApprovalPolicyInput, approvalPolicySchema } from "../model/approval.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 
 /** Approval policies. Writes need `role.manage` (administrators); reading them needs `campaign.read`. */
@@ -46,10 +45,9 @@ export async function governingPolicy(
   campaign: Campaign,
   requester: Pick<ResolvedActor, "id" | "groups">,
 ): Promise<ApprovalPolicy | undefined> {
-  const policies = await ctx.storage.listApprovalPolicies();
   let winner: ApprovalPolicy | undefined;
-  for (const policy of policies) {
-    if (policy.status !== "active" || !policyMatches(policy, campaign, requester)) continue;
+  for await (const policy of ctx.repos.policies.all({ status: "active" })) {
+    if (!policyMatches(policy, campaign, requester)) continue;
     if (!winner || (policy.activatedAt?.getTime() ?? 0) > (winner.activatedAt?.getTime() ?? 0))
       winner = policy;
   }
@@ -59,24 +57,21 @@ export async function governingPolicy(
 /** Builds the approval policies API. */
 export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
   const target = targetsOf("approval-policy");
-  async function find(id: string): Promise<ApprovalPolicy> {
-    const policy = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === id);
-    if (!policy) throw new CampaignKitError("NOT_FOUND", `No approval policy has id '${id}'; check the id.`);
-    return policy;
-  }
+  const policies = ctx.repos.policies;
   async function setStatus(id: string, status: ApprovalPolicy["status"]) {
-    const current = await find(id);
-    const next: ApprovalPolicy = { ...current, status };
+    const current = await policies.find(id);
+    const next: ApprovalPolicy = { ...current.value, status };
     if (status === "active") next.activatedAt = ctx.now();
-    await ctx.storage.putApprovalPolicy({ policy: next });
-    return { result: next, fromStatus: current.status, toStatus: status };
+    await policies.replace(current, next);
+    return { result: next, fromStatus: current.value.status, toStatus: status };
   }
 
   return {
     define: ({ actor, policy }) =>
       operate(ctx, actor, "role.manage", target("approval-policy.define", policy?.id), async () => {
         const parsed = parseWith(approvalPolicySchema, policy, "approval policy");
-        const current = (await ctx.storage.listApprovalPolicies()).find((p) => p.id === parsed.id);
+        const stored = await policies.get(parsed.id);
+        const current = stored?.value;
         // Editing a policy's rules must not reorder which policy wins ("most recently activated") nor switch
         // it off: the status and activation time change only when the status given differs from the stored.
         const statusGiven = policy !== null && typeof policy === "object" && "status" in policy;
@@ -87,7 +82,8 @@ export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
           const activatedAt = current?.status === "active" ? current.activatedAt : undefined;
           next.activatedAt = activatedAt ?? ctx.now();
         }
-        await ctx.storage.putApprovalPolicy({ policy: next });
+        if (stored) await policies.replace(stored, next);
+        else await policies.create(next);
         return { result: next, ...(current ? { fromStatus: current.status } : {}), toStatus: next.status };
       }),
     activate: ({ actor, id }) =>
@@ -100,7 +96,7 @@ export function approvalPoliciesApi(ctx: KitContext): ApprovalPoliciesApi {
       ),
     list: ({ actor }) =>
       operate(ctx, actor, "campaign.read", target("approval-policy.list", "*", true), async () => ({
-        result: await ctx.storage.listApprovalPolicies(),
+        result: await policies.every(),
       })),
   };
 }

@@ -1,8 +1,8 @@
-import { type Audience, type AudienceInput, audienceSchema } from "../domain/audience.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
 import { CampaignKitError } from "../errors.js";
-import type { Page, PageParams } from "../storage/storage.js";
+import { type Audience, type AudienceInput, audienceSchema } from "../model/audience.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import type { Page, PageParams } from "../ports/storage.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /** Audience registration. Writes need `audience.manage` (administrators); reads need `campaign.read`. */
@@ -21,47 +21,38 @@ export interface AudiencesApi {
   list(params: { actor: ActorRef } & PageParams): Promise<Page<Audience>>;
 }
 
-/** Reads an object or throws `NOT_FOUND` naming what is missing. */
-export async function mustFind<T>(what: string, id: string, read: Promise<T | undefined>): Promise<T> {
-  const found = await read;
-  if (found === undefined) {
-    throw new CampaignKitError("NOT_FOUND", `No ${what} has id '${id}'; check the id.`, { details: { id } });
-  }
-  return found;
-}
-
 /** Builds the audiences API. */
 export function audiencesApi(ctx: KitContext): AudiencesApi {
   const target = targetsOf("audience");
-  const find = (id: string) => mustFind("audience", id, ctx.storage.getAudience({ id }));
+  const audiences = ctx.repos.audiences;
 
   return {
     register: ({ actor, audience }) =>
       operate(ctx, actor, "audience.manage", target("audience.register", audience?.id), async () => {
         const parsed = parseWith(audienceSchema, audience, "audience");
-        if (await ctx.storage.getAudience({ id: parsed.id })) {
+        if (!(await audiences.insert(parsed))) {
           throw new CampaignKitError(
             "ALREADY_EXISTS",
             `Audience '${parsed.id}' already exists; update it instead.`,
+            { details: { id: parsed.id } },
           );
         }
-        await ctx.storage.putAudience({ audience: parsed });
         return { result: parsed, toStatus: parsed.status };
       }),
     update: ({ actor, id, changes }) =>
       operate(ctx, actor, "audience.manage", target("audience.update", id), async () => {
-        const current = await find(id);
-        const parsed = parseWith(audienceSchema, { ...current, ...changes, id }, "audience");
-        await ctx.storage.putAudience({ audience: parsed });
-        return { result: parsed, fromStatus: current.status, toStatus: parsed.status };
+        const current = await audiences.find(id);
+        const parsed = parseWith(audienceSchema, { ...current.value, ...changes, id }, "audience");
+        await audiences.replace(current, parsed);
+        return { result: parsed, fromStatus: current.value.status, toStatus: parsed.status };
       }),
     get: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("audience.read", id, true), async () => ({
-        result: await find(id),
+        result: (await audiences.find(id)).value,
       })),
     list: ({ actor, ...page }) =>
       operate(ctx, actor, "campaign.read", target("audience.list", "*", true), async () => ({
-        result: await ctx.storage.listAudiences(page),
+        result: await audiences.list(undefined, page),
       })),
   };
 }

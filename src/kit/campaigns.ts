@@ -1,30 +1,61 @@
 import { z } from "zod";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   type Campaign,
   type CampaignDraftInput,
   campaignDraftSchema,
   campaignSchema,
-} from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { applyLifecycleAction } from "../domain/status-machine.js";
-import { CampaignKitError, isCampaignKitError } from "../errors.js";
+} from "../model/campaign.js";
+import type { Category, Channel, ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import type { CampaignStatus } from "../model/status-machine.js";
+import { applyLifecycleAction } from "../model/status-machine.js";
+import { type Page, type PageParams, pageLimit, type Where } from "../ports/storage.js";
 import {
-  checkPrerequisites,
+  findCampaign,
+  getCampaign,
+  isRunning,
+  saveCampaign,
+  transitionCampaign,
+} from "../repositories/campaigns.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+import { checkPrerequisites } from "./prerequisites/check.js";
+import { prerequisiteInputs, requirePrerequisites } from "./prerequisites/inputs.js";
+import {
   PREREQUISITE_INTENTS,
   type PrerequisiteIntent,
   type PrerequisiteResult,
-} from "../prerequisites/index.js";
-import type { CampaignFilter, Page, PageParams } from "../storage/storage.js";
-import {
-  findCampaign,
-  isRunning,
-  prerequisiteInputs,
-  requirePrerequisites,
-  saveCampaign,
-  transitionCampaign,
-} from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+} from "./prerequisites/problems.js";
+
+/** Filters for {@link CampaignsApi.list}; every given filter must hold. */
+export interface CampaignFilter {
+  /** Campaigns in any of these statuses. */
+  status?: readonly CampaignStatus[];
+  /** Campaigns of this type (`scheduled` or `api-triggered`). */
+  type?: Campaign["type"];
+  /** Campaigns of this category (`marketing` or `transactional`). */
+  category?: Category;
+  /** Campaigns with an action on this channel. */
+  channel?: Channel;
+  /** Campaigns with all of these tags. */
+  tags?: readonly string[];
+  /** Case-insensitive substring of the name. */
+  text?: string;
+  /** New versions of this (live) campaign. */
+  replacesCampaignId?: string;
+}
+
+/** The conditions storage can check for `filter`; the name's substring is checked on what it returns. */
+function whereOf(filter: CampaignFilter): Where {
+  const where: Record<string, Where[string]> = {};
+  if (filter.status) where.status = { in: filter.status };
+  if (filter.type) where.type = filter.type;
+  if (filter.category) where.category = filter.category;
+  if (filter.channel) where.channels = filter.channel;
+  if (filter.tags?.length) where.tags = { all: filter.tags };
+  if (filter.replacesCampaignId) where.replacesCampaignId = filter.replacesCampaignId;
+  return where;
+}
 
 /** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
 export interface CampaignsApi {
@@ -105,8 +136,33 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
       },
       "campaign",
     );
-    await ctx.storage.createCampaign({ campaign });
+    await ctx.repos.campaigns.create(campaign);
     return campaign;
+  }
+
+  /**
+   * One page of campaigns matching `filter`. Storage checks all but the name's substring, which is checked
+   * here, reading on until the page is full so that a filter by name still fills pages.
+   */
+  async function listCampaigns(filter: CampaignFilter, page: PageParams): Promise<Page<Campaign>> {
+    const text = filter.text?.toLowerCase();
+    if (text === undefined) return ctx.repos.campaigns.list(whereOf(filter), page);
+    const limit = pageLimit(page);
+    const items: Campaign[] = [];
+    let cursor = page.cursor;
+    for (;;) {
+      const read = await ctx.repos.campaigns.list(whereOf(filter), {
+        limit: 500,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const campaign of read.items) {
+        if (!campaign.name.toLowerCase().includes(text)) continue;
+        if (items.length === limit) return { items, nextCursor: items[limit - 1]?.id as string };
+        items.push(campaign);
+      }
+      if (read.nextCursor === undefined) return { items };
+      cursor = read.nextCursor;
+    }
   }
 
   async function liveRecurring(id: string): Promise<Campaign> {
@@ -130,7 +186,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
   async function claimVersion(actor: ResolvedActor, id: string, versionId: string): Promise<void> {
     for (;;) {
       const live = await liveRecurring(id);
-      const open = live.openVersionId ? await ctx.storage.getCampaign({ id: live.openVersionId }) : undefined;
+      const open = live.openVersionId ? await getCampaign(ctx, live.openVersionId) : undefined;
       const inProgress = open?.status === "draft" || open?.status === "in-review";
       if (open && inProgress && open.replacesCampaignId === id) {
         throw new CampaignKitError(
@@ -140,7 +196,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
         );
       }
       try {
-        await saveCampaign(ctx, actor, live, { openVersionId: versionId });
+        await saveCampaign(ctx, actor.id, live, { openVersionId: versionId });
         return;
       } catch (error) {
         if (!isCampaignKitError(error, "CONFLICT")) throw error;
@@ -161,9 +217,9 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
       operate(ctx, actor, "campaign.read", target("campaign.read", id, true), async () => ({
         result: await findCampaign(ctx, id),
       })),
-    list: ({ actor, ...params }) =>
+    list: ({ actor, filter = {}, ...page }) =>
       operate(ctx, actor, "campaign.read", target("campaign.list", "*", true), async () => ({
-        result: await ctx.storage.listCampaigns(params),
+        result: await listCampaigns(filter, page),
       })),
     update: ({ actor, id, changes, expectedVersion }) =>
       operate(ctx, actor, "campaign.write", target("campaign.update", id), async (a) => {
@@ -187,7 +243,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
         }
         const draft = parseWith(campaignDraftSchema, { ...draftFields(current), ...changes }, "campaign");
         await requirePrerequisites(ctx, a, "update", draft);
-        return saveCampaign(ctx, a, current, draft as Partial<Campaign>);
+        return saveCampaign(ctx, a.id, current, draft as Partial<Campaign>);
       }),
     duplicate: ({ actor, id, newId, name }) =>
       operate(ctx, actor, "campaign.write", target("campaign.duplicate", id), async (a) => {
@@ -201,13 +257,20 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
       }),
     archive: ({ actor, id }) =>
       operate(ctx, actor, "campaign.write", target("campaign.archive", id), async (a) =>
-        transitionCampaign(ctx, a, await findCampaign(ctx, id), "archive"),
+        transitionCampaign(ctx, a.id, await findCampaign(ctx, id), "archive"),
       ),
     delete: ({ actor, id }) =>
       operate(ctx, actor, "campaign.delete", target("campaign.delete", id), async () => {
         const current = await findCampaign(ctx, id);
         applyLifecycleAction(current.status, "delete");
-        await ctx.storage.deleteCampaign({ id, expectedVersion: current.version });
+        const deleted = await ctx.repos.campaigns.delete(id, current.version);
+        if (deleted !== "ok") {
+          throw new CampaignKitError(
+            deleted === "missing" ? "NOT_FOUND" : "CONFLICT",
+            `Campaign '${id}' changed while it was being deleted; read it again and retry.`,
+            { details: { id, expectedVersion: current.version } },
+          );
+        }
         return { result: undefined, fromStatus: current.status };
       }),
     createVersion: ({ actor, id, newId }) =>
@@ -222,9 +285,7 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
           await claimVersion(a, id, version.id);
         } catch (error) {
           // Another call claimed first: this draft can never replace the campaign, so it must not linger.
-          await ctx.storage
-            .deleteCampaign({ id: version.id, expectedVersion: version.version })
-            .catch(() => {});
+          await ctx.repos.campaigns.delete(version.id, version.version).catch(() => {});
           throw error;
         }
         return { result: version, toStatus: version.status, detail: { versionId: version.id } };

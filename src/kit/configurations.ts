@@ -1,14 +1,13 @@
+import { CampaignKitError } from "../errors.js";
 import {
   type ChannelConfiguration,
   type ChannelConfigurationInput,
   channelConfigurationSchema,
-} from "../domain/channel-configuration.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { CampaignKitError } from "../errors.js";
-import type { Page, PageParams } from "../storage/storage.js";
-import { mustFind } from "./audiences.js";
-import { campaignsIn } from "./campaign-store.js";
+} from "../model/channel-configuration.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import type { Page, PageParams } from "../ports/storage.js";
+import type { Versioned } from "../repositories/index.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "./context.js";
 
 /**
@@ -49,13 +48,12 @@ const readOnlyWhenActive = (c: ChannelConfiguration) => ({
 /** Builds the configurations API. */
 export function configurationsApi(ctx: KitContext): ConfigurationsApi {
   const target = targetsOf("channel-configuration");
-  const find = (id: string) =>
-    mustFind("channel configuration", id, ctx.storage.getChannelConfiguration({ id }));
+  const configurations = ctx.repos.configurations;
   const manage = "channel-configuration.manage" as const;
 
-  async function save(current: ChannelConfiguration, next: ChannelConfiguration) {
-    await ctx.storage.putChannelConfiguration({ configuration: next });
-    return { result: next, fromStatus: current.status, toStatus: next.status };
+  async function save(current: Versioned<ChannelConfiguration>, next: ChannelConfiguration) {
+    await configurations.replace(current, next);
+    return { result: next, fromStatus: current.value.status, toStatus: next.status };
   }
 
   return {
@@ -67,25 +65,25 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
           { ...configuration, createdAt: now, updatedAt: now },
           "channel configuration",
         );
-        if (await ctx.storage.getChannelConfiguration({ id: parsed.id })) {
+        if (!(await configurations.insert(parsed))) {
           throw new CampaignKitError(
             "ALREADY_EXISTS",
-            `Channel configuration '${parsed.id}' already exists.`,
+            `Channel configuration '${parsed.id}' already exists; update it instead.`,
+            { details: { id: parsed.id } },
           );
         }
-        await ctx.storage.putChannelConfiguration({ configuration: parsed });
         return { result: parsed, toStatus: parsed.status };
       }),
     update: ({ actor, id, changes }) =>
       operate(ctx, actor, manage, target("channel-configuration.update", id), async () => {
-        const current = await find(id);
+        const current = await configurations.find(id);
         const next = parseWith(
           channelConfigurationSchema,
-          { ...current, ...changes, id, status: current.status, updatedAt: ctx.now() },
+          { ...current.value, ...changes, id, status: current.value.status, updatedAt: ctx.now() },
           "channel configuration",
         );
-        if (current.status === "active") {
-          const before = readOnlyWhenActive(current);
+        if (current.value.status === "active") {
+          const before = readOnlyWhenActive(current.value);
           const after = readOnlyWhenActive(next);
           const changed = (Object.keys(before) as (keyof typeof before)[]).filter(
             (k) => before[k] !== after[k],
@@ -103,31 +101,34 @@ export function configurationsApi(ctx: KitContext): ConfigurationsApi {
       }),
     activate: ({ actor, id }) =>
       operate(ctx, actor, manage, target("channel-configuration.activate", id), async () => {
-        const current = await find(id);
-        return save(current, { ...current, status: "active", updatedAt: ctx.now() });
+        const current = await configurations.find(id);
+        return save(current, { ...current.value, status: "active", updatedAt: ctx.now() });
       }),
     deactivate: ({ actor, id }) =>
       operate(ctx, actor, manage, target("channel-configuration.deactivate", id), async () => {
-        const current = await find(id);
-        for await (const campaign of campaignsIn(ctx.storage, ["live", "scheduled"])) {
-          if (campaign.actions.some((a) => a.channelConfigurationId === id)) {
-            throw new CampaignKitError(
-              "IN_USE",
-              `Channel configuration '${id}' is used by ${campaign.status} campaign '${campaign.id}'; stop ` +
-                "that campaign before deactivating it.",
-              { details: { campaignId: campaign.id } },
-            );
-          }
+        const current = await configurations.find(id);
+        const { items } = await ctx.repos.campaigns.list(
+          { status: { in: ["live", "scheduled"] }, configurations: id },
+          { limit: 1 },
+        );
+        const campaign = items[0];
+        if (campaign) {
+          throw new CampaignKitError(
+            "IN_USE",
+            `Channel configuration '${id}' is used by ${campaign.status} campaign '${campaign.id}'; stop ` +
+              "that campaign before deactivating it.",
+            { details: { campaignId: campaign.id } },
+          );
         }
-        return save(current, { ...current, status: "deactivated", updatedAt: ctx.now() });
+        return save(current, { ...current.value, status: "deactivated", updatedAt: ctx.now() });
       }),
     get: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("channel-configuration.read", id, true), async () => ({
-        result: await find(id),
+        result: (await configurations.find(id)).value,
       })),
-    list: ({ actor, ...params }) =>
+    list: ({ actor, channel, ...page }) =>
       operate(ctx, actor, "campaign.read", target("channel-configuration.list", "*", true), async () => ({
-        result: await ctx.storage.listChannelConfigurations(params),
+        result: await configurations.list(channel === undefined ? undefined : { channel }, page),
       })),
   };
 }

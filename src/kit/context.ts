@@ -1,13 +1,14 @@
-import { randomUUID } from "node:crypto";
-import type { AuditEntry } from "../domain/audit.js";
-import type { Channel } from "../domain/common.js";
-import { validationFailed } from "../domain/input-guard.js";
-import type { Permission, Role } from "../domain/roles.js";
-import { builtInRolesGranting, permissionsOf } from "../domain/roles.js";
-import type { Clock } from "../engine/clock.js";
-import { CampaignKitError, isCampaignKitError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import { CampaignKitError } from "../errors.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { Channel } from "../model/common.js";
+import { validationFailed } from "../model/input-guard.js";
+import type { Permission, Role } from "../model/roles.js";
+import { builtInRolesGranting, permissionsOf } from "../model/roles.js";
+import { type AuditTarget, audit } from "../repositories/audit.js";
+import type { Context } from "../repositories/context.js";
 import { screenIds } from "./operation-ids.js";
+
+export { type AuditTarget, audit } from "../repositories/audit.js";
 
 /**
  * Who performs a kit operation: a user id, or an object with the id and the groups the user belongs to
@@ -28,16 +29,6 @@ export interface ResolvedActor {
   permissions: Set<Permission>;
   /** Every custom role, for checks that need to resolve role ids again. */
   customRoles: Role[];
-}
-
-/** What an audit entry is about: the operation, and the object by a storable id. */
-export interface AuditTarget {
-  /** The operation, as `object.verb`. */
-  action: string;
-  /** The kind of object concerned. */
-  objectType: AuditEntry["objectType"];
-  /** The object's id, or `*` for lists. */
-  objectId: string;
 }
 
 /** What one audited operation is about, as the caller named it. */
@@ -73,28 +64,9 @@ export function targetsOf(objectType: AuditEntry["objectType"]) {
 }
 
 /** Shared by every part of the kit. */
-export interface KitContext {
-  /** Where everything is kept. */
-  storage: Storage;
-  /** The time source every operation reads. */
-  clock: Clock;
-  /** Makes ids for new objects. */
-  newId: () => string;
-  /** The clock's time as a `Date`. */
-  now: () => Date;
+export interface KitContext extends Context {
   /** The channels the kit has adapters for: a campaign can only use these. */
   channels: ReadonlySet<Channel>;
-}
-
-/** Builds the shared context. */
-export function createContext(options: {
-  storage: Storage;
-  clock: Clock;
-  channels: ReadonlySet<Channel>;
-  newId?: (() => string) | undefined;
-}): KitContext {
-  const { storage, clock, channels } = options;
-  return { storage, clock, channels, newId: options.newId ?? randomUUID, now: () => new Date(clock.now()) };
 }
 
 /** Reads the actor's roles from storage and resolves its permissions. */
@@ -110,11 +82,18 @@ export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<Re
     );
   }
   const groups = typeof actor === "string" ? [] : [...(actor.groups ?? [])];
-  const [roles, customRoles] = await Promise.all([
-    ctx.storage.listUserRoles({ userId: id }),
-    ctx.storage.listRoles(),
-  ]);
+  const [roles, customRoles] = await Promise.all([rolesOf(ctx, id), customRolesOf(ctx)]);
   return { id, groups, roles, permissions: permissionsOf({ roles }, customRoles), customRoles };
+}
+
+/** The role ids assigned to `userId`, sorted. */
+export async function rolesOf(ctx: KitContext, userId: string): Promise<string[]> {
+  return (await ctx.repos.assignments.every({ userId })).map((assignment) => assignment.roleId).sort();
+}
+
+/** Every custom role. */
+export function customRolesOf(ctx: KitContext): Promise<Role[]> {
+  return ctx.repos.roles.every();
 }
 
 /** The `FORBIDDEN` error for a missing permission, naming the built-in roles that would grant it. */
@@ -130,56 +109,6 @@ export function forbidden(
       `'${permission}' permission, which ${roles.map((r) => `'${r}'`).join(" or ")} grants.`,
     { details: { permission, actorId: actor.id, grantedBy: roles, action: target.action } },
   );
-}
-
-// A failed audit write is retried this many times in all, backing off 100 ms, then 200 ms.
-const AUDIT_ATTEMPTS = 3;
-const AUDIT_BACKOFF_MS = 100;
-
-/**
- * Appends one audit entry, retrying briefly when storage fails. Never fails silently: when no attempt lands it
- * throws `STORAGE_FAILED` saying what went unaudited, with the storage error as `cause`.
- */
-export async function audit(
-  ctx: KitContext,
-  actorId: string,
-  target: AuditTarget,
-  outcome: AuditEntry["outcome"],
-  extra: Pick<AuditEntry, "fromStatus" | "toStatus" | "errorCode" | "detail"> = {},
-): Promise<void> {
-  const { action, objectType, objectId } = target;
-  const entry: AuditEntry = {
-    id: ctx.newId(),
-    at: ctx.now(),
-    actorId,
-    outcome,
-    action,
-    objectType,
-    objectId,
-  };
-  // Only these: an operation's outcome comes here whole, and its result is not the audit log's to keep.
-  for (const key of ["fromStatus", "toStatus", "errorCode", "detail"] as const) {
-    if (extra[key] !== undefined) (entry as Record<string, unknown>)[key] = extra[key];
-  }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ctx.storage.appendAudit({ entry });
-      return;
-    } catch (error) {
-      // An earlier attempt landed and only its answer was lost: the entry is there.
-      if (attempt > 1 && isCampaignKitError(error, "ALREADY_EXISTS")) return;
-      if (attempt >= AUDIT_ATTEMPTS) {
-        const what = outcome === "allowed" ? "was done, but" : `was ${outcome}, and`;
-        throw new CampaignKitError(
-          "STORAGE_FAILED",
-          `${action} on ${objectType} '${objectId}' ${what} its audit entry could not be written ` +
-            `(${AUDIT_ATTEMPTS} attempts): the storage backend failed.`,
-          { cause: error, details: { action, outcome } },
-        );
-      }
-      await ctx.clock.sleep(AUDIT_BACKOFF_MS * attempt);
-    }
-  }
 }
 
 /**

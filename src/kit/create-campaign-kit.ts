@@ -1,24 +1,35 @@
 import { hostname } from "node:os";
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { ChannelAdapter } from "../channels/channel-adapter.js";
-import type { AuditEntry } from "../domain/audit.js";
-import { type Clock, systemClock } from "../engine/clock.js";
-import { createDispatcher, type Dispatcher } from "../engine/dispatcher.js";
-import type { DispatcherOptions } from "../engine/dispatcher-types.js";
-import { memoryStorage } from "../storage/memory-storage.js";
-import type { AuditFilter, Page, PageParams, Storage } from "../storage/storage.js";
-import { type ActivationApi, type ActivationHooks, activationApi } from "./activation.js";
+import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
+import type { DispatcherOptions } from "../dispatch/types.js";
+import { memoryStorage } from "../drivers/memory/storage.js";
+import { createRunner } from "../executions/runner.js";
+import { createScheduler, type Scheduler } from "../executions/scheduler.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import type { ChannelAdapter } from "../ports/channel.js";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { Page, PageParams, Storage, Where } from "../ports/storage.js";
+import { createContext } from "../repositories/context.js";
+import { type ActivationApi, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
 import { type AudiencesApi, audiencesApi } from "./audiences.js";
 import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
-import { type ActorRef, audit, createContext, type KitContext, operate } from "./context.js";
+import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
-import { allExecutions, createRunner } from "./runner.js";
-import { createScheduler, type Scheduler } from "./scheduler.js";
+
+/** Filters for {@link CampaignKit.audit}; every given filter must hold. */
+export interface AuditFilter {
+  /** Entries about the object with this id. */
+  objectId?: string;
+  /** Entries about objects of this type (`campaign`, `audience`...). */
+  objectType?: AuditEntry["objectType"];
+  /** Entries of actions by this user. */
+  actorId?: string;
+}
 
 /** Options for {@link createCampaignKit}. */
 export interface CampaignKitOptions {
@@ -44,7 +55,7 @@ export interface CampaignKitOptions {
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
    * claim is renewed every third of it (at most every second) on the kit's clock.
    */
-  leaseMs?: number;
+  claimMs?: number;
 }
 
 /**
@@ -96,16 +107,17 @@ export interface CampaignKit {
  */
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   checkKitOptions(options);
-  const ctx: KitContext = createContext({
-    storage: options.storage ?? memoryStorage(),
-    clock: options.clock ?? systemClock,
+  const ctx: KitContext = {
+    ...createContext({
+      storage: options.storage ?? memoryStorage(),
+      clock: options.clock ?? systemClock,
+      newId: options.newId,
+    }),
     channels: new Set((options.channels ?? []).map((adapter) => adapter.channel)),
-    newId: options.newId,
-  });
+  };
   for (const userId of options.administrators ?? []) {
-    const held = await ctx.storage.listUserRoles({ userId });
-    if (!held.includes("campaign-administrator")) {
-      await ctx.storage.assignRole({ assignment: { userId, roleId: "campaign-administrator" } });
+    // Assigning is idempotent: audited only when it made the user an administrator.
+    if (await ctx.repos.assignments.insert({ userId, roleId: "campaign-administrator" })) {
       await audit(
         ctx,
         "system",
@@ -127,29 +139,14 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     dispatcher,
     audiences: options.audiences,
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
-    leaseMs: options.leaseMs ?? 60_000,
+    claimMs: options.claimMs ?? 60_000,
   });
-  const hooks: ActivationHooks = {
-    async onStopped(campaign) {
-      await runner.abortCampaign(campaign.id);
-      // Stopping cancels future occurrences, deferred triggers and unsent waves.
-      const open = await allExecutions(ctx.storage, {
-        campaignId: campaign.id,
-        status: ["scheduled", "in-progress"],
-      });
-      for (const execution of open) {
-        await ctx.storage.updateExecution({
-          execution: { ...execution, status: "cancelled", finishedAt: ctx.now() },
-        });
-      }
-    },
-  };
-  const scheduler = createScheduler(ctx, runner, hooks);
+  const scheduler = createScheduler(ctx, runner);
   return {
     roles: rolesApi(ctx),
     audiences: audiencesApi(ctx),
     configurations: configurationsApi(ctx),
-    campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, hooks) },
+    campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, runner) },
     approvalPolicies: approvalPoliciesApi(ctx),
     audit: ({ actor, filter, ...page }) =>
       operate(
@@ -163,9 +160,13 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
           idPath: "filter.objectId",
           read: true,
         },
-        async () => ({
-          result: await ctx.storage.listAudit({ ...(filter ? { filter } : {}), ...page }),
-        }),
+        async () => {
+          const where: Record<string, Where[string]> = {};
+          if (filter?.objectId !== undefined) where.objectId = filter.objectId;
+          if (filter?.objectType !== undefined) where.objectType = filter.objectType;
+          if (filter?.actorId !== undefined) where.actorId = filter.actorId;
+          return { result: await ctx.repos.audit.list(where, page) };
+        },
       ),
     executions: executionsApi(ctx, runner, options.audiences),
     reports: reportsApi(ctx),

@@ -1,15 +1,4 @@
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ReadonlyDeep } from "../domain/common.js";
-import type { Execution } from "../domain/execution.js";
-import { parseWith } from "../domain/parse.js";
-import { CampaignKitError } from "../errors.js";
-import { assertPrerequisites } from "../prerequisites/index.js";
-import type { ExecutionFilter, Page, PageParams } from "../storage/storage.js";
-import { mustFind } from "./audiences.js";
-import { findCampaign, prerequisiteInputs } from "./campaign-store.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
-import type { Runner } from "./runner.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import {
   type AudienceExecutionRequest,
   audienceExecutionRequestSchema,
@@ -17,8 +6,32 @@ import {
   type ExecutionStatusView,
   type UnitaryExecutionRequest,
   unitaryExecutionRequestSchema,
-} from "./trigger-payloads.js";
-import { resolveUnitaryRecipients } from "./unitary-recipients.js";
+} from "../executions/payloads.js";
+import { resolveUnitaryRecipients } from "../executions/recipients.js";
+import type { Runner } from "../executions/runner.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ReadonlyDeep } from "../model/common.js";
+import type { Execution, ExecutionStatus } from "../model/execution.js";
+import { parseWith } from "../model/parse.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import type { Page, PageParams, Where } from "../ports/storage.js";
+import { findCampaign } from "../repositories/campaigns.js";
+import { executionIdFor } from "../repositories/index.js";
+import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+import { assertPrerequisites } from "./prerequisites/check.js";
+import { prerequisiteInputs } from "./prerequisites/inputs.js";
+
+/** Filters for {@link ExecutionsApi.list}; every given filter must hold. */
+export interface ExecutionFilter {
+  /** Executions of this campaign. */
+  campaignId?: string;
+  /** The execution of this request id (with `campaignId`, at most one). */
+  requestId?: string;
+  /** Executions in any of these statuses. */
+  status?: readonly ExecutionStatus[];
+  /** Executions of this kind (`occurrence`, `unitary` or `audience`). */
+  kind?: Execution["kind"];
+}
 
 /**
  * API-triggered executions, accepting the reference execution API's payloads verbatim. Triggering needs
@@ -63,7 +76,7 @@ export function executionsApi(
   audiences: AudienceSource | undefined,
 ): ExecutionsApi {
   const target = targetsOf("execution");
-  const find = (id: string) => mustFind("execution", id, ctx.storage.getExecution({ id }));
+  const find = async (id: string) => (await ctx.repos.executions.find(id)).value;
 
   /** The checks every trigger makes: campaign type and category, live, inside its window, content ready. */
   async function triggerable(
@@ -109,14 +122,28 @@ export function executionsApi(
   }
 
   /**
-   * The execution an earlier call with this request id created, if any: a retried call gets it back even
-   * when the campaign has since closed, since nothing more will be sent.
+   * Runs `accepting`; when it refuses, answers with the execution an earlier call with this request id
+   * created, if any: a retried call gets it back even when the campaign has since closed or a recipient
+   * left, since nothing more will be sent. Only refusals pay for that read; a first call never does.
    */
-  async function earlier(campaignId: unknown, requestId: unknown): Promise<ExecutionAccepted | undefined> {
-    if (typeof campaignId !== "string" || typeof requestId !== "string") return undefined;
-    const { items } = await ctx.storage.listExecutions({ filter: { campaignId, requestId }, limit: 1 });
-    const found = items[0];
-    return found && answer(found, false);
+  async function orEarlier(
+    parsed: { campaignId: string; requestId?: string | undefined },
+    accepting: () => Promise<ExecutionAccepted>,
+  ): Promise<{ result: ExecutionAccepted; detail: Record<string, unknown> }> {
+    try {
+      const result = await accepting();
+      return { result, detail: { campaignId: parsed.campaignId, created: result.created } };
+    } catch (error) {
+      if (!isCampaignKitError(error) || error.code === "STORAGE_FAILED" || parsed.requestId === undefined) {
+        throw error;
+      }
+      const found = await ctx.repos.executions.get(executionIdFor(parsed.campaignId, parsed.requestId));
+      if (found === undefined) throw error;
+      return {
+        result: answer(found.value, false),
+        detail: { campaignId: parsed.campaignId, created: false },
+      };
+    }
   }
 
   function answer(execution: Execution, created: boolean): ExecutionAccepted {
@@ -128,10 +155,14 @@ export function executionsApi(
     };
   }
 
-  async function accept(execution: Execution): Promise<ExecutionAccepted> {
-    const { execution: stored, created } = await ctx.storage.createExecution({ execution });
-    if (created && stored.status !== "scheduled") void runner.launch(stored);
-    return answer(stored, created);
+  /**
+   * Stores the execution, its id derived from its request id: when the id is taken, a concurrent call with
+   * the same request id got there first, and its execution is the answer. Sending starts at once unless the
+   * execution waits for its `executeAt`.
+   */
+  async function accept(execution: Execution, campaign: Campaign): Promise<ExecutionAccepted> {
+    const submitted = await runner.submit(execution, campaign);
+    return answer(submitted.execution, submitted.created);
   }
 
   return {
@@ -143,35 +174,44 @@ export function executionsApi(
         target("execution.trigger-unitary", request?.requestId, false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
-          const seen = await earlier(parsed.campaignId, parsed.requestId);
-          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
-          const campaign = await triggerable(a, parsed.campaignId, "transactional");
-          if (!audiences) {
-            throw new CampaignKitError(
-              "AUDIENCE_SOURCE_MISSING",
-              "The kit has no `audiences` source to find profiles in.",
+          return orEarlier(parsed, async () => {
+            const campaign = await triggerable(a, parsed.campaignId, "transactional");
+            if (!audiences) {
+              throw new CampaignKitError(
+                "AUDIENCE_SOURCE_MISSING",
+                "The kit has no `audiences` source to find profiles in.",
+              );
+            }
+            const { recipients, created, unknown } = await resolveUnitaryRecipients(
+              audiences,
+              campaign,
+              parsed.recipients,
             );
-          }
-          const { unknown } = await resolveUnitaryRecipients(audiences, campaign, parsed.recipients, false);
-          if (unknown.length > 0) {
-            throw new CampaignKitError(
-              "UNKNOWN_RECIPIENT",
-              `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
-                'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
-              { details: { userIds: unknown } },
+            if (unknown.length > 0) {
+              throw new CampaignKitError(
+                "UNKNOWN_RECIPIENT",
+                `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
+                  'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
+                { details: { userIds: unknown } },
+              );
+            }
+            for (const profile of created) await audiences.saveProfile({ profile });
+            const accepted = await accept(
+              {
+                id: executionIdFor(campaign.id, parsed.requestId),
+                campaignId: campaign.id,
+                requestId: parsed.requestId,
+                kind: "unitary",
+                status: "in-progress",
+                recipients,
+                targetedProfileCount: recipients.length,
+                streamed: false,
+                createdAt: ctx.now(),
+              },
+              campaign,
             );
-          }
-          const accepted = await accept({
-            id: ctx.newId(),
-            campaignId: campaign.id,
-            requestId: parsed.requestId,
-            kind: "unitary",
-            status: "in-progress",
-            recipients: parsed.recipients,
-            targetedProfileCount: parsed.recipients.length,
-            createdAt: ctx.now(),
+            return accepted;
           });
-          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
         },
       ),
     triggerAudience: ({ actor, request }) =>
@@ -182,35 +222,39 @@ export function executionsApi(
         target("execution.trigger-audience", request?.requestId ?? "(new)", false, { idPath: "requestId" }),
         async (a) => {
           const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
-          const seen = await earlier(parsed.campaignId, parsed.requestId);
-          if (seen) return { result: seen, detail: { campaignId: parsed.campaignId, created: false } };
-          const campaign = await triggerable(a, parsed.campaignId, "marketing");
-          if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
-            throw new CampaignKitError(
-              "VALIDATION_FAILED",
-              `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
-              {
-                details: { issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }] },
-              },
-            );
-          }
-          const executeAt = parsed.schedule?.executeAt;
-          if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
-          const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
-          const execution: Execution = {
-            id: ctx.newId(),
-            campaignId: campaign.id,
-            requestId: parsed.requestId ?? ctx.newId(),
-            kind: "audience",
-            status: deferred ? "scheduled" : "in-progress",
-            targetedProfileCount: 0,
-            createdAt: ctx.now(),
-          };
-          if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-          if (parsed.context) execution.context = parsed.context;
-          if (executeAt) execution.executeAt = executeAt;
-          const accepted = await accept(execution);
-          return { result: accepted, detail: { campaignId: campaign.id, created: accepted.created } };
+          return orEarlier(parsed, async () => {
+            const campaign = await triggerable(a, parsed.campaignId, "marketing");
+            if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
+              throw new CampaignKitError(
+                "VALIDATION_FAILED",
+                `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
+                {
+                  details: {
+                    issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }],
+                  },
+                },
+              );
+            }
+            const executeAt = parsed.schedule?.executeAt;
+            if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
+            const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+            const requestId = parsed.requestId ?? ctx.newId();
+            const execution: Execution = {
+              id: executionIdFor(campaign.id, requestId),
+              campaignId: campaign.id,
+              requestId,
+              kind: "audience",
+              status: deferred ? "scheduled" : "in-progress",
+              targetedProfileCount: 0,
+              streamed: false,
+              createdAt: ctx.now(),
+            };
+            if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+            if (parsed.context) execution.context = parsed.context;
+            if (executeAt) execution.executeAt = executeAt;
+            const accepted = await accept(execution, campaign);
+            return accepted;
+          });
         },
       ),
     status: ({ actor, id }) =>
@@ -231,13 +275,39 @@ export function executionsApi(
       operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => ({
         result: await find(id),
       })),
-    list: ({ actor, ...params }) =>
-      operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => ({
-        result: await ctx.storage.listExecutions(params),
-      })),
+    list: ({ actor, filter = {}, ...page }) =>
+      operate(ctx, actor, "campaign.read", target("execution.list", "*", true), async () => {
+        const where: Record<string, Where[string]> = {};
+        if (filter.campaignId) where.campaignId = filter.campaignId;
+        if (filter.status) where.status = { in: filter.status };
+        if (filter.kind) where.kind = filter.kind;
+        if (filter.requestId !== undefined) {
+          // A request id names at most one execution of a campaign: read it by its derived id.
+          if (!filter.campaignId) {
+            throw new CampaignKitError(
+              "VALIDATION_FAILED",
+              "Filter by `requestId` together with `campaignId`.",
+              {
+                details: {
+                  issues: [{ path: "filter.campaignId", message: "Required with `filter.requestId`" }],
+                },
+              },
+            );
+          }
+          const found = (await ctx.repos.executions.get(executionIdFor(filter.campaignId, filter.requestId)))
+            ?.value;
+          const matches =
+            found !== undefined &&
+            (filter.status === undefined || filter.status.includes(found.status)) &&
+            (filter.kind === undefined || found.kind === filter.kind);
+          return { result: { items: matches ? [found] : [] } };
+        }
+        return { result: await ctx.repos.executions.list(where, page) };
+      }),
     cancel: ({ actor, id }) =>
       operate(ctx, actor, "campaign.publish", target("execution.cancel", id), async () => {
-        const execution = await find(id);
+        const current = await ctx.repos.executions.find(id);
+        const execution = current.value;
         if (execution.status !== "scheduled") {
           throw new CampaignKitError(
             "INVALID_TRANSITION",
@@ -246,7 +316,7 @@ export function executionsApi(
           );
         }
         const cancelled: Execution = { ...execution, status: "cancelled", finishedAt: ctx.now() };
-        await ctx.storage.updateExecution({ execution: cancelled });
+        await ctx.repos.executions.replace(current, cancelled);
         return { result: cancelled, fromStatus: execution.status, toStatus: "cancelled" };
       }),
     wait: ({ id }) => runner.wait(id),

@@ -1,5 +1,5 @@
-import { ID_MAX_LENGTH, idSchema } from "../domain/common.js";
-import type { ValidationIssue } from "../domain/parse.js";
+import type { ValidationIssue } from "../errors.js";
+import { ID_MAX_LENGTH, idSchema } from "../model/common.js";
 
 /**
  * Why `value` can't be an id, or `undefined` when it can. Cheap on anything a caller passes: a 4 MB string

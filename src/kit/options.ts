@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { channelSchema, idSchema } from "../domain/common.js";
-import { parseWith } from "../domain/parse.js";
-import { STORAGE_METHODS } from "../storage/storage.js";
+import { channelSchema, idSchema } from "../model/common.js";
+import { parseWith } from "../model/parse.js";
+import { STORAGE_METHODS } from "../ports/storage.js";
 
 /*
  * `createCampaignKit` checks its options at run time: a host wiring the kit from JavaScript, or from a config
@@ -64,7 +64,7 @@ const optionsSchema = z.looseObject({
     })
     .optional(),
   audiences: z
-    .looseObject({ members: fn, findProfile: fn, saveProfile: fn }, { error: "Expected an audience source" })
+    .looseObject({ members: fn, findProfiles: fn, saveProfile: fn }, { error: "Expected an audience source" })
     .optional(),
   clock: z.looseObject({ now: fn, sleep: fn }).optional(),
   newId: fn.optional(),
@@ -78,7 +78,7 @@ const optionsSchema = z.looseObject({
       maxMessageChars: positive.optional(),
     })
     .optional(),
-  leaseMs: positive.optional(),
+  claimMs: positive.optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

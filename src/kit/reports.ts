@@ -1,9 +1,7 @@
-import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../domain/execution.js";
-import type { LedgerSummary } from "../storage/ledger.js";
-import { mustFind } from "./audiences.js";
-import { findCampaign } from "./campaign-store.js";
+import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../model/execution.js";
+import type { LedgerSummary } from "../ports/ledger.js";
+import { findCampaign } from "../repositories/campaigns.js";
 import { type ActorRef, type KitContext, operate } from "./context.js";
-import { allExecutions } from "./runner.js";
 
 /** Delivery counts of a campaign or one of its executions. */
 export interface DeliveryReport extends Omit<LedgerSummary, "excludedByReason"> {
@@ -64,7 +62,7 @@ export function reportsApi(ctx: KitContext): ReportsApi {
         { action: "report.campaign", objectType: "campaign", objectId: id, read: true },
         async () => {
           await findCampaign(ctx, id);
-          const executions = await allExecutions(ctx.storage, { campaignId: id });
+          const executions = await ctx.repos.executions.every({ campaignId: id });
           return { result: report(id, await ctx.storage.summarize({ campaignId: id }), executions) };
         },
       ),
@@ -75,7 +73,7 @@ export function reportsApi(ctx: KitContext): ReportsApi {
         "campaign-report.read",
         { action: "report.execution", objectType: "execution", objectId: id, read: true },
         async () => {
-          const execution = await mustFind("execution", id, ctx.storage.getExecution({ id }));
+          const execution = (await ctx.repos.executions.find(id)).value;
           const summary = await ctx.storage.summarize({ campaignId: execution.campaignId, executionId: id });
           return { result: { ...report(execution.campaignId, summary, [execution]), executionId: id } };
         },

@@ -1,12 +1,12 @@
-import { parseWith } from "../domain/parse.js";
+import { CampaignKitError } from "../errors.js";
+import { parseWith } from "../model/parse.js";
 import {
   roleAssignmentSchema as assignmentSchema,
   isBuiltInRole,
   type Permission,
   type Role,
   roleSchema,
-} from "../domain/roles.js";
-import { CampaignKitError } from "../errors.js";
+} from "../model/roles.js";
 import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from "./context.js";
 
 /** A user's roles and the permissions they add up to. */
@@ -37,8 +37,7 @@ export function rolesApi(ctx: KitContext): RolesApi {
 
   async function knownRole(roleId: string): Promise<void> {
     if (isBuiltInRole(roleId)) return;
-    const custom = await ctx.storage.listRoles();
-    if (!custom.some((role) => role.id === roleId)) {
+    if ((await ctx.repos.roles.get(roleId)) === undefined) {
       throw new CampaignKitError(
         "NOT_FOUND",
         `Role '${roleId}' does not exist: use a built-in role (campaign-administrator, campaign-approver, ` +
@@ -58,7 +57,8 @@ export function rolesApi(ctx: KitContext): RolesApi {
         async () => {
           parseWith(assignmentSchema, { userId, roleId }, "role assignment");
           await knownRole(roleId);
-          await ctx.storage.assignRole({ assignment: { userId, roleId } });
+          // Assigning a role twice is a no-op: the assignment's id is taken.
+          await ctx.repos.assignments.insert({ userId, roleId });
           return { result: undefined, detail: { userId } };
         },
       ),
@@ -70,7 +70,8 @@ export function rolesApi(ctx: KitContext): RolesApi {
         target("role.revoke", roleId, false, { idPath: "roleId", ids: { userId } }),
         async () => {
           parseWith(assignmentSchema, { userId, roleId }, "role assignment");
-          const had = await ctx.storage.revokeRole({ assignment: { userId, roleId } });
+          const assignments = ctx.repos.assignments;
+          const had = (await assignments.delete(assignments.idOf({ userId, roleId }))) === "ok";
           return { result: had, detail: { userId } };
         },
       ),
@@ -80,11 +81,11 @@ export function rolesApi(ctx: KitContext): RolesApi {
         if (isBuiltInRole(parsed.id)) {
           throw new CampaignKitError("ALREADY_EXISTS", `'${parsed.id}' is a built-in role; pick another id.`);
         }
-        await ctx.storage.putRole({ role: parsed });
+        await ctx.repos.roles.put(parsed);
         return { result: parsed };
       }),
     get: ({ actor, userId }) => {
-      const actorId = typeof actor === "string" ? actor : actor.id;
+      const actorId = typeof actor === "string" ? actor : actor?.id;
       const subject = userId ?? actorId;
       const permission = subject === actorId ? null : "role.manage";
       return operate(

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AudienceSource } from "../audiences/audience-source.js";
-import type { Profile } from "../domain/profile.js";
+import type { Profile } from "../model/profile.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import { vitest } from "./vitest.js";
 
 /** What {@link AudienceSuiteOptions.create} must put in the source it makes. */
 export interface AudienceSuiteSeed {
-  /** Every profile of the seed, audience members included: `findProfile` must find each by its identities. */
+  /** Every profile of the seed, audience members included: `findProfiles` must find each by its identities. */
   profiles: readonly Profile[];
   /** The members of each audience, by audience id; `members` must stream exactly these. */
   audiences: Readonly<Record<string, readonly Profile[]>>;
@@ -58,7 +58,7 @@ async function pagesOf(source: AudienceSource, audienceId: string, pageSize?: nu
  * The conformance suite of the {@link AudienceSource} contract: registers vitest tests that check `members`
  * streams exactly an audience's members, each once and deep-equal to what was loaded, in non-empty pages
  * of about `pageSize`, as a fresh stream on every call (two executions read one audience at once); that an
- * unknown audience is `NOT_FOUND`; that aborting the signal stops the stream early; that `findProfile` finds
+ * unknown audience is `NOT_FOUND`; that aborting the signal stops the stream early; that `findProfiles` finds
  * a profile by each of its identities and nothing under another namespace; and that `saveProfile` creates and
  * replaces profiles by id. Every source shipped with campaign-kit passes it; run it on yours.
  *
@@ -83,6 +83,7 @@ async function pagesOf(source: AudienceSource, audienceId: string, pageSize?: nu
  * ```
  */
 export function runAudienceSuite(options: AudienceSuiteOptions): void {
+  const { afterEach, beforeEach, describe, expect, it } = vitest();
   describe(options.name ?? "AudienceSource", () => {
     let current: AudienceSource | undefined;
     const source = (): AudienceSource => {
@@ -90,6 +91,8 @@ export function runAudienceSuite(options: AudienceSuiteOptions): void {
         throw new Error("runAudienceSuite: no audience source; `create` did not run or failed.");
       return current;
     };
+    const findOne = async (namespace: string, value: string) =>
+      (await source().findProfiles({ namespace, values: [value] })).get(value);
 
     beforeEach(async () => {
       current = await options.create(structuredClone(SEED));
@@ -144,22 +147,31 @@ export function runAudienceSuite(options: AudienceSuiteOptions): void {
       expect(seen.length).toBeLessThan(MEMBERS.length);
     });
 
-    it("findProfile finds a profile by each of its identities, and nothing else", async () => {
-      for (const expected of [MEMBERS[0]!, MEMBERS[5]!, OUTSIDER]) {
-        for (const [namespace, value] of Object.entries(expected.identities))
-          expect(await source().findProfile({ namespace, value })).toEqual(expected);
-      }
-      const email = MEMBERS[0]!.identities.email!;
-      expect(await source().findProfile({ namespace: "email", value: "nobody@example.com" })).toBeUndefined();
-      expect(await source().findProfile({ namespace: "ecid", value: email })).toBeUndefined();
+    it("findProfiles finds many profiles in one call, by value, leaving out unknown values", async () => {
+      const values = [MEMBERS[0]!, MEMBERS[3]!, OUTSIDER].map((p) => p.identities.email!);
+      const found = await source().findProfiles({
+        namespace: "email",
+        values: [...values, "nobody@example.com"],
+      });
+      expect([...found.keys()].sort()).toEqual([...values].sort());
+      expect(found.get(values[1]!)).toEqual(MEMBERS[3]);
+      expect(await source().findProfiles({ namespace: "email", values: [] })).toEqual(new Map());
     });
 
-    it("saveProfile creates a profile findProfile then finds", async () => {
+    it("findProfiles finds a profile by each of its identities, and nothing else", async () => {
+      for (const expected of [MEMBERS[0]!, MEMBERS[5]!, OUTSIDER]) {
+        for (const [namespace, value] of Object.entries(expected.identities))
+          expect(await findOne(namespace, value)).toEqual(expected);
+      }
+      const email = MEMBERS[0]!.identities.email!;
+      expect(await findOne("email", "nobody@example.com")).toBeUndefined();
+      expect(await findOne("ecid", email)).toBeUndefined();
+    });
+
+    it("saveProfile creates a profile findProfiles then finds", async () => {
       const created = profile(200, { attributes: { firstName: "Ana" }, consent: {}, addresses: {} });
       await source().saveProfile({ profile: created });
-      expect(await source().findProfile({ namespace: "email", value: "member-200@example.com" })).toEqual(
-        created,
-      );
+      expect(await findOne("email", "member-200@example.com")).toEqual(created);
     });
 
     it("saveProfile replaces the profile with the same id, identities included", async () => {
@@ -170,13 +182,9 @@ export function runAudienceSuite(options: AudienceSuiteOptions): void {
         attributes: { firstName: "Renamed" },
       };
       await source().saveProfile({ profile: after });
-      expect(await source().findProfile({ namespace: "email", value: "renamed@example.com" })).toEqual(after);
-      expect(
-        await source().findProfile({ namespace: "email", value: before.identities.email! }),
-      ).toBeUndefined();
-      expect(
-        await source().findProfile({ namespace: "ecid", value: before.identities.ecid! }),
-      ).toBeUndefined();
+      expect(await findOne("email", "renamed@example.com")).toEqual(after);
+      expect(await findOne("email", before.identities.email!)).toBeUndefined();
+      expect(await findOne("ecid", before.identities.ecid!)).toBeUndefined();
     });
   });
 }

@@ -1,13 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type {
-  ChannelAdapter,
-  OutboundMessage,
-  RenderedContent,
-  SendContext,
-} from "../channels/channel-adapter.js";
-import { RateLimitedError } from "../channels/errors.js";
-import type { ChannelConfiguration } from "../domain/channel-configuration.js";
+import { RateLimitedError } from "../errors.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import type { ChannelAdapter, OutboundMessage, RenderedContent, SendContext } from "../ports/channel.js";
+import { vitest } from "./vitest.js";
 
 /**
  * One message as the backend behind an adapter received it: the suite's only way to observe delivery. Build
@@ -156,6 +151,7 @@ function defaultMessage(configuration: ChannelConfiguration, run: string, i: num
  * ```
  */
 export function runChannelSuite(options: ChannelSuiteOptions): void {
+  const { afterEach, beforeEach, describe, expect, it } = vitest();
   describe(options.name ?? "ChannelAdapter", () => {
     let current: ChannelSuiteHarness | undefined;
     let run = "";

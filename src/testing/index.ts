@@ -1,7 +1,8 @@
 /**
  * The conformance suites of campaign-kit's adapter interfaces (`campaign-kit/testing`), published so host
- * apps run them on their own implementations, and the virtual clock tests inject. Needs `vitest` as a dev
- * dependency; an ES module only, as vitest is.
+ * apps run them on their own implementations, and the virtual clock tests inject. The suites need `vitest`
+ * as a dev dependency and run only in a vitest test file; the entry itself loads anywhere, so scripts use
+ * `virtualClock` without a test runner. An ES module only, as vitest is.
  *
  * @packageDocumentation
  */

@@ -1,19 +1,17 @@
 /*
  * Valid domain objects for the storage suite. Each has every optional field set unless its name says
  * `minimal`, so a round trip proves both that fields survive and that absent ones stay absent.
- * test/storage-fixtures.test.ts checks with `missingFields` that the full ones name every field of their
+ * test/testing/storage-fixtures.test.ts checks with `missingFields` that the full ones name every field of their
  * schema: a field added to the domain and forgotten here (and so perhaps by an adapter) fails there.
  */
-import { expect } from "vitest";
 import { z } from "zod";
-import type { ApprovalPolicy, ApprovalRequest } from "../domain/approval.js";
-import type { Audience } from "../domain/audience.js";
-import type { AuditEntry } from "../domain/audit.js";
-import type { Campaign } from "../domain/campaign.js";
-import type { ChannelConfiguration } from "../domain/channel-configuration.js";
-import type { DeliveryRecord, Execution } from "../domain/execution.js";
-import type { Role } from "../domain/roles.js";
-import type { CampaignKitError, ErrorCode } from "../errors.js";
+import type { ApprovalPolicy, ApprovalRequest } from "../model/approval.js";
+import type { Audience } from "../model/audience.js";
+import type { AuditEntry } from "../model/audit.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import type { DeliveryRecord, Execution } from "../model/execution.js";
+import type { Role } from "../model/roles.js";
 
 /** A fixed instant plus `minutes`, so tests never depend on the clock. */
 export const at = (minutes = 0): Date => new Date(Date.UTC(2026, 0, 15, 9, 0, 0, 0) + minutes * 60_000);
@@ -148,7 +146,17 @@ export function configuration(
             },
       };
     case "sms":
-      return { ...common, channel, settings: { provider: "twilio", senderNumber: "+33612345678" } };
+      return {
+        ...common,
+        channel,
+        settings: minimal
+          ? { provider: "twilio", senderNumber: "+33612345678" }
+          : {
+              provider: "twilio",
+              senderNumber: "+33612345678",
+              messagingServiceSid: "MG0123456789abcdef0123456789abcdef",
+            },
+      };
     case "push":
       return { ...common, channel, settings: { appId: "app", platform: "ios" } };
     case "webhook":
@@ -236,6 +244,7 @@ export function execution(id: string, campaignId: string, requestId: string, min
     kind: "audience",
     status: "scheduled",
     targetedProfileCount: 0,
+    streamed: false,
     createdAt: at(),
   };
   if (minimal) return base;
@@ -245,19 +254,38 @@ export function execution(id: string, campaignId: string, requestId: string, min
     context: { resetLink: "https://example.com/r", nested: { list: [1, "two", null, true] } },
     recipients: [
       {
-        type: "aep",
-        userId: "ana@example.com",
-        namespace: "email",
+        profile: {
+          id: "p-ana",
+          identities: { email: "ana@example.com", ecid: "123" },
+          addresses: { email: "ana+orders@example.com", sms: "+33612345678", push: "tok-1" },
+          attributes: { person: { name: { firstName: "Ana" } }, loyalty: { points: 1200, gold: true } },
+          consent: { email: true, sms: false },
+          suppressedChannels: ["push"],
+          timeZone: "Europe/Paris",
+        },
         context: { orderId: "o-1", items: [{ sku: "A", qty: 2 }] },
-        profile: { person: { name: { firstName: "Ana" } }, loyalty: { points: 1200, gold: true } },
         channelData: {
           emailAddress: "ana+orders@example.com",
           mobilePhoneNumber: "+33612345678",
           pushToken: "tok-1",
         },
       },
-      { type: "external", userId: "+33698765432", namespace: "phone" },
+      {
+        profile: {
+          id: "phone:+33698765432",
+          identities: { phone: "+33698765432" },
+          addresses: {},
+          attributes: {},
+          consent: {},
+          suppressedChannels: [],
+          timeZone: "America/Sao_Paulo",
+        },
+        context: {},
+        channelData: { mobilePhoneNumber: "+33698765432" },
+      },
     ],
+    streamed: true,
+    claim: { owner: "host:1234:abc", until: at(91) },
     executeAt: at(30),
     targetedProfileCount: 3_000_000_001,
     resumeAt: at(90),
@@ -381,36 +409,3 @@ export function missingFields(schema: z.core.$ZodType, value: unknown, path = "$
       return [];
   }
 }
-
-/** Whether `error` is a CampaignKitError-shaped error with `code` (duck-typed: the host may bundle its own copy). */
-export function hasCode(error: unknown, code: ErrorCode): error is CampaignKitError {
-  return (error as { code?: unknown } | null)?.code === code && error instanceof Error;
-}
-
-/** Settles every promise; returns the values of those that fulfilled and the errors of those that failed. */
-export async function settle<T>(promises: Promise<T>[]): Promise<{ values: T[]; errors: unknown[] }> {
-  const results = await Promise.allSettled(promises);
-  const values: T[] = [];
-  const errors: unknown[] = [];
-  for (const result of results) {
-    if (result.status === "fulfilled") values.push(result.value);
-    else errors.push(result.reason);
-  }
-  return { values, errors };
-}
-
-/** Asserts that `promise` rejects with a CampaignKitError of `code`. */
-export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const outcome = await promise.then(
-    () => "resolved",
-    (error: unknown) => error,
-  );
-  expect(
-    hasCode(outcome, code),
-    `expected a CampaignKitError with code ${code}, got ${String(outcome)}`,
-  ).toBe(true);
-}
-
-/** The items sorted by id: for lists whose order the contract leaves open. */
-export const sortById = <T extends { id: string }>(items: readonly T[]): T[] =>
-  [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

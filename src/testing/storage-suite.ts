@@ -1,10 +1,8 @@
-import { afterEach, beforeEach, describe } from "vitest";
-import type { Storage } from "../storage/storage.js";
-import { campaignTests } from "./storage-suite-campaigns.js";
-import { concurrencyTests } from "./storage-suite-concurrency.js";
-import { executionTests } from "./storage-suite-executions.js";
-import { ledgerTests } from "./storage-suite-ledger.js";
-import { objectTests } from "./storage-suite-objects.js";
+import type { Storage } from "../ports/storage.js";
+import { documentTests } from "./documents-suite.js";
+import { ledgerTests } from "./ledger-suite.js";
+import { storeTests } from "./store-suite.js";
+import { vitest } from "./vitest.js";
 
 /** Options for {@link runStorageSuite}. */
 export interface StorageSuiteOptions {
@@ -20,13 +18,14 @@ export interface StorageSuiteOptions {
 }
 
 /**
- * The conformance suite of the {@link Storage} contract: registers vitest tests that check every
- * method on a storage made by `create`: round trips deep-equal (Dates as Dates, absent fields absent),
- * `NOT_FOUND` / `ALREADY_EXISTS` / `CONFLICT` codes, optimistic versions, paging and every filter, execution
- * idempotency, leases, the ledger's first-sent-wins rule and summaries, audit order, and the atomic operations
- * under 20 concurrent callers. Every implementation shipped with campaign-kit passes it; run it on yours.
+ * The conformance suite of the {@link Storage} contract: registers vitest tests that check every method on a
+ * storage made by `create`. The documents: exact round trips, `insert` never overwriting, compare-and-set
+ * `replace` and `delete`, code-point order, paging and every kind of condition, and each atomic operation
+ * under 20 concurrent callers. The kit's own documents: every field of every domain object through the kit's
+ * repositories. The ledger: first sent wins, frequency-cap counts, summaries, concurrent batches. Every
+ * implementation shipped with campaign-kit passes it; run it on yours.
  *
- * Call it at the top level of a vitest test file (it uses `describe`, `it`, `expect` and the hooks).
+ * Call it at the top level of a vitest test file.
  *
  * @example
  * ```ts
@@ -42,6 +41,7 @@ export interface StorageSuiteOptions {
  * ```
  */
 export function runStorageSuite(options: StorageSuiteOptions): void {
+  const { afterEach, beforeEach, describe } = vitest();
   describe(options.name ?? "Storage", () => {
     let current: Storage | undefined;
     const storage = (): Storage => {
@@ -49,7 +49,6 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         throw new Error("runStorageSuite: no storage; `create` did not run or failed.");
       return current;
     };
-
     beforeEach(async () => {
       current = await options.create();
     });
@@ -57,11 +56,8 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
       current = undefined;
       await options.cleanup?.();
     });
-
-    campaignTests(storage);
-    objectTests(storage);
-    executionTests(storage);
+    storeTests(storage);
+    documentTests(storage);
     ledgerTests(storage);
-    concurrencyTests(storage);
   });
 }

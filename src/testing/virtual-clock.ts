@@ -1,6 +1,6 @@
-import type { Clock } from "../engine/clock.js";
-import { type RepeatingTask, repeatingTask } from "../engine/repeating-task.js";
 import { CampaignKitError } from "../errors.js";
+import type { Clock } from "../ports/clock.js";
+import { type RepeatingTask, repeatingTask } from "../ports/repeating-task.js";
 
 /** Options of {@link virtualClock}. */
 export interface VirtualClockOptions {
@@ -44,7 +44,7 @@ interface Timer {
 const DEFAULT_START = Date.UTC(2026, 0, 1);
 
 /**
- * A virtual {@link Clock} for tests: rates, schedules, backoffs and leases run in virtual time, instantly and
+ * A virtual {@link Clock} for tests: rates, schedules, backoffs and claims run in virtual time, instantly and
  * deterministically. Pass it to `createCampaignKit({ clock })`, `createDispatcher({ clock })`, a token bucket
  * or `memoryChannel({ clock })`.
  *

@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { isCampaignKitError } from "../../src/errors.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
+import { rejection } from "../support/outcomes.js";
 import { ADMIN, auditLog, kitClock, promotion, seededKit } from "./fixtures.js";
-
-async function rejection(promise: Promise<unknown>) {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe("the approval story", () => {
   it("manager creates, approver requests changes, manager resubmits, self-approval blocked, approval schedules it", async () => {
@@ -207,7 +200,10 @@ describe("the approval story", () => {
     await kit.campaigns.create({ actor: "maya", campaign: { ...promotion, id: "sale" } });
     await kit.campaigns.requestApproval({ actor: "maya", id: "sale" });
     const [request] = await kit.campaigns.listRequests({ actor: "maya", id: "sale" });
-    await kit.storage.putApprovalRequest({ request: { ...request!, policyId: "deleted" } });
+    await createRepositories(kit.storage).requests.update(request!.id, (r) => ({
+      ...r,
+      policyId: "deleted",
+    }));
     const error = await rejection(kit.campaigns.approve({ actor: "arno", id: "sale" }));
     expect((error as { details: { reason: string } }).details.reason).toBe("policy-missing");
   });
@@ -217,12 +213,12 @@ describe("the approval story", () => {
     let failNext = true;
     const flaky = {
       ...storage,
-      async putApprovalRequest(params: Parameters<typeof storage.putApprovalRequest>[0]) {
-        if (failNext) {
+      async insert(params: Parameters<typeof storage.insert>[0]) {
+        if (params.collection === "approval-requests" && failNext) {
           failNext = false;
           throw new Error("storage down");
         }
-        return storage.putApprovalRequest(params);
+        return storage.insert(params);
       },
     };
     const kit = await seededKit({ storage: flaky });

@@ -1,19 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { createCampaignKit, memoryAudiences, memoryChannel, memoryStorage } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import {
   ADMIN,
   activeCampaign,
   gatedChannel,
   kitClock,
-  person,
+  people,
   promotion,
   seededKit,
   until,
 } from "./fixtures.js";
 
-const profiles = Array.from({ length: 5 }, (_, i) => person(i));
+const profiles = people(5);
 const audiences = memoryAudiences({ audiences: { vip: profiles } });
-const LEASE_MS = 3000; // the runner checks its lease every second
+const CLAIM_MS = 3000; // the runner checks its claim every second
 
 /** A sender whose first send is held at a gate, and a second process on the same storage and clock. */
 async function twoProcesses() {
@@ -25,7 +28,7 @@ async function twoProcesses() {
     storage,
     channels: [gate.adapter],
     audiences,
-    leaseMs: LEASE_MS,
+    claimMs: CLAIM_MS,
     dispatcher: { concurrency: 1, batchSize: 1 },
   });
   await activeCampaign(sender, { ...promotion, id: "big" });
@@ -36,10 +39,10 @@ async function twoProcesses() {
   return { clock, gate, sender, other, fast };
 }
 
-describe("the lease on a running execution, on the kit's clock", () => {
-  it("is renewed while a send takes longer than the lease, so another process doesn't take over", async () => {
+describe("the claim on a running execution, on the kit's clock", () => {
+  it("is renewed while a send takes longer than the claim, so another process doesn't take over", async () => {
     const { clock, gate, sender, other, fast } = await twoProcesses();
-    // Ten seconds of virtual time, a second at a time: over three times the lease.
+    // Ten seconds of virtual time, a second at a time: over three times the claim.
     for (let second = 0; second < 10; second++) await clock.advance(1000);
     const tick = await other.scheduler.tick();
     expect(tick.launched).toHaveLength(1);
@@ -66,10 +69,10 @@ describe("the lease on a running execution, on the kit's clock", () => {
     expect(execution?.status).toBe("cancelled");
   });
   it("must be a duration the kit can renew", async () => {
-    for (const leaseMs of [0, -1, Number.NaN]) {
-      await expect(createCampaignKit({ leaseMs })).rejects.toMatchObject({
+    for (const claimMs of [0, -1, Number.NaN]) {
+      await expect(createCampaignKit({ claimMs })).rejects.toMatchObject({
         code: "VALIDATION_FAILED",
-        message: expect.stringContaining("leaseMs"),
+        message: expect.stringContaining("claimMs"),
       });
     }
   });

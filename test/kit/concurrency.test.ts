@@ -4,14 +4,12 @@
  * PostgreSQL, round after round.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type CampaignKit,
-  createCampaignKit,
-  isCampaignKitError,
-  memoryAudiences,
-  memoryChannel,
-  type Storage,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { isCampaignKitError } from "../../src/errors.js";
+import { type CampaignKit, createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { storageTargets } from "../support/storages.js";
 import { ADMIN, emailConfiguration, kitClock, person, promotion } from "./fixtures.js";
 
@@ -76,7 +74,7 @@ describe.each(storageTargets("the concurrency tests"))(
       await kit.campaigns.activate({ actor: ADMIN, id: "rec" });
       const v2 = await kit.campaigns.createVersion({ actor: ADMIN, id: "rec", newId: "rec-v2" });
       // A second version written before one-open-version was enforced (or by a host writing storage itself).
-      await storage.createCampaign({ campaign: { ...v2, id: "rec-v2-stale" } });
+      await createRepositories(storage).campaigns.create({ ...v2, id: "rec-v2-stale" });
       await kit.campaigns.activate({ actor: ADMIN, id: "rec-v2" });
       const refused = await settled(kit.campaigns.activate({ actor: ADMIN, id: "rec-v2-stale" }));
       expect(refused.ok).toBe(false);

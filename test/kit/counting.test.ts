@@ -4,17 +4,22 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  createCampaignKit,
-  type MemoryChannelOptions,
-  memoryAudiences,
-  memoryChannel,
-  memoryStorage,
-  type Profile,
-  type Storage,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { type MemoryChannelOptions, memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, emailConfiguration, kitClock, person, promotion, smsConfiguration } from "./fixtures.js";
+import {
+  ADMIN,
+  emailConfiguration,
+  kitClock,
+  people,
+  person,
+  promotion,
+  smsConfiguration,
+} from "./fixtures.js";
 
 async function kitWith(storage: Storage, profiles: Profile[], failFor?: MemoryChannelOptions["failFor"]) {
   const email = memoryChannel({ channel: "email", ...(failFor ? { failFor } : {}) });
@@ -61,7 +66,7 @@ describe.each(storageTargets("the counting tests"))(
     );
 
     it("counts every recipient excluded for a missing context variable", async () => {
-      const profiles = Array.from({ length: 250 }, (_, i) => person(i));
+      const profiles = people(250);
       const { kit, email } = await kitWith(await target.create(), profiles);
       await kit.campaigns.create({
         actor: ADMIN,

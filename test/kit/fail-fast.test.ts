@@ -3,21 +3,11 @@
  * a clear error, not later with all-zero counts or "'ada' lacks undefined".
  */
 import { describe, expect, it } from "vitest";
-import {
-  type CampaignKitOptions,
-  createCampaignKit,
-  memoryAudiences,
-  memoryChannel,
-} from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { type CampaignKitOptions, createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import { refusal } from "../support/outcomes.js";
 import { ADMIN, promotion, seededKit } from "./fixtures.js";
-
-const rejection = (promise: Promise<unknown>) =>
-  promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error as { code: string; message: string; details: Record<string, unknown> },
-  );
 
 const withSms = {
   ...promotion,
@@ -30,7 +20,7 @@ const withSms = {
 describe("a campaign on a channel with no adapter", () => {
   it("is refused at create, listing CHANNEL_ADAPTER_MISSING with the fix", async () => {
     const kit = await seededKit({ channels: [memoryChannel({ channel: "email" })] });
-    const error = await rejection(kit.campaigns.create({ actor: ADMIN, campaign: { ...withSms, id: "c" } }));
+    const error = await refusal(kit.campaigns.create({ actor: ADMIN, campaign: { ...withSms, id: "c" } }));
     expect(error.code).toBe("PREREQUISITES_UNMET");
     const problems = error.details.problems as { code: string; fix: string; subject: { path?: string } }[];
     expect(problems.map((p) => p.code)).toEqual(["CHANNEL_ADAPTER_MISSING"]);
@@ -47,7 +37,7 @@ describe("a campaign on a channel with no adapter", () => {
       storage: storageKit.storage,
       channels: [memoryChannel({ channel: "email" })],
     });
-    const error = await rejection(emailOnly.campaigns.activate({ actor: ADMIN, id: "c" }));
+    const error = await refusal(emailOnly.campaigns.activate({ actor: ADMIN, id: "c" }));
     expect(error.code).toBe("PREREQUISITES_UNMET");
     expect(error.message).toContain("CHANNEL_ADAPTER_MISSING");
   });
@@ -73,14 +63,14 @@ describe("createCampaignKit options", () => {
     ["channels that are not a list", { channels: memoryChannel() }, "channels"],
     [
       "an audience source without members",
-      { audiences: { findProfile: async () => undefined } },
+      { audiences: { findProfiles: async () => new Map() } },
       "audiences.members",
     ],
-    ["a non-positive lease", { leaseMs: 0 }, "leaseMs"],
+    ["a non-positive claim time", { claimMs: 0 }, "claimMs"],
     ["an administrator that is not an id", { administrators: [""] }, "administrators.0"],
     ["storage missing methods", { storage: { getCampaign: async () => undefined } }, "storage"],
   ])("refuse %s, naming the option", async (_, options, path) => {
-    const error = await rejection(createCampaignKit(options as unknown as CampaignKitOptions));
+    const error = await refusal(createCampaignKit(options as unknown as CampaignKitOptions));
     expect(error.code).toBe("VALIDATION_FAILED");
     const issues = error.details.issues as { path: string }[];
     expect(issues.map((issue) => issue.path)).toContain(path);
@@ -92,7 +82,7 @@ describe("createCampaignKit options", () => {
       channels: [memoryChannel({ channel: "email" }), memoryChannel({ channel: "sms" })],
       audiences: memoryAudiences(),
       administrators: [ADMIN],
-      leaseMs: 5_000,
+      claimMs: 5_000,
     });
     expect(kit.scheduler).toBeDefined();
   });
@@ -103,7 +93,7 @@ describe("untyped callers", () => {
     const kit = await seededKit();
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
     for (const intent of [undefined, "launch"]) {
-      const error = await rejection(
+      const error = await refusal(
         kit.campaigns.check({ actor: ADMIN, id: "c", intent } as unknown as Parameters<
           typeof kit.campaigns.check
         >[0]),
@@ -121,7 +111,7 @@ describe("untyped callers", () => {
       [{ actor: ADMIN, roleId: "campaign-manager" }, "userId"],
       [{ actor: ADMIN, userId: "ana" }, "roleId"],
     ] as const) {
-      const error = await rejection(assign(params));
+      const error = await refusal(assign(params));
       expect(error.code).toBe("VALIDATION_FAILED");
       expect((error.details.issues as { path: string }[]).map((i) => i.path)).toContain(path);
     }

@@ -1,11 +1,18 @@
-import type { ChannelAdapter, OutboundMessage } from "../../src/channels/channel-adapter.js";
-import type { CampaignDraftInput } from "../../src/domain/campaign.js";
-import type { ChannelConfigurationInput } from "../../src/domain/channel-configuration.js";
-import type { Profile } from "../../src/domain/profile.js";
-import { memoryChannel } from "../../src/index.js";
-import { type CampaignKit, type CampaignKitOptions, createCampaignKit } from "../../src/kit/index.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import {
+  type CampaignKit,
+  type CampaignKitOptions,
+  createCampaignKit,
+} from "../../src/kit/create-campaign-kit.js";
+import type { CampaignDraftInput } from "../../src/model/campaign.js";
+import type { ChannelConfigurationInput } from "../../src/model/channel-configuration.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { ChannelAdapter, OutboundMessage } from "../../src/ports/channel.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { type VirtualClock, virtualClock } from "../../src/testing/virtual-clock.js";
+import { profile, emailConfiguration as sharedEmailConfiguration } from "../support/fixtures.js";
 
 export const ADMIN = "root";
 
@@ -20,12 +27,11 @@ export function kitClock(start: Date | string | number = KIT_START): VirtualCloc
   return virtualClock({ start, stepMs: 1 });
 }
 
+/** The shared marketing email configuration, as the kit tests name it: `email-marketing`, from Acme. */
 export const emailConfiguration: ChannelConfigurationInput = {
+  ...sharedEmailConfiguration,
   id: "email-marketing",
   name: "Marketing email",
-  channel: "email",
-  purpose: "marketing",
-  status: "active",
   settings: { fromName: "Acme", fromAddress: "news@mail.acme.example", subdomain: "mail.acme.example" },
 };
 
@@ -73,36 +79,36 @@ export async function seededKit(options: CampaignKitOptions = {}): Promise<Campa
 
 /** Everything storage holds but the audit log, for "nothing changed" assertions. */
 export async function snapshot(storage: Storage, userIds: readonly string[]) {
-  const [campaigns, audiences, configurations, roles, policies] = await Promise.all([
-    storage.listCampaigns({ limit: 500 }),
-    storage.listAudiences({ limit: 500 }),
-    storage.listChannelConfigurations({ limit: 500 }),
-    storage.listRoles(),
-    storage.listApprovalPolicies(),
+  const repos = createRepositories(storage);
+  const [campaigns, audiences, configurations, roles, policies, requests] = await Promise.all([
+    repos.campaigns.every(),
+    repos.audiences.every(),
+    repos.configurations.every(),
+    repos.roles.every(),
+    repos.policies.every(),
+    repos.requests.every(),
   ]);
-  const assignments = await Promise.all(userIds.map((userId) => storage.listUserRoles({ userId })));
-  const requests = await Promise.all(
-    campaigns.items.map((c) => storage.listApprovalRequests({ campaignId: c.id })),
-  );
+  const assignments = await Promise.all(userIds.map((userId) => repos.assignments.every({ userId })));
   return { campaigns, audiences, configurations, roles, policies, assignments, requests };
 }
 
 /** Every audit entry, oldest first. */
-export async function auditLog(storage: Storage) {
-  return (await storage.listAudit({ limit: 500 })).items;
+export function auditLog(storage: Storage) {
+  return createRepositories(storage).audit.every();
 }
 
-/** A marketing-ready profile: email identity, consent on email and SMS. */
+/** The shared {@link profile} `p<i>`, named `Name<i>`, with an SMS address too. */
 export function person(i: number, extra: Partial<Profile> = {}): Profile {
-  return {
-    id: `p${i}`,
-    identities: { email: `p${i}@example.com` },
+  return profile(`p${i}`, {
     addresses: { sms: `+3361234${String(i).padStart(4, "0")}` },
     attributes: { firstName: `Name${i}` },
-    consent: { email: true, sms: true },
-    suppressedChannels: [],
     ...extra,
-  };
+  });
+}
+
+/** `count` {@link person}s, `p<from>` onwards. */
+export function people(count: number, from = 0): Profile[] {
+  return Array.from({ length: count }, (_, i) => person(from + i));
 }
 
 /**
@@ -131,6 +137,24 @@ export async function liveReset(kit: CampaignKit): Promise<void> {
     },
   });
   await kit.campaigns.activate({ actor: ADMIN, id: "reset" });
+}
+
+/** `p1` as the execution API tests know her: ana@example.com. */
+export const ana: Profile = person(1, { identities: { email: "ana@example.com" } });
+
+/**
+ * A {@link seededKit} with a memory email channel, `recipients` (default {@link ana}) as its only profiles, and
+ * the live transactional campaign `reset` ({@link liveReset}); `options` override the kit's.
+ */
+export async function resetKit(options: CampaignKitOptions = {}, recipients: Profile[] = [ana]) {
+  const email = memoryChannel({ channel: "email" });
+  const kit = await seededKit({
+    channels: [email],
+    audiences: memoryAudiences({ profiles: recipients }),
+    ...options,
+  });
+  await liveReset(kit);
+  return { kit, email };
 }
 
 /**

@@ -1,14 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
-import type { CampaignKit } from "../../src/kit/index.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { createRepositories } from "../../src/repositories/index.js";
 import { databaseUrl } from "../support/database.js";
+import { refusal } from "../support/outcomes.js";
 import { postgresSchemas } from "../support/postgres.js";
-import { ADMIN, liveReset, person, promotion, seededKit } from "./fixtures.js";
+import { ADMIN, promotion, resetKit } from "./fixtures.js";
 
 const url = databaseUrl("hostile input on PostgreSQL");
 const postgres = url === undefined ? undefined : postgresSchemas(url, "ck_hostile");
@@ -19,14 +18,7 @@ if (postgres) backends.push(["PostgreSQL", () => postgres.storage()]);
 
 /** A kit with the live transactional campaign `reset`, the profile ana@example.com and a viewer `vera`. */
 async function setup(storage: Storage = memoryStorage()) {
-  const ana = { ...person(1), identities: { email: "ana@example.com" } };
-  const email = memoryChannel({ channel: "email" });
-  const kit = await seededKit({
-    storage,
-    channels: [email],
-    audiences: memoryAudiences({ profiles: [ana] }),
-  });
-  await liveReset(kit);
+  const { kit } = await resetKit({ storage });
   await kit.roles.assign({ actor: ADMIN, userId: "vera", roleId: "campaign-viewer" });
   return kit;
 }
@@ -44,17 +36,7 @@ const unitary = (kit: CampaignKit, request: Record<string, unknown>) =>
     request: { requestId: "r1", campaignId: "reset", recipients: [recipient()], ...request } as never,
   });
 
-async function refusal(promise: Promise<unknown>): Promise<CampaignKitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCampaignKitError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to be refused");
-}
-
-const lastAudit = async (kit: CampaignKit) => (await kit.storage.listAudit({ limit: 500 })).items.at(-1);
+const lastAudit = async (kit: CampaignKit) => (await createRepositories(kit.storage).audit.every()).at(-1);
 
 /** Nests `{ a: ... }` `depth` levels deep, without recursion. */
 function nested(depth: number, wrap: (inner: unknown) => unknown = (a) => ({ a })): unknown {
@@ -147,7 +129,7 @@ describe.each(backends)("hostile input on %s storage", (_name, create) => {
       expect(JSON.stringify(entry).length, path).toBeLessThan(1_000);
       expect(JSON.stringify(entry?.detail), path).toContain("3000");
     }
-    expect(await kit.storage.listUserRoles({ userId: long })).toEqual([]);
+    expect(await createRepositories(kit.storage).assignments.every({ userId: long })).toEqual([]);
   });
 });
 
@@ -158,7 +140,7 @@ describe("ids on memory storage", () => {
     const error = await refusal(kit.campaigns.archive({ actor: "vera", id: huge }));
     expect(error.code).toBe("VALIDATION_FAILED");
     expect(error.message.length).toBeLessThan(500);
-    const log = await kit.storage.listAudit({ limit: 500 });
+    const log = await createRepositories(kit.storage).audit.every();
     expect(JSON.stringify(log).length).toBeLessThan(100_000);
   });
 });
@@ -167,11 +149,11 @@ describe("an audit write that fails", () => {
   it("is retried, and the operation goes on when a retry lands", async () => {
     const storage = memoryStorage();
     const kit = await setup(storage);
-    const append = storage.appendAudit;
+    const insert = storage.insert;
     let failures = 2;
-    storage.appendAudit = async (params) => {
-      if (failures-- > 0) throw new Error("audit log unavailable");
-      return append(params);
+    storage.insert = async (params) => {
+      if (params.collection === "audit" && failures-- > 0) throw new Error("audit log unavailable");
+      return insert(params);
     };
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "retried" } });
     expect(failures).toBe(-1);
@@ -181,8 +163,10 @@ describe("an audit write that fails", () => {
   it("fails the operation with STORAGE_FAILED, keeping the refusal, when it never lands", async () => {
     const storage = memoryStorage();
     const kit = await setup(storage);
-    storage.appendAudit = async () => {
-      throw new Error("audit log unavailable");
+    const insert = storage.insert;
+    storage.insert = async (params) => {
+      if (params.collection === "audit") throw new Error("audit log unavailable");
+      return insert(params);
     };
     const refused = await refusal(kit.campaigns.activate({ actor: "vera", id: "reset" }));
     expect(refused).toMatchObject({
@@ -199,7 +183,10 @@ describe("an audit write that fails", () => {
     if (postgres === undefined) return;
     const schema = await postgres.schema();
     const kit = await setup(postgresStorage({ pool: postgres.pool, schema }));
-    await postgres.pool.query(`ALTER TABLE "${schema}".audit_log RENAME TO audit_log_gone`);
+    // Audit entries (and only they) can no longer be written.
+    await postgres.pool.query(
+      `ALTER TABLE "${schema}".documents ADD CONSTRAINT no_audit CHECK (collection <> 'audit') NOT VALID`,
+    );
     const refused = await refusal(kit.campaigns.activate({ actor: "vera", id: "reset" }));
     expect(refused).toMatchObject({ code: "STORAGE_FAILED", details: { refusal: { code: "FORBIDDEN" } } });
   });

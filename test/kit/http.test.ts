@@ -1,11 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { databaseUrl } from "../support/database.js";
 import { postgresSchemas } from "../support/postgres.js";
-import { liveReset, person, seededKit } from "./fixtures.js";
+import { resetKit } from "./fixtures.js";
 import { serveExecutionApi } from "./http-server.js";
 
 const closers: Array<() => Promise<void>> = [];
@@ -14,14 +12,7 @@ afterEach(async () => {
 });
 
 async function serve(storage?: Storage) {
-  const email = memoryChannel({ channel: "email" });
-  const ana = { ...person(1), identities: { email: "ana@example.com" } };
-  const kit = await seededKit({
-    channels: [email],
-    audiences: memoryAudiences({ profiles: [ana] }),
-    ...(storage ? { storage } : {}),
-  });
-  await liveReset(kit);
+  const { kit, email } = await resetKit(storage ? { storage } : {});
   const server = await serveExecutionApi(kit);
   closers.push(server.close);
   return { kit, email, ...server };
@@ -249,11 +240,11 @@ const url = databaseUrl("the execution API on PostgreSQL");
   it("answers 503 without PostgreSQL's message when storage fails", async () => {
     const schema = await postgres.schema();
     const { call } = await serve(postgresStorage({ pool: postgres.pool, schema }));
-    await postgres.pool.query(`ALTER TABLE "${schema}".executions RENAME TO executions_gone`);
+    await postgres.pool.query(`ALTER TABLE "${schema}".documents RENAME TO documents_gone`);
     const response = await call("/im/executions/audience/some-id");
     expect(response.status).toBe(503);
     const text = await response.text();
-    expect(text).not.toMatch(/PostgreSQL said|relation|does not exist|executions/);
+    expect(text).not.toMatch(/PostgreSQL said|relation|does not exist|documents/);
     expect(JSON.parse(text)).toMatchObject({ type: "urn:campaign-kit:error:STORAGE_FAILED", status: 503 });
   });
 });

@@ -1,22 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type CampaignKitError, isCampaignKitError } from "../../src/errors.js";
+import { isCampaignKitError } from "../../src/errors.js";
+import { createRepositories } from "../../src/repositories/index.js";
+import { refusal } from "../support/outcomes.js";
 import { ADMIN, auditLog, promotion, seededKit } from "./fixtures.js";
-
-async function rejection(promise: Promise<unknown>): Promise<CampaignKitError> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error as CampaignKitError,
-  );
-}
 
 describe("campaign lifecycle through the kit", () => {
   it("refuses to create a campaign with every unmet prerequisite listed at once, and writes nothing", async () => {
     const kit = await seededKit();
     await kit.audiences.update({ actor: ADMIN, id: "vip", changes: { status: "processing" } });
     await kit.configurations.deactivate({ actor: ADMIN, id: "email-marketing" });
-    const error = await rejection(
+    const error = await refusal(
       kit.campaigns.create({
         actor: ADMIN,
         campaign: {
@@ -41,7 +34,7 @@ describe("campaign lifecycle through the kit", () => {
       "CONFIGURATION_NOT_FOUND",
       "TEMPLATE_INVALID",
     ]);
-    expect(await kit.storage.getCampaign({ id: "bad" })).toBeUndefined();
+    expect(await createRepositories(kit.storage).campaigns.get("bad")).toBeUndefined();
     const last = (await auditLog(kit.storage)).at(-1);
     expect(last).toMatchObject({
       action: "campaign.create",
@@ -52,7 +45,7 @@ describe("campaign lifecycle through the kit", () => {
 
   it("rejects bad input with VALIDATION_FAILED naming the path", async () => {
     const kit = await seededKit();
-    const error = await rejection(
+    const error = await refusal(
       kit.campaigns.create({
         actor: ADMIN,
         campaign: { ...promotion, deliveryControls: { rateLimit: 2001 } } as never,
@@ -76,7 +69,7 @@ describe("campaign lifecycle through the kit", () => {
     expect(updated).toMatchObject({ name: "B", version: 2 });
     expect(
       (
-        await rejection(
+        await refusal(
           kit.campaigns.update({ actor: ADMIN, id: "c", changes: { name: "C" }, expectedVersion: 1 }),
         )
       ).code,
@@ -84,7 +77,7 @@ describe("campaign lifecycle through the kit", () => {
     expect((await kit.campaigns.get({ actor: ADMIN, id: "c" })).name).toBe("B");
     await kit.campaigns.activate({ actor: ADMIN, id: created.id });
     expect(
-      (await rejection(kit.campaigns.update({ actor: ADMIN, id: "c", changes: { name: "D" } }))).code,
+      (await refusal(kit.campaigns.update({ actor: ADMIN, id: "c", changes: { name: "D" } }))).code,
     ).toBe("NOT_EDITABLE");
   });
 
@@ -92,21 +85,19 @@ describe("campaign lifecycle through the kit", () => {
     const kit = await seededKit();
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
     expect((await kit.campaigns.activate({ actor: ADMIN, id: "c" })).status).toBe("live");
-    expect((await rejection(kit.campaigns.delete({ actor: ADMIN, id: "c" }))).code).toBe(
-      "INVALID_TRANSITION",
-    );
+    expect((await refusal(kit.campaigns.delete({ actor: ADMIN, id: "c" }))).code).toBe("INVALID_TRANSITION");
     expect((await kit.campaigns.stop({ actor: ADMIN, id: "c" })).status).toBe("stopped");
-    const again = await rejection(kit.campaigns.activate({ actor: ADMIN, id: "c" }));
+    const again = await refusal(kit.campaigns.activate({ actor: ADMIN, id: "c" }));
     expect(again.code).toBe("INVALID_TRANSITION");
     expect(again.message).toContain("duplicate it instead");
     const copy = await kit.campaigns.duplicate({ actor: ADMIN, id: "c", newId: "c2" });
     expect(copy).toMatchObject({ id: "c2", status: "draft", version: 1, name: "Winter sale (copy)" });
     expect((await kit.campaigns.archive({ actor: ADMIN, id: "c" })).status).toBe("archived");
-    expect((await rejection(kit.campaigns.archive({ actor: ADMIN, id: "c2" }))).code).toBe(
+    expect((await refusal(kit.campaigns.archive({ actor: ADMIN, id: "c2" }))).code).toBe(
       "INVALID_TRANSITION",
     );
     await kit.campaigns.delete({ actor: ADMIN, id: "c2" });
-    expect(await kit.storage.getCampaign({ id: "c2" })).toBeUndefined();
+    expect(await createRepositories(kit.storage).campaigns.get("c2")).toBeUndefined();
   });
 
   it("modifies a live recurring campaign as a new version that replaces it when activated", async () => {
@@ -124,7 +115,7 @@ describe("campaign lifecycle through the kit", () => {
     await kit.campaigns.activate({ actor: ADMIN, id: "news" });
     const version = await kit.campaigns.createVersion({ actor: ADMIN, id: "news", newId: "news-2" });
     expect(version).toMatchObject({ status: "draft", replacesCampaignId: "news" });
-    expect((await rejection(kit.campaigns.createVersion({ actor: ADMIN, id: "news" }))).code).toBe(
+    expect((await refusal(kit.campaigns.createVersion({ actor: ADMIN, id: "news" }))).code).toBe(
       "ALREADY_EXISTS",
     );
     await kit.campaigns.update({ actor: ADMIN, id: "news-2", changes: { name: "Newsletter v2" } });
@@ -136,12 +127,12 @@ describe("campaign lifecycle through the kit", () => {
 
   it("keeps active configurations' identity read-only and in-use ones active", async () => {
     const kit = await seededKit();
-    const renamed = await rejection(
+    const renamed = await refusal(
       kit.configurations.update({ actor: ADMIN, id: "email-marketing", changes: { name: "Other" } }),
     );
     expect(renamed.code).toBe("READ_ONLY_FIELD");
     expect(renamed.details.fields).toEqual(["name"]);
-    const subdomain = await rejection(
+    const subdomain = await refusal(
       kit.configurations.update({
         actor: ADMIN,
         id: "email-marketing",
@@ -170,7 +161,7 @@ describe("campaign lifecycle through the kit", () => {
 
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "c" } });
     await kit.campaigns.activate({ actor: ADMIN, id: "c" });
-    const inUse = await rejection(kit.configurations.deactivate({ actor: ADMIN, id: "email-marketing" }));
+    const inUse = await refusal(kit.configurations.deactivate({ actor: ADMIN, id: "email-marketing" }));
     expect(inUse.code).toBe("IN_USE");
     expect(inUse.details.campaignId).toBe("c");
     await kit.campaigns.stop({ actor: ADMIN, id: "c" });
@@ -211,7 +202,7 @@ describe("campaign lifecycle through the kit", () => {
       (await kit.campaigns.list({ actor: ADMIN, filter: { text: "even" } })).items.map((c) => c.id),
     ).toEqual(["c0", "c2", "c4"]);
     expect(
-      isCampaignKitError(await rejection(kit.campaigns.get({ actor: ADMIN, id: "nope" })), "NOT_FOUND"),
+      isCampaignKitError(await refusal(kit.campaigns.get({ actor: ADMIN, id: "nope" })), "NOT_FOUND"),
     ).toBe(true);
   });
 });

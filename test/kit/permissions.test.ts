@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { BuiltInRoleId } from "../../src/domain/roles.js";
 import { isCampaignKitError } from "../../src/errors.js";
-import type { CampaignKit } from "../../src/kit/index.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { BuiltInRoleId } from "../../src/model/roles.js";
+import { failure } from "../support/outcomes.js";
 import { ADMIN, auditLog, promotion, seededKit, snapshot } from "./fixtures.js";
 
 const ROLES: BuiltInRoleId[] = [
@@ -219,10 +220,7 @@ describe("every built-in role x kit operation", () => {
           await expect(operation.run(kit, user)).resolves.not.toThrow();
           return;
         }
-        const error = await operation.run(kit, user).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+        const error = await failure(operation.run(kit, user));
         expect(isCampaignKitError(error, "FORBIDDEN"), `expected FORBIDDEN, got ${String(error)}`).toBe(true);
         expect(await snapshot(kit.storage, users)).toEqual(before);
         const added = (await auditLog(kit.storage)).slice(auditBefore.length);

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { AudienceSource } from "../../src/audiences/audience-source.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import type { Profile } from "../../src/domain/profile.js";
-import { createCampaignKit } from "../../src/kit/index.js";
-import { memoryStorage } from "../../src/storage/memory-storage.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Profile } from "../../src/model/profile.js";
+import type { AudienceSource } from "../../src/ports/audience-source.js";
+import type { Storage } from "../../src/ports/storage.js";
 import {
   ADMIN,
   activeCampaign,
   gatedChannel,
   kitClock,
-  person,
+  people,
   promotion,
   seededKit,
   until,
@@ -21,7 +21,7 @@ describe("what happens when things go wrong", () => {
   it("a one-shot occurrence no scheduler ran in time is reported as outside its window, not dropped", async () => {
     const clock = kitClock();
     const email = memoryChannel({ channel: "email" });
-    const profiles = Array.from({ length: 10 }, (_, i) => person(i));
+    const profiles = people(10);
     const kit = await seededKit({
       clock,
       channels: [email],
@@ -38,14 +38,14 @@ describe("what happens when things go wrong", () => {
 
   it("a stop made by another process halts the process that is sending", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 300 }, (_, i) => person(i));
+    const profiles = people(300);
     const gate = gatedChannel(3);
     const sender = await seededKit({
       clock,
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
-      leaseMs: 300, // checks for a stop every 100 ms
+      claimMs: 300, // checks for a stop every 100 ms
     });
     const other = await createCampaignKit({ storage: sender.storage, clock });
     await activeCampaign(sender, { ...promotion, id: "big" });
@@ -63,7 +63,7 @@ describe("what happens when things go wrong", () => {
   });
 
   it("a shutdown whose audience source throws on abort leaves the execution to resume, not failed", async () => {
-    const profiles = Array.from({ length: 200 }, (_, i) => person(i));
+    const profiles = people(200);
     let slowAfterFirstBatch = true;
     // A source that honours the signal the way fetch- or pg-based ones do: by throwing. For the first
     // process, the page after the first batch (100) is still on its way when the process shuts down.
@@ -79,12 +79,12 @@ describe("what happens when things go wrong", () => {
           yield profiles.slice(i, i + 10);
         }
       },
-      findProfile: async () => undefined,
+      findProfiles: async () => new Map(),
       saveProfile: async () => {},
     };
     const clock = kitClock();
     const email = memoryChannel({ channel: "email" });
-    const first = await seededKit({ clock, channels: [email], audiences: throwing, leaseMs: 1000 });
+    const first = await seededKit({ clock, channels: [email], audiences: throwing, claimMs: 1000 });
     await activeCampaign(first, { ...promotion, id: "c" });
     await first.scheduler.tick({ wait: false });
     await until(() => email.sent.length === 100);
@@ -108,7 +108,7 @@ describe("what happens when things go wrong", () => {
 
   it("later waves don't try again what an earlier wave failed or excluded", async () => {
     const clock = kitClock();
-    const profiles: Profile[] = Array.from({ length: 30 }, (_, i) => person(i));
+    const profiles: Profile[] = people(30);
     let attemptsOnP0 = 0;
     const email = memoryChannel({
       channel: "email",
@@ -140,14 +140,14 @@ describe("what happens when things go wrong", () => {
 
   it("a resumed wave pass cuts the same waves as the first", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 1000 }, (_, i) => person(i));
+    const profiles = people(1000);
     const gate = gatedChannel(3);
     const first = await seededKit({
       clock,
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
       dispatcher: { concurrency: 1, batchSize: 1 },
-      leaseMs: 1000,
+      claimMs: 1000,
     });
     await activeCampaign(first, {
       ...promotion,
@@ -176,7 +176,7 @@ describe("what happens when things go wrong", () => {
 describe("an audience that changes between waves", () => {
   it("loses nobody when members leave before a later wave", async () => {
     const clock = kitClock();
-    const members: Profile[] = Array.from({ length: 10 }, (_, i) => person(i));
+    const members: Profile[] = people(10);
     const email = memoryChannel({ channel: "email" });
     // A live audience: read again on each pass, so a member who leaves is gone from the next one.
     const kit = await seededKit({
@@ -207,12 +207,18 @@ describe("versions and late schedulers", () => {
     let failStopOfNews = true;
     const flaky: Storage = {
       ...storage,
-      async updateCampaign(params) {
-        if (failStopOfNews && params.campaign.id === "news" && params.campaign.status === "stopped") {
+      async replace(params) {
+        const { collection, document } = params;
+        if (
+          failStopOfNews &&
+          collection === "campaigns" &&
+          document.id === "news" &&
+          document.keys.status === "stopped"
+        ) {
           failStopOfNews = false;
           throw new Error("storage hiccup");
         }
-        return storage.updateCampaign(params);
+        return storage.replace(params);
       },
     };
     const kit = await seededKit({ storage: flaky });
@@ -231,7 +237,7 @@ describe("versions and late schedulers", () => {
 
   it("reports a one-shot missed by more than a week instead of completing it silently", async () => {
     const clock = kitClock();
-    const profiles = Array.from({ length: 4 }, (_, i) => person(i));
+    const profiles = people(4);
     const email = memoryChannel({ channel: "email" });
     const kit = await seededKit({
       clock,

@@ -1,9 +1,12 @@
 /**
- * A large send on the embedded default must leave the event loop free: leases are renewed, progress is
+ * A large send on the embedded default must leave the event loop free: claims are renewed, progress is
  * reported and HTTP requests are answered while it runs.
  */
 import { describe, expect, it } from "vitest";
-import { createCampaignKit, memoryAudiences, memoryChannel, type Profile } from "../../src/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
+import type { Profile } from "../../src/model/profile.js";
 import { ADMIN, emailConfiguration, promotion } from "./fixtures.js";
 
 const SIZE = 300_000;

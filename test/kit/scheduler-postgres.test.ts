@@ -1,11 +1,11 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { createCampaignKit } from "../../src/kit/index.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
+import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { databaseUrl } from "../support/database.js";
-import { ADMIN, emailConfiguration, kitClock, liveReset, person, promotion } from "./fixtures.js";
+import { ADMIN, emailConfiguration, kitClock, liveReset, people, person, promotion } from "./fixtures.js";
 
 const url = databaseUrl("the PostgreSQL scheduler tests");
 
@@ -24,7 +24,7 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
   it("send a due campaign once when they tick at the same time", async () => {
     const [a, b] = pools as [pg.Pool, pg.Pool];
     await migrate({ pool: a, schema });
-    const profiles = Array.from({ length: 200 }, (_, i) => person(i));
+    const profiles = people(200);
     const email = memoryChannel({ channel: "email" });
     const kit = (pool: pg.Pool) =>
       createCampaignKit({

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { memoryAudiences } from "../../src/audiences/memory-audiences.js";
-import { memoryChannel } from "../../src/channels/memory-channel.js";
-import { ADMIN, activeCampaign, gatedChannel, kitClock, person, promotion, seededKit } from "./fixtures.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import {
+  ADMIN,
+  activeCampaign,
+  gatedChannel,
+  kitClock,
+  people,
+  person,
+  promotion,
+  seededKit,
+} from "./fixtures.js";
 
-const profiles = Array.from({ length: 30 }, (_, i) => person(i));
+const profiles = people(30);
 
 async function setup(members = profiles) {
   const clock = kitClock();
@@ -115,7 +124,7 @@ describe("the scheduler", () => {
 
   it("sends an occurrence once when two schedulers tick at the same time", async () => {
     const { kit, email } = await setup();
-    const other = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const other = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: kit.storage,
       clock: kitClock(),
       channels: [email],
@@ -136,7 +145,7 @@ describe("the scheduler", () => {
   it("never completes a one-shot unsent when another process's clock is behind its activation", async () => {
     const { kit, email } = await setup();
     // A second process whose clock reads a second earlier, as two hosts' clocks may.
-    const behind = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const behind = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: kit.storage,
       clock: kitClock(Date.parse("2026-12-01T07:59:59Z")),
       channels: [email],
@@ -227,8 +236,8 @@ describe("the scheduler", () => {
 });
 
 describe("a crash mid-occurrence", () => {
-  it("is resumed by another process once its lease expires, without re-sending", async () => {
-    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+  it("is resumed by another process once its claim expires, without re-sending", async () => {
+    const profiles = people(40);
     const clock = kitClock();
     // Three sends go through, the fourth is in flight when the process goes down.
     const gate = gatedChannel(3);
@@ -236,7 +245,7 @@ describe("a crash mid-occurrence", () => {
       clock,
       channels: [gate.adapter],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),
-      leaseMs: 10_000,
+      claimMs: 10_000,
       dispatcher: { concurrency: 1, batchSize: 1 },
     });
     await activeCampaign(crashed, { ...promotion, id: "big" });
@@ -248,7 +257,7 @@ describe("a crash mid-occurrence", () => {
     expect((await crashed.campaigns.get({ actor: ADMIN, id: "big" })).status).toBe("live");
 
     const fast = memoryChannel({ channel: "email" });
-    const survivor = await (await import("../../src/kit/index.js")).createCampaignKit({
+    const survivor = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: crashed.storage,
       clock,
       channels: [fast],
@@ -266,7 +275,7 @@ describe("a crash mid-occurrence", () => {
 
 describe("stopping a campaign mid-send", () => {
   it("sends nothing new after the stop and cancels the execution", async () => {
-    const profiles = Array.from({ length: 40 }, (_, i) => person(i));
+    const profiles = people(40);
     const clock = kitClock();
     const gate = gatedChannel(3);
     const kit = await seededKit({

@@ -4,8 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CampaignKit, isCampaignKitError, memoryAudiences, memoryChannel } from "../../src/index.js";
-import { ADMIN, liveReset, person, seededKit } from "./fixtures.js";
+import { isCampaignKitError } from "../../src/errors.js";
+import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
+import { failure } from "../support/outcomes.js";
+import { ADMIN, person, resetKit, type seededKit } from "./fixtures.js";
 
 const tx = (text: string) => ({
   type: "api-triggered" as const,
@@ -16,22 +18,10 @@ const tx = (text: string) => ({
   ],
 });
 
-async function transactionalKit(options: Parameters<typeof seededKit>[0] = {}) {
-  const email = memoryChannel({ channel: "email" });
-  const kit = await seededKit({
-    channels: [email],
-    audiences: memoryAudiences({ profiles: [person(1)] }),
-    ...options,
-  });
-  await liveReset(kit);
-  return { kit, email };
-}
+const transactionalKit = (options: Parameters<typeof seededKit>[0] = {}) => resetKit(options, [person(1)]);
 
 async function refusal(kit: CampaignKit, id: string, text: string) {
-  return kit.campaigns.create({ actor: ADMIN, campaign: { ...tx(text), id } }).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  return failure(kit.campaigns.create({ actor: ADMIN, campaign: { ...tx(text), id } }));
 }
 
 describe("the template check", () => {

@@ -3,8 +3,11 @@
  * the kit must keep working through any such wrapper, since storage objects carry no hidden properties.
  */
 import { describe, expect, it } from "vitest";
-import { memoryAudiences, memoryChannel, memoryStorage, type Storage } from "../../src/index.js";
-import { ADMIN, activeCampaign, person, promotion, seededKit } from "./fixtures.js";
+import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
+import { memoryChannel } from "../../src/drivers/memory/channel.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import type { Storage } from "../../src/ports/storage.js";
+import { ADMIN, activeCampaign, people, promotion, seededKit } from "./fixtures.js";
 
 function traced(storage: Storage, calls: string[]): Storage {
   return new Proxy(storage, {
@@ -38,7 +41,7 @@ describe("storage behind a wrapper", () => {
     const kit = await seededKit({
       storage: wrap(memoryStorage(), calls),
       channels: [email],
-      audiences: memoryAudiences({ audiences: { vip: Array.from({ length: 250 }, (_, i) => person(i)) } }),
+      audiences: memoryAudiences({ audiences: { vip: people(250) } }),
     });
     await activeCampaign(kit, { ...promotion, id: "promo" });
     await kit.scheduler.tick();

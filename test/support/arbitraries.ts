@@ -3,12 +3,12 @@
  * generates the input form (optional keys sometimes absent, instants as Dates or ISO strings).
  */
 import fc from "fast-check";
-import { CHANNEL_CONFIGURATION_STATUSES } from "../../src/domain/channel-configuration.js";
-import { CHANNELS, type Channel } from "../../src/domain/common.js";
-import { DELIVERY_OUTCOMES, EXECUTION_STATUSES } from "../../src/domain/execution.js";
-import { PERMISSIONS } from "../../src/domain/roles.js";
-import { WEEKDAYS } from "../../src/domain/schedule.js";
-import { CAMPAIGN_STATUSES } from "../../src/domain/status-machine.js";
+import { CHANNEL_CONFIGURATION_STATUSES } from "../../src/model/channel-configuration.js";
+import { CHANNELS, type Channel } from "../../src/model/common.js";
+import { DELIVERY_OUTCOMES, EXECUTION_STATUSES } from "../../src/model/execution.js";
+import { PERMISSIONS } from "../../src/model/roles.js";
+import { WEEKDAYS } from "../../src/model/schedule.js";
+import { CAMPAIGN_STATUSES } from "../../src/model/status-machine.js";
 
 const noControlCharacters = (s: string) =>
   [...s].every((c) => {

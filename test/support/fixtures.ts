@@ -1,148 +1,82 @@
-/** Fixtures for the prerequisite tests: a valid activation, and one input per problem code that breaks one thing. */
-import type { Audience } from "../../src/domain/audience.js";
-import { type CampaignDraft, campaignDraftSchema } from "../../src/domain/campaign.js";
-import type { ChannelConfiguration } from "../../src/domain/channel-configuration.js";
-import { parseWith } from "../../src/domain/parse.js";
-import type { PrerequisiteCode, PrerequisiteInput } from "../../src/prerequisites/index.js";
+/**
+ * The domain objects tests and benchmarks build on: an active email configuration (marketing `news`,
+ * transactional `tx`), a live campaign, and marketing-ready profiles. One definition each: a test that needs
+ * something else overrides what it needs.
+ */
+import { type Campaign, type CampaignInput, campaignSchema } from "../../src/model/campaign.js";
+import {
+  type ChannelConfiguration,
+  channelConfigurationSchema,
+} from "../../src/model/channel-configuration.js";
+import type { Profile } from "../../src/model/profile.js";
 
-export const NOW = new Date("2026-03-01T12:00:00Z");
-export const LATER = new Date("2026-03-02T09:00:00Z");
-export const EARLIER = new Date("2026-02-28T09:00:00Z");
+/** 2026-01-01T12:00:00Z, a Thursday. */
+export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-export const audience: Audience = {
-  id: "vip",
-  name: "VIP customers",
-  status: "realized",
-  identityNamespace: "email",
-};
-export const newsletter: ChannelConfiguration = {
+/** An email channel configuration. */
+export type EmailConfiguration = Extract<ChannelConfiguration, { channel: "email" }>;
+
+/** An active marketing email configuration, `news`. */
+export const emailConfiguration = channelConfigurationSchema.parse({
   id: "news",
-  name: "Newsletter",
+  name: "News",
   purpose: "marketing",
   status: "active",
   channel: "email",
-  settings: { fromName: "Shop", fromAddress: "news@example.com", subdomain: "mail.example.com" },
-};
-const receipts: ChannelConfiguration = {
-  ...newsletter,
-  id: "receipts",
-  name: "Receipts",
+  settings: { fromName: "News", fromAddress: "news@example.com", subdomain: "mail.example.com" },
+}) as EmailConfiguration;
+/** {@link emailConfiguration} for transactional messages, `tx`. */
+export const transactionalConfiguration: EmailConfiguration = {
+  ...emailConfiguration,
+  id: "tx",
   purpose: "transactional",
 };
+/** Both configurations by id, as the dispatcher takes them. */
+export const configurations = { news: emailConfiguration, tx: transactionalConfiguration };
 
-export const draft = (input: object): CampaignDraft =>
-  parseWith(
-    campaignDraftSchema,
-    {
-      type: "scheduled",
-      name: "Spring sale",
-      category: "marketing",
-      audienceId: "vip",
-      actions: [
-        {
-          channel: "email",
-          channelConfigurationId: "news",
-          content: { subject: "Hi {{profile.name}}", html: "<p>Sale</p>" },
+/** A live marketing campaign `spring` with one personalised email action on `news`; `input` overrides. */
+export function campaign(input: Partial<CampaignInput> & Record<string, unknown> = {}): Campaign {
+  return campaignSchema.parse({
+    id: "spring",
+    type: "scheduled",
+    category: "marketing",
+    name: "Spring",
+    status: "live",
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    createdBy: "u",
+    updatedBy: "u",
+    actions: [
+      {
+        channel: "email",
+        channelConfigurationId: "news",
+        content: {
+          subject: "Hi {{profile.firstName}}",
+          text: 'Hello {{profile.firstName}}, {{fallback context.offer "welcome"}}',
         },
-      ],
-      schedule: { startAt: LATER },
-      ...input,
-    },
-    "campaign",
-  );
+      },
+    ],
+    ...input,
+  });
+}
 
-export const transactionalApi = draft({
-  type: "api-triggered",
-  category: "transactional",
-  audienceId: undefined,
-  actions: [
-    {
-      channel: "email",
-      channelConfigurationId: "receipts",
-      content: { subject: "Reset", text: "{{context.resetLink}}" },
-    },
-  ],
-  schedule: undefined,
-});
+/**
+ * A marketing-ready profile `id`: email `<id>@example.com`, first name `Name-<id>`, consent on email and SMS;
+ * `extra` overrides. A plain object, cheap enough to make a million of.
+ */
+export function profile(id: string, extra: Partial<Profile> = {}): Profile {
+  return {
+    id,
+    identities: { email: `${id}@example.com` },
+    addresses: {},
+    attributes: { firstName: `Name-${id}` },
+    consent: { email: true, sms: true },
+    suppressedChannels: [],
+    ...extra,
+  };
+}
 
-/** A valid activation by an administrator; each case below breaks one thing. */
-export const base = (changes: Partial<PrerequisiteInput> = {}): PrerequisiteInput => ({
-  actor: { id: "ana", roles: ["campaign-administrator"] },
-  intent: "activate",
-  campaign: draft({}),
-  audience,
-  configurations: new Map([
-    ["news", newsletter],
-    ["receipts", receipts],
-  ]),
-  now: NOW,
-  ...changes,
-});
-
-/** Bypasses the schema, to build campaigns it refuses but storage or a caller might still hand over. */
-export const unchecked = (campaign: object) => campaign as CampaignDraft;
-export const withEmail = (content: object, campaign = draft({})) =>
-  unchecked({ ...campaign, actions: [{ channel: "email", channelConfigurationId: "news", content }] });
-export const withConfig = (config: object) => ({
-  configurations: new Map([["news", { ...newsletter, ...config } as ChannelConfiguration]]),
-});
-
-// A Record over every code: the compiler fails this file when a code is added without a case.
-export const ISOLATED: Record<PrerequisiteCode, PrerequisiteInput> = {
-  MISSING_PERMISSION: base({ actor: { id: "ana", roles: ["campaign-manager"] } }),
-  NOT_API_TRIGGERED: base({ intent: "trigger", campaign: draft({ schedule: undefined }) }),
-  ACTIONS_MISSING: base({ campaign: unchecked({ ...draft({}), actions: [] }) }),
-  AUDIENCE_REQUIRED: base({ campaign: draft({ audienceId: undefined }), audience: undefined }),
-  AUDIENCE_NOT_FOUND: base({ audience: undefined }),
-  AUDIENCE_NOT_AVAILABLE: base({ audience: { ...audience, status: "processing" } }),
-  AUDIENCE_NAMESPACE_MISMATCH: base({ campaign: draft({ identityNamespace: "phone" }) }),
-  AUDIENCE_NOT_ALLOWED: base({ campaign: { ...transactionalApi, audienceId: "vip" } }),
-  CHANNEL_ADAPTER_MISSING: base({ channels: new Set(["sms"]) }),
-  CONFIGURATION_NOT_FOUND: base({ configurations: new Map() }),
-  CONFIGURATION_NOT_ACTIVE: base(withConfig({ status: "deactivated" })),
-  CONFIGURATION_CHANNEL_MISMATCH: base(
-    withConfig({ channel: "sms", settings: { provider: "t", senderNumber: "+3361" } }),
-  ),
-  CONFIGURATION_PURPOSE_MISMATCH: base(withConfig({ purpose: "transactional" })),
-  CONTENT_MISSING: base({ campaign: withEmail({ subject: "  ", html: "<p>Sale</p>" }) }),
-  TEMPLATE_INVALID: base({ campaign: withEmail({ subject: "Hi", html: "Hello {{name" }) }),
-  SCHEDULE_ENDS_BEFORE_START: base({
-    intent: "create",
-    campaign: unchecked({ ...draft({}), schedule: { ...draft({}).schedule, endAt: LATER } }),
-  }),
-  SCHEDULE_IN_PAST: base({ campaign: draft({ schedule: { startAt: EARLIER } }) }),
-  SCHEDULE_NOT_STARTED: base({
-    intent: "trigger",
-    campaign: { ...transactionalApi, schedule: draft({}).schedule },
-  }),
-  SCHEDULE_ENDED: base({ campaign: draft({ schedule: { endAt: NOW } }) }),
-  SCHEDULING_ON_API_TRIGGERED: base({
-    intent: "create",
-    campaign: draft({
-      type: "api-triggered",
-      schedule: { recurrence: { frequency: "daily", at: { hour: 9 } } },
-    }),
-  }),
-  PROFILE_TIME_ZONE_WITHOUT_SEND_TIME: base({
-    campaign: draft({ schedule: { sendInProfileTimeZone: true } }),
-  }),
-  WAVES_ON_API_TRIGGERED: base({
-    campaign: draft({ type: "api-triggered", deliveryControls: { waves: { split: "equal", count: 2 } } }),
-  }),
-  FREQUENCY_CAP_ON_TRANSACTIONAL: base({
-    campaign: unchecked({
-      ...transactionalApi,
-      deliveryControls: { frequencyCap: { max: 1, period: "day" } },
-    }),
-  }),
-};
-
-/** Freezes `value` and everything it holds, so that a mutation throws. */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !(value instanceof Date) && !(value instanceof Map)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  if (value instanceof Map) for (const child of value.values()) deepFreeze(child);
-  return value;
+/** `count` profiles, `<prefix>0` to `<prefix><count - 1>`. */
+export function profiles(count: number, prefix = "p"): Profile[] {
+  return Array.from({ length: count }, (_, i) => profile(`${prefix}${i}`));
 }

@@ -1,6 +1,6 @@
 import pg from "pg";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
-import type { Storage } from "../../src/storage/storage.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { Storage } from "../../src/ports/storage.js";
 
 /**
  * One pool on `url` handing out fresh, migrated schemas, so each test starts empty and parallel test files never

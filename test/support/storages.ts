@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterAll } from "vitest";
-import { migrate, postgresStorage } from "../../src/adapters/postgres/index.js";
-import { memoryStorage, type Storage } from "../../src/index.js";
+import { memoryStorage } from "../../src/drivers/memory/storage.js";
+import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
+import type { Storage } from "../../src/ports/storage.js";
 import { databaseUrl } from "./database.js";
 
 /** A storage a behaviour test runs on: each `create()` gives a fresh, empty one. */

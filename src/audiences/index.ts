@@ -1,2 +1,0 @@
-export * from "./audience-source.js";
-export * from "./memory-audiences.js";

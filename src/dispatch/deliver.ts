@@ -1,0 +1,228 @@
+import type { RateLimitedError } from "../errors.js";
+import type { DeliveryRecord } from "../model/execution.js";
+import type { BatchItemResult, OutboundMessage } from "../ports/channel.js";
+import { backoffDelay, classifyError, errorReason } from "./retry.js";
+import type { PreparedAction, Run } from "./run.js";
+import { exclude, ledgerCall, makeRecord, maybeProgress } from "./run.js";
+
+const OK: BatchItemResult = { ok: true };
+
+/** Per-message retry state, kept only for messages that failed at least once. */
+interface Trouble {
+  errors: number;
+  throttled: number;
+  lastError: unknown;
+}
+
+/**
+ * Sends messages in rounds: each round takes tokens from the campaign's bucket, calls the adapter once per
+ * slice of `maxBatch`, classifies every result, writes the round's records in one ledger call, then waits
+ * (backoff or retry-after) and sends what is left again. `records` holds earlier records of the batch
+ * (exclusions) so they go out in the first write, or on their own when nothing is left to send: a batch whose
+ * every recipient was excluded is still recorded.
+ */
+export async function deliver(
+  run: Run,
+  action: PreparedAction,
+  messages: OutboundMessage[],
+  earlier: DeliveryRecord[],
+): Promise<void> {
+  if (messages.length === 0) {
+    await flush(run, earlier);
+    return;
+  }
+  let records = earlier;
+  let round = messages;
+  let attempt = 1;
+  let trouble: Map<OutboundMessage, Trouble> | undefined;
+  const troubleOf = (message: OutboundMessage) => {
+    trouble ??= new Map();
+    let state = trouble.get(message);
+    if (!state) {
+      state = { errors: 0, throttled: 0, lastError: undefined };
+      trouble.set(message, state);
+    }
+    return state;
+  };
+  const fail = (message: OutboundMessage, at: Date, reason: string, error: unknown) => {
+    const record = makeRecord(run, action, message.id, message.recipientId, "failed", attempt, at, reason);
+    records.push(record);
+    if (run.emitter.listenerCount("failed") > 0) run.emitter.emit("failed", record, error);
+  };
+
+  while (round.length > 0) {
+    const next: OutboundMessage[] = [];
+    let delay = 0;
+    let retryAfter = -1;
+    let throttledCount = 0;
+    for (let start = 0; start < round.length; start += action.maxBatch) {
+      const slice =
+        start === 0 && round.length <= action.maxBatch ? round : round.slice(start, start + action.maxBatch);
+      if (run.signal.aborted) {
+        run.report.interrupted += round.length - start;
+        break;
+      }
+      const wait = run.bucket.reserve(slice.length);
+      if (run.clock.now() + wait > run.windowEnd) {
+        run.bucket.refund(slice.length);
+        const at = new Date(run.clock.now());
+        for (const message of slice) {
+          const state = trouble?.get(message);
+          if (state)
+            fail(message, at, `${errorReason(state.lastError)} (delivery window closed)`, state.lastError);
+          else exclude(run, action, records, message.id, message.recipientId, "outside-window", at);
+        }
+        continue;
+      }
+      if (wait > 0) {
+        try {
+          await run.clock.sleep(wait, run.signal);
+        } catch {
+          run.bucket.refund(slice.length);
+          run.report.interrupted += round.length - start;
+          break;
+        }
+      }
+      const results = await call(run, action, slice, attempt);
+      const at = new Date(run.clock.now());
+      for (let i = 0; i < slice.length; i++) {
+        const message = slice[i]!;
+        const result = results[i];
+        if (result === undefined) {
+          run.report.interrupted++;
+          continue;
+        }
+        if (result.ok) {
+          const record = makeRecord(run, action, message.id, message.recipientId, "sent", attempt, at);
+          if (result.providerMessageId !== undefined) record.providerMessageId = result.providerMessageId;
+          records.push(record);
+          continue;
+        }
+        const { error } = result;
+        const kind = classifyError(error);
+        if (kind === "permanent") {
+          fail(message, at, errorReason(error), error);
+          continue;
+        }
+        const state = troubleOf(message);
+        state.lastError = error;
+        if (kind === "rate-limited") {
+          state.throttled++;
+          throttledCount++;
+          retryAfter = Math.max(retryAfter, (error as RateLimitedError).retryAfterMs);
+          if (state.throttled > run.retry.rateLimitedAttempts) fail(message, at, errorReason(error), error);
+          else next.push(message);
+        } else {
+          state.errors++;
+          if (state.errors >= run.retry.attempts || run.signal.aborted) {
+            if (run.signal.aborted) run.report.interrupted++;
+            else fail(message, at, errorReason(error), error);
+          } else {
+            next.push(message);
+            delay = Math.max(delay, backoffDelay(state.errors, run.retry, run.random));
+          }
+        }
+      }
+    }
+    await flush(run, records);
+    records = [];
+    if (throttledCount > 0) {
+      run.report.rateLimited += throttledCount;
+      run.bucket.slowDown(retryAfter);
+      delay = Math.max(delay, retryAfter);
+      if (run.emitter.listenerCount("rate-limited") > 0) {
+        run.emitter.emit("rate-limited", {
+          campaignId: run.campaignId,
+          executionId: run.executionId,
+          channel: action.channel,
+          messages: throttledCount,
+          retryAfterMs: retryAfter,
+        });
+      }
+    }
+    if (next.length === 0) break;
+    if (run.signal.aborted) {
+      run.report.interrupted += next.length;
+      break;
+    }
+    if (run.clock.now() + delay > run.windowEnd) {
+      const at = new Date(run.clock.now());
+      for (const message of next) {
+        const error = trouble?.get(message)?.lastError;
+        fail(message, at, `${errorReason(error)} (delivery window closed before retry)`, error);
+      }
+      await flush(run, records);
+      break;
+    }
+    run.report.retries += next.length;
+    if (run.emitter.listenerCount("retry") > 0) {
+      for (const message of next) {
+        run.emitter.emit("retry", {
+          campaignId: run.campaignId,
+          executionId: run.executionId,
+          messageId: message.id,
+          recipientId: message.recipientId,
+          channel: action.channel,
+          attempt: attempt + 1,
+          delayMs: delay,
+          error: trouble?.get(message)?.lastError,
+        });
+      }
+    }
+    try {
+      await run.clock.sleep(delay, run.signal);
+    } catch {
+      run.report.interrupted += next.length;
+      break;
+    }
+    round = next;
+    attempt++;
+  }
+}
+
+/** One provider call per slice with batch adapters; one send at a time otherwise. Never throws. */
+async function call(
+  run: Run,
+  action: PreparedAction,
+  slice: readonly OutboundMessage[],
+  attempt: number,
+): Promise<ReadonlyArray<BatchItemResult | undefined>> {
+  const { adapter } = action;
+  if (adapter.sendBatch && adapter.capabilities.batch) {
+    try {
+      const results = await adapter.sendBatch(slice, { attempt, signal: run.signal });
+      if (results.length === slice.length) return results;
+      const error = new Error(
+        `${adapter.name}: sendBatch returned ${results.length} results for ${slice.length} messages`,
+      );
+      return slice.map((_, i) => results[i] ?? { ok: false, error });
+    } catch (error) {
+      return slice.map(() => ({ ok: false, error: error as Error }));
+    }
+  }
+  const results: Array<BatchItemResult | undefined> = [];
+  for (const message of slice) {
+    if (run.signal.aborted) break; // no new sends after abort: the rest count as interrupted
+    try {
+      const result = await adapter.send(message, { idempotencyKey: message.id, attempt, signal: run.signal });
+      results.push(
+        result?.providerMessageId === undefined
+          ? OK
+          : { ok: true, providerMessageId: result.providerMessageId },
+      );
+    } catch (error) {
+      results.push({ ok: false, error: error as Error });
+    }
+  }
+  return results;
+}
+
+/** Writes records in one ledger call, then tells listeners about the sent ones. */
+async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await ledgerCall("record", () => run.ledger.record({ records }));
+  if (run.emitter.listenerCount("sent") > 0) {
+    for (const record of records) if (record.outcome === "sent") run.emitter.emit("sent", record);
+  }
+  maybeProgress(run);
+}

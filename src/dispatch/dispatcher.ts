@@ -1,0 +1,233 @@
+import { EventEmitter } from "eventemitter3";
+import pLimit, { type LimitFunction } from "p-limit";
+import { CampaignKitError } from "../errors.js";
+import type { Campaign } from "../model/campaign.js";
+import type { ChannelConfiguration } from "../model/channel-configuration.js";
+import type { Channel } from "../model/common.js";
+import { messageIdPrefix } from "../model/message-id.js";
+import type { ChannelAdapter } from "../ports/channel.js";
+import type { Clock } from "../ports/clock.js";
+import { systemClock } from "../ports/clock.js";
+import type { DispatcherEvents } from "./events.js";
+import { pump } from "./pump.js";
+import { TokenBucket } from "./rate.js";
+import type { CompiledAction } from "./render/compile.js";
+import { compileAction } from "./render/compile.js";
+import type { ResolvedRetryOptions } from "./retry.js";
+import { resolveRetryOptions } from "./retry.js";
+import type { PreparedAction, Run } from "./run.js";
+import { emptyReport, maybeProgress, snapshot } from "./run.js";
+import type { DispatcherOptions, DispatchReport, DispatchRequest } from "./types.js";
+
+const COMPILE_CACHE_SIZE = 256;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Sends campaigns: concurrent, rate-limited per campaign, retrying, exactly once per recipient and channel.
+ * One dispatcher serves many dispatches at once; they share its two lanes (marketing and transactional, each
+ * a p-limit limiter) and, per campaign id, a token bucket, so one campaign's throttle never stalls another
+ * and transactional sends never queue behind marketing ones. Listen to {@link DispatcherEvents} with `on`.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = createDispatcher({ channels: [memoryChannel()], ledger: memoryLedger(), concurrency: 16 });
+ * dispatcher.on("failed", (record, error) => log.warn(record.recipientId, error));
+ * const report = await dispatcher.dispatch({
+ *   campaign,
+ *   executionId: "2026-05-01",
+ *   configurations: { news: newsConfiguration },
+ *   recipients: audiences.members({ audienceId: "subscribers" }),
+ * });
+ * console.log(report.outcomes.sent, report.excludedByReason);
+ * ```
+ */
+export class Dispatcher extends EventEmitter<DispatcherEvents> {
+  private readonly adapters = new Map<Channel, ChannelAdapter>();
+  private readonly options: DispatcherOptions;
+  private readonly clock: Clock;
+  private readonly retry: ResolvedRetryOptions;
+  private readonly random: () => number;
+  private readonly batchSize: number;
+  private readonly marketingLane: LimitFunction;
+  private readonly transactionalLane: LimitFunction;
+  private readonly buckets = new Map<string, { bucket: TokenBucket; users: number }>();
+  private readonly compiled = new Map<string, CompiledAction>();
+
+  constructor(options: DispatcherOptions) {
+    super();
+    this.options = options;
+    for (const adapter of options.channels) this.adapters.set(adapter.channel, adapter);
+    this.clock = options.clock ?? systemClock;
+    this.retry = resolveRetryOptions(options.retry);
+    this.random = options.random ?? Math.random;
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 100));
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
+    this.marketingLane = pLimit(concurrency);
+    this.transactionalLane = pLimit(Math.max(1, Math.floor(options.transactionalConcurrency ?? concurrency)));
+  }
+
+  /**
+   * Sends the campaign's actions, all at once, to every recipient the iterable yields, and resolves with the
+   * report once every message is sent, failed, excluded, skipped or (after an abort) interrupted. Resuming
+   * with the same `executionId` skips whatever the ledger holds as sent.
+   *
+   * @throws CampaignKitError `CHANNEL_NOT_REGISTERED`, `NOT_FOUND` (configuration), `TEMPLATE_INVALID` before
+   * anything is sent; `STORAGE_FAILED` when the ledger fails mid-way (sends in flight finish first).
+   */
+  async dispatch(request: DispatchRequest): Promise<DispatchReport> {
+    const { campaign, executionId } = request;
+    const startedAt = this.clock.now();
+    const report = emptyReport(campaign.id, executionId, new Date(startedAt));
+    const bucket = this.acquireBucket(campaign);
+    let actions: PreparedAction[];
+    try {
+      actions = this.prepare(request, report, bucket);
+    } catch (error) {
+      this.releaseBucket(campaign.id);
+      throw error;
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    if (request.signal?.aborted) controller.abort(request.signal.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    const windowStart = request.window?.start.getTime() ?? startedAt;
+    const overrides = request.recipientOverrides;
+    const run: Run = {
+      campaign,
+      campaignId: campaign.id,
+      executionId,
+      category: campaign.category,
+      ledger: this.options.ledger,
+      clock: this.clock,
+      emitter: this,
+      bucket,
+      retry: this.retry,
+      random: this.random,
+      context: request.context ?? {},
+      overrides:
+        overrides === undefined || overrides instanceof Map ? overrides : new Map(Object.entries(overrides)),
+      signal: controller.signal,
+      windowEnd:
+        request.window?.end.getTime() ??
+        windowStart + campaign.deliveryControls.deliveryWindowHours * HOUR_MS,
+      frequencyCap: campaign.category === "marketing" ? campaign.deliveryControls.frequencyCap : undefined,
+      report,
+      progressIntervalMs: this.options.progressIntervalMs ?? 1000,
+      lastProgressAt: startedAt,
+    };
+    let failure: unknown;
+    try {
+      if (windowStart > startedAt)
+        await this.clock.sleep(windowStart - startedAt, run.signal).catch(() => {});
+      failure = await pump(run, actions, request.recipients, {
+        lane: run.category === "transactional" ? this.transactionalLane : this.marketingLane,
+        batchSize: this.batchSize,
+        plan: request.plan,
+        controller,
+      });
+    } finally {
+      request.signal?.removeEventListener("abort", onAbort);
+      this.releaseBucket(campaign.id);
+    }
+    if (failure !== undefined) throw failure;
+    const finishedAt = this.clock.now();
+    report.aborted = request.signal?.aborted ?? false;
+    report.finishedAt = new Date(finishedAt);
+    report.durationMs = finishedAt - startedAt;
+    maybeProgress(run, true);
+    return snapshot(report);
+  }
+
+  private prepare(request: DispatchRequest, report: DispatchReport, bucket: TokenBucket): PreparedAction[] {
+    const { campaign, executionId, configurations } = request;
+    return campaign.actions.map((action) => {
+      const adapter = this.adapters.get(action.channel);
+      if (!adapter) {
+        throw new CampaignKitError(
+          "CHANNEL_NOT_REGISTERED",
+          `No channel adapter for "${action.channel}" (campaign "${campaign.id}"); pass one in \`channels\`.`,
+          { details: { channel: action.channel, campaignId: campaign.id } },
+        );
+      }
+      const id = action.channelConfigurationId;
+      const configuration =
+        configurations instanceof Map
+          ? configurations.get(id)
+          : (configurations as Record<string, ChannelConfiguration>)[id];
+      if (!configuration) {
+        throw new CampaignKitError(
+          "NOT_FOUND",
+          `No channel configuration "${id}" in \`configurations\` for the ${action.channel} action of campaign "${campaign.id}".`,
+          {
+            details: { channelConfigurationId: id, campaignId: campaign.id },
+          },
+        );
+      }
+      const compiled = this.compile(campaign, action);
+      const counts = { sent: 0, failed: 0, excluded: 0, skippedAlreadySent: 0 };
+      report.byChannel[action.channel] = counts;
+      return {
+        channel: action.channel,
+        adapter,
+        configuration,
+        compiled,
+        idPrefix: messageIdPrefix(campaign.id, executionId, action.channel),
+        maxBatch: Math.max(
+          1,
+          Math.min(this.batchSize, adapter.capabilities.maxBatchSize ?? 100, bucket.burst),
+        ),
+        counts,
+        inFlight: new Set(),
+      };
+    });
+  }
+
+  /** Compiles an action once; the cache key is its content, so an edited campaign is compiled again. */
+  private compile(campaign: Campaign, action: Campaign["actions"][number]): CompiledAction {
+    const key = `${campaign.id}\u0000${action.channel}\u0000${JSON.stringify(action.content)}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      compiled = compileAction(action, {
+        campaignId: campaign.id,
+        ...(this.options.maxMessageChars === undefined ? {} : { maxChars: this.options.maxMessageChars }),
+      });
+      if (this.compiled.size >= COMPILE_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  private acquireBucket(campaign: Campaign): TokenBucket {
+    let entry = this.buckets.get(campaign.id);
+    if (!entry) {
+      const rate = campaign.deliveryControls.rateLimit;
+      entry = { bucket: new TokenBucket({ ratePerSecond: rate, clock: this.clock }), users: 0 };
+      this.buckets.set(campaign.id, entry);
+    }
+    entry.users++;
+    return entry.bucket;
+  }
+
+  private releaseBucket(campaignId: string): void {
+    const entry = this.buckets.get(campaignId);
+    if (entry && --entry.users <= 0) this.buckets.delete(campaignId);
+  }
+}
+
+/**
+ * Creates a {@link Dispatcher}. See {@link DispatcherOptions} for the knobs and {@link DispatcherEvents} for
+ * what it emits.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = createDispatcher({
+ *   channels: [smtpChannel({ transporter }), memoryChannel({ channel: "sms" })],
+ *   ledger: storage.ledger,
+ *   concurrency: 32,
+ *   retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 60_000 },
+ * });
+ * ```
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new Dispatcher(options);
+}

@@ -1,0 +1,150 @@
+import type { DeliveryRecord } from "../../model/execution.js";
+import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../ports/ledger.js";
+
+/** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
+export interface MemoryLedger extends DeliveryLedger {
+  /** The record held for a message id (a copy), or `undefined`. */
+  get(messageId: string): DeliveryRecord | undefined;
+  /** How many records it holds. */
+  readonly size: number;
+}
+
+/**
+ * What the ledger keeps of a record: one flat object of a single shape per message, the time as a number.
+ * Copying into it (rather than keeping the caller's object) means a record changed after it was written
+ * never changes the ledger, and a million of them stay cheap for the garbage collector to walk.
+ */
+class Stored {
+  readonly campaignId: string;
+  readonly executionId: string;
+  readonly recipientId: string;
+  readonly channel: DeliveryRecord["channel"];
+  readonly outcome: DeliveryRecord["outcome"];
+  readonly attempts: number;
+  readonly at: number;
+  readonly reason: string | undefined;
+  readonly providerMessageId: string | undefined;
+
+  constructor(record: DeliveryRecord) {
+    this.campaignId = record.campaignId;
+    this.executionId = record.executionId;
+    this.recipientId = record.recipientId;
+    this.channel = record.channel;
+    this.outcome = record.outcome;
+    this.attempts = record.attempts;
+    this.at = record.at.getTime();
+    this.reason = record.reason;
+    this.providerMessageId = record.providerMessageId;
+  }
+
+  toRecord(messageId: string): DeliveryRecord {
+    const { campaignId, executionId, recipientId, channel, outcome, attempts } = this;
+    const record: DeliveryRecord = {
+      messageId,
+      campaignId,
+      executionId,
+      recipientId,
+      channel,
+      outcome,
+      attempts,
+      at: new Date(this.at),
+    };
+    if (this.reason !== undefined) record.reason = this.reason;
+    if (this.providerMessageId !== undefined) record.providerMessageId = this.providerMessageId;
+    return record;
+  }
+}
+
+/**
+ * The reference {@link DeliveryLedger}: a `Map` from message id to record. Records are copied in and out; the
+ * first `sent` record of a message id wins. The per-recipient index that frequency capping reads is built on
+ * the first {@link DeliveryLedger.countSentSince} call and kept up to date after, so campaigns without a cap
+ * never pay for it.
+ *
+ * @example
+ * ```ts
+ * const ledger = memoryLedger();
+ * await ledger.record({ records: [record] });
+ * await ledger.findSent({ messageIds: [record.messageId] }); // Set { record.messageId } if it was sent
+ * ```
+ */
+export function memoryLedger(): MemoryLedger {
+  const records = new Map<string, Stored>();
+  // channel \0 recipientId -> times (ms) of its sent messages.
+  let sentIndex: Map<string, number[]> | undefined;
+  const indexSent = (record: Stored) => {
+    const key = `${record.channel}\u0000${record.recipientId}`;
+    const times = sentIndex?.get(key);
+    if (times) times.push(record.at);
+    else sentIndex?.set(key, [record.at]);
+  };
+  const matching = (messageIds: readonly string[], keep: (record: Stored) => boolean) => {
+    const found = new Set<string>();
+    for (const id of messageIds) {
+      const record = records.get(id);
+      if (record !== undefined && keep(record)) found.add(id);
+    }
+    return found;
+  };
+
+  return {
+    get size() {
+      return records.size;
+    },
+    get: (messageId) => records.get(messageId)?.toRecord(messageId),
+    findSent: async ({ messageIds }) => matching(messageIds, (record) => record.outcome === "sent"),
+    async record({ records: incoming }) {
+      let written = 0;
+      for (const record of incoming) {
+        if (records.get(record.messageId)?.outcome === "sent") continue;
+        const stored = new Stored(record);
+        records.set(record.messageId, stored);
+        if (stored.outcome === "sent") indexSent(stored);
+        written++;
+      }
+      return { written };
+    },
+    async countSentSince({ recipientIds, channel, since }) {
+      if (sentIndex === undefined) {
+        sentIndex = new Map();
+        for (const record of records.values()) if (record.outcome === "sent") indexSent(record);
+      }
+      const from = since.getTime();
+      const counts = new Map<string, number>();
+      for (const recipientId of recipientIds) {
+        const sent = sentIndex.get(`${channel}\u0000${recipientId}`)?.filter((time) => time >= from).length;
+        if (sent) counts.set(recipientId, sent);
+      }
+      return counts;
+    },
+    async summarize({ campaignId, executionId }) {
+      const summary: LedgerSummary = {
+        outcomes: { sent: 0, failed: 0, excluded: 0 },
+        byChannel: {},
+        excludedByReason: {},
+        retries: 0,
+      };
+      let first = Number.POSITIVE_INFINITY;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const record of records.values()) {
+        if (record.campaignId !== campaignId) continue;
+        if (executionId !== undefined && record.executionId !== executionId) continue;
+        summary.outcomes[record.outcome]++;
+        countByChannel(summary, record.channel, record.outcome);
+        if (record.attempts > 1) summary.retries += record.attempts - 1;
+        if (record.outcome === "excluded") {
+          const reason = record.reason ?? "unknown";
+          summary.excludedByReason[reason] = (summary.excludedByReason[reason] ?? 0) + 1;
+        } else if (record.outcome === "sent") {
+          if (record.at < first) first = record.at;
+          if (record.at > last) last = record.at;
+        }
+      }
+      if (first <= last) {
+        summary.firstSentAt = new Date(first);
+        summary.lastSentAt = new Date(last);
+      }
+      return summary;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Channel } from "../../model/common.js";
+import type { DeliveryRecord } from "../../model/execution.js";
+import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../ports/ledger.js";
+import { type Db, guard } from "./sql.js";
+
+/**
+ * Collapses a batch to one record per message id, as applying it in order would leave the ledger: each
+ * record replaces the previous one until one is `sent`. `weight` is how many records of the batch that
+ * counts as written when the stored row was not already sent. PostgreSQL needs this because one
+ * `INSERT ... ON CONFLICT DO UPDATE` can't touch a row twice.
+ */
+function collapse(records: readonly DeliveryRecord[]): { record: DeliveryRecord; weight: number }[] {
+  const byId = new Map<string, { record: DeliveryRecord; weight: number }>();
+  for (const record of records) {
+    const seen = byId.get(record.messageId);
+    if (seen === undefined) byId.set(record.messageId, { record, weight: 1 });
+    else if (seen.record.outcome !== "sent") byId.set(record.messageId, { record, weight: seen.weight + 1 });
+  }
+  // One lock order for every batch, so two overlapping batches can't deadlock.
+  return [...byId.values()].sort((a, b) => (a.record.messageId < b.record.messageId ? -1 : 1));
+}
+
+/** The delivery ledger of {@link postgresStorage}: one table keyed by message id. */
+export function ledgerMethods(db: Db): DeliveryLedger {
+  const ledger = db.table("delivery_ledger");
+
+  return {
+    findSent: ({ messageIds }) =>
+      guard("read the delivery ledger", async () => {
+        if (messageIds.length === 0) return new Set<string>();
+        const result = await db.pool.query<{ message_id: string }>(
+          `SELECT message_id FROM ${ledger} WHERE message_id = ANY($1::text[]) AND outcome = 'sent'`,
+          [messageIds],
+        );
+        return new Set(result.rows.map((row) => row.message_id));
+      }),
+
+    record: ({ records }) =>
+      guard("write the delivery ledger", async () => {
+        if (records.length === 0) return { written: 0 };
+        const batch = collapse(records);
+        const column = <T>(pick: (record: DeliveryRecord) => T) => batch.map((entry) => pick(entry.record));
+        // The WHERE of DO UPDATE is what keeps the first `sent`: it is checked on the locked, latest row.
+        const result = await db.pool.query<{ message_id: string }>(
+          `INSERT INTO ${ledger}
+             (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason, attempts,
+              provider_message_id, at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
+           ON CONFLICT (message_id) DO UPDATE SET
+             campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
+             recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
+             reason = excluded.reason, attempts = excluded.attempts,
+             provider_message_id = excluded.provider_message_id, at = excluded.at
+           WHERE ${ledger}.outcome <> 'sent'
+           RETURNING message_id`,
+          [
+            column((r) => r.messageId),
+            column((r) => r.campaignId),
+            column((r) => r.executionId),
+            column((r) => r.recipientId),
+            column((r) => r.channel),
+            column((r) => r.outcome),
+            column((r) => r.reason ?? null),
+            column((r) => r.attempts),
+            column((r) => r.providerMessageId ?? null),
+            column((r) => r.at),
+          ],
+        );
+        const weights = new Map(batch.map((entry) => [entry.record.messageId, entry.weight]));
+        let written = 0;
+        for (const row of result.rows) written += weights.get(row.message_id) ?? 0;
+        return { written };
+      }),
+
+    countSentSince: ({ recipientIds, channel, since }) =>
+      guard("count sent messages", async () => {
+        const counts = new Map<string, number>();
+        if (recipientIds.length === 0) return counts;
+        const result = await db.pool.query<{ recipient_id: string; count: number }>(
+          `SELECT recipient_id, count(*)::integer AS count FROM ${ledger}
+           WHERE recipient_id = ANY($1::text[]) AND channel = $2 AND outcome = 'sent' AND at >= $3
+           GROUP BY recipient_id`,
+          [recipientIds, channel, since],
+        );
+        for (const row of result.rows) counts.set(row.recipient_id, row.count);
+        return counts;
+      }),
+
+    summarize: ({ campaignId, executionId }) =>
+      guard(`summarize the deliveries of campaign '${campaignId}'`, async () => {
+        const values: unknown[] = [campaignId];
+        if (executionId !== undefined) values.push(executionId);
+        const result = await db.pool.query<{
+          outcome: "sent" | "failed" | "excluded";
+          channel: Channel;
+          reason: string | null;
+          count: number;
+          retries: string;
+          first_sent_at: Date | null;
+          last_sent_at: Date | null;
+        }>(
+          `SELECT outcome, channel, reason, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
+             min(at) FILTER (WHERE outcome = 'sent') AS first_sent_at,
+             max(at) FILTER (WHERE outcome = 'sent') AS last_sent_at
+           FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
+           GROUP BY outcome, channel, reason`,
+          values,
+        );
+        const summary: LedgerSummary = {
+          outcomes: { sent: 0, failed: 0, excluded: 0 },
+          byChannel: {},
+          excludedByReason: {},
+          retries: 0,
+        };
+        for (const row of result.rows) {
+          summary.outcomes[row.outcome] += row.count;
+          countByChannel(summary, row.channel, row.outcome, row.count);
+          summary.retries += Number(row.retries);
+          if (row.outcome === "excluded") {
+            // Same fallback as memoryLedger, so both summarize an unexplained exclusion alike.
+            const reason = row.reason ?? "unknown";
+            summary.excludedByReason[reason] = (summary.excludedByReason[reason] ?? 0) + row.count;
+          }
+          if (row.first_sent_at && (!summary.firstSentAt || row.first_sent_at < summary.firstSentAt)) {
+            summary.firstSentAt = row.first_sent_at;
+          }
+          if (row.last_sent_at && (!summary.lastSentAt || row.last_sent_at > summary.lastSentAt)) {
+            summary.lastSentAt = row.last_sent_at;
+          }
+        }
+        return summary;
+      }),
+  };
+}

@@ -1,0 +1,388 @@
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { DispatchReport, DispatchRequest } from "../dispatch/types.js";
+import { CampaignKitError } from "../errors.js";
+import type { Campaign } from "../model/campaign.js";
+import type { Execution } from "../model/execution.js";
+import type { Profile } from "../model/profile.js";
+import type { AudienceSource } from "../ports/audience-source.js";
+import { configurationsOf, getCampaign, isRunning } from "../repositories/campaigns.js";
+import type { Context } from "../repositories/context.js";
+import { claim, claimed, type Held, write } from "./claims.js";
+import { planExecution } from "./plan.js";
+import { dueSlices, nextSliceAt, sliceWriter } from "./slices.js";
+
+/** Statuses an execution never leaves. */
+export const FINISHED_EXECUTION = new Set<Execution["status"]>(["succeeded", "failed", "cancelled"]);
+
+/** Options of {@link createRunner}. */
+export interface RunnerOptions {
+  /** Sends each pass of an execution. */
+  dispatcher: Dispatcher;
+  /** Streams audiences and looks held-back recipients up; `undefined` when the kit has none. */
+  audiences: AudienceSource | undefined;
+  /** This process's name in claims on executions. */
+  owner: string;
+  /** How long a claim on a running execution lasts before another process may take it over, in ms. */
+  claimMs: number;
+}
+
+/**
+ * Runs executions through the dispatcher, each under a claim so that two processes (or two ticks) never run
+ * one execution at once, and so that a crashed process's execution is resumed, without re-sending, once its
+ * claim expires. An audience execution's first pass streams the audience once and sends what its plan says
+ * is due; what is due later (waves, time zones, quiet hours) is kept as slices, and later passes read only
+ * the slices that fell due.
+ */
+export interface Runner {
+  /**
+   * Stores a new execution (its id derived from its request id) and, unless it waits for its `executeAt`,
+   * starts it in the background, claimed for this process in the same write. When the id is taken, a call
+   * with the same request id got there first: its execution is returned, `created: false`, and nothing starts.
+   */
+  submit(execution: Execution, campaign: Campaign): Promise<{ execution: Execution; created: boolean }>;
+  /**
+   * Starts (or joins) the execution in the background; resolves when this process is done with it. `start`
+   * hands over what the caller already has: the execution it inserted claimed for this runner, its campaign.
+   */
+  launch(execution: Pick<Execution, "id" | "campaignId">, start?: LaunchOptions): Promise<void>;
+  /** Resolves when this process is done with the execution; at once when it isn't running it. */
+  wait(executionId: string): Promise<void>;
+  /** Aborts this process's sends for a campaign and waits for them to settle. */
+  abortCampaign(campaignId: string): Promise<void>;
+  /** Resolves when this process's running executions are done. */
+  idle(): Promise<void>;
+  /** Aborts every running execution (they resume later, elsewhere or after a restart) and waits for them. */
+  close(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** What a caller that just stored an execution hands {@link Runner.launch}, to spare reading it again. */
+export interface LaunchOptions {
+  /** The execution as stored, claimed for this runner's owner (see {@link RunnerOptions.owner}). */
+  held?: Held;
+  /** Its campaign, as read to accept the execution. */
+  campaign?: Campaign;
+}
+
+/** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
+class Halt extends Error {
+  constructor(readonly reason: "stopped" | "claim-lost" | "closing") {
+    super(`The execution was halted: ${reason}.`);
+  }
+}
+
+/** What one pass of an execution did. */
+interface PassOutcome {
+  reports: DispatchReport[];
+  /** Recipients the pass considered. */
+  targeted: number;
+  /** When the next slice falls due; absent when none is left. */
+  nextDueAt?: Date | undefined;
+  /** The execution's fields the pass set (`streamed`, `audienceSize`). */
+  changes?: Partial<Execution>;
+}
+
+/** Builds the runner. */
+export function createRunner(ctx: Context, options: RunnerOptions): Runner {
+  const running = new Map<string, { campaignId: string; controller: AbortController; done: Promise<void> }>();
+
+  /**
+   * Writes `changes` to the held execution while this process still runs it, unless someone cancelled it
+   * meanwhile (their word stands); with `release`, gives up the claim in the same write.
+   */
+  async function settle(held: Held, changes: Partial<Execution>, release = false): Promise<void> {
+    await write(ctx, held, (current) => {
+      if (current.claim?.owner !== options.owner) return undefined;
+      const next = current.status === "cancelled" ? { ...current } : { ...current, ...changes };
+      for (const key of Object.keys(changes) as (keyof Execution)[]) {
+        if (changes[key] === undefined && current.status !== "cancelled") delete next[key];
+      }
+      if (release) delete next.claim;
+      return next;
+    });
+  }
+
+  function source(): AudienceSource {
+    if (!options.audiences) {
+      throw new CampaignKitError(
+        "AUDIENCE_SOURCE_MISSING",
+        "The kit has no `audiences` source to read recipients from; pass one to createCampaignKit.",
+      );
+    }
+    return options.audiences;
+  }
+
+  /**
+   * Renews the claim, and watches for a stop made anywhere: the campaign stopped or the execution cancelled
+   * (stopping a campaign cancels its executions), or another process taking the execution over, aborts the
+   * dispatch. A background timer on the kit's clock, so a virtual test clock drives it without ever being
+   * moved by it; its stop function waits for a renewal under way, so none lands after the release.
+   */
+  function watch(held: Held, controller: AbortController): () => Promise<void> {
+    return ctx.clock.every(Math.min(options.claimMs / 3, 1000), async () => {
+      try {
+        const now = ctx.now();
+        const renewed = await write(ctx, held, (current) =>
+          current.claim?.owner === options.owner && current.status !== "cancelled"
+            ? claimed(current, options.owner, now, options.claimMs)
+            : undefined,
+        );
+        if (renewed) return;
+        const { status, claim: owner } = held.current.value;
+        controller.abort(new Halt(status === "cancelled" || owner === undefined ? "stopped" : "claim-lost"));
+      } catch {
+        // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
+      }
+    });
+  }
+
+  async function dispatch(
+    campaign: Campaign,
+    execution: Execution,
+    request: Pick<DispatchRequest, "recipients" | "recipientOverrides" | "window" | "plan">,
+    signal: AbortSignal,
+  ): Promise<DispatchReport> {
+    return options.dispatcher.dispatch({
+      campaign,
+      executionId: execution.id,
+      configurations: await configurationsOf(ctx, campaign),
+      ...(execution.context ? { context: execution.context } : {}),
+      ...request,
+      signal,
+    });
+  }
+
+  /** A unitary execution: the recipients resolved when the call was accepted, sent at once. */
+  async function unitaryPass(campaign: Campaign, execution: Execution, signal: AbortSignal) {
+    const recipients = execution.recipients ?? [];
+    const overrides = new Map(recipients.map((r) => [r.profile.id, r]));
+    const report = await dispatch(
+      campaign,
+      execution,
+      { recipients: [recipients.map((r) => r.profile)], recipientOverrides: overrides },
+      signal,
+    );
+    return { reports: [report], targeted: recipients.length };
+  }
+
+  /** Streams the audience once: sends what is due, keeps the rest as slices. */
+  async function firstPass(
+    campaign: Campaign,
+    execution: Execution,
+    signal: AbortSignal,
+  ): Promise<PassOutcome> {
+    const audienceId = execution.audienceId ?? campaign.audienceId;
+    if (!audienceId) {
+      throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no audience to send to.`);
+    }
+    const audiences = source();
+    const waves = campaign.type === "scheduled" && campaign.deliveryControls.waves !== undefined;
+    // Waves are cut from the audience's size, counted once and kept: a resumed pass must cut the same.
+    const audienceSize = waves
+      ? (execution.audienceSize ?? (await count(audiences, audienceId, signal)))
+      : undefined;
+    const plan = planExecution(campaign, execution, audienceSize);
+    const window = { start: ctx.now(), end: plan.window.end };
+    const members = audiences.members({ audienceId, signal });
+    if (!plan.slices) {
+      const report = await dispatch(campaign, execution, { recipients: members, window }, signal);
+      return { reports: [report], targeted: report.recipients };
+    }
+    const slices = sliceWriter(ctx, execution, campaign.identityNamespace);
+    const report = await dispatch(
+      campaign,
+      execution,
+      {
+        recipients: members,
+        window,
+        plan: plan.dispatchPlan((profiles, dueAt) => slices.add(profiles, dueAt)),
+      },
+      signal,
+    );
+    await slices.flush();
+    if (report.aborted) return { reports: [report], targeted: report.recipients };
+    return {
+      reports: [report],
+      targeted: report.recipients,
+      nextDueAt: await nextSliceAt(ctx, execution.id),
+      changes: { streamed: true, ...(audienceSize === undefined ? {} : { audienceSize }) },
+    };
+  }
+
+  /** Sends the slices that fell due, looking their recipients up again, and removes each once sent. */
+  async function slicePass(
+    campaign: Campaign,
+    execution: Execution,
+    signal: AbortSignal,
+  ): Promise<PassOutcome> {
+    const audiences = source();
+    const windowMs = campaign.deliveryControls.deliveryWindowHours * HOUR_MS;
+    const reports: DispatchReport[] = [];
+    let targeted = 0;
+    for await (const slice of dueSlices(ctx, execution.id, ctx.now())) {
+      if (signal.aborted) break;
+      const found = await audiences.findProfiles({ namespace: slice.namespace, values: slice.identities });
+      const recipients: Profile[][] = [[...found.values()]];
+      const window = { start: ctx.now(), end: new Date(slice.dueAt.getTime() + windowMs) };
+      const report = await dispatch(campaign, execution, { recipients, window }, signal);
+      reports.push(report);
+      targeted += report.recipients;
+      if (report.aborted) break;
+      await ctx.repos.slices.delete(slice.id);
+    }
+    return { reports, targeted, nextDueAt: await nextSliceAt(ctx, execution.id) };
+  }
+
+  async function pass(campaign: Campaign, execution: Execution, signal: AbortSignal): Promise<PassOutcome> {
+    if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal);
+    return execution.streamed
+      ? slicePass(campaign, execution, signal)
+      : firstPass(campaign, execution, signal);
+  }
+
+  /** Whether every message the execution recorded failed: a send that delivered nothing at all. */
+  async function allFailed(execution: Execution, reports: DispatchReport[]): Promise<boolean> {
+    if (!execution.streamed && reports.length === 1) {
+      const { outcomes } = reports[0]!;
+      return outcomes.sent === 0 && outcomes.failed > 0;
+    }
+    const { outcomes } = await ctx.storage.summarize({
+      campaignId: execution.campaignId,
+      executionId: execution.id,
+    });
+    return outcomes.sent === 0 && outcomes.failed > 0;
+  }
+
+  async function run(executionId: string, controller: AbortController, start: LaunchOptions): Promise<void> {
+    const held = start.held ?? (await claim(ctx, executionId, options.owner, options.claimMs));
+    if (!held) return;
+    const unwatch = watch(held, controller);
+    let started = false;
+    try {
+      const stored = held.current.value;
+      const now = ctx.now();
+      if (FINISHED_EXECUTION.has(stored.status)) return;
+      if (stored.status === "scheduled" && (stored.executeAt ?? now) > now) return;
+      if (stored.resumeAt && stored.resumeAt > now) return;
+      const campaign = start.campaign ?? (await getCampaign(ctx, stored.campaignId));
+      if (!isRunning(campaign)) {
+        await settle(held, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined }, true);
+        return;
+      }
+      const execution = { ...stored, status: "in-progress" as const, startedAt: stored.startedAt ?? now };
+      if (stored.status !== "in-progress" || stored.startedAt === undefined) {
+        await settle(held, { status: "in-progress", startedAt: execution.startedAt });
+      }
+      started = true;
+      const outcome = await pass(campaign, execution, controller.signal);
+      const counted: Partial<Execution> = {
+        ...outcome.changes,
+        targetedProfileCount: Math.max(execution.targetedProfileCount, outcome.targeted),
+      };
+      if (outcome.reports.some((report) => report.aborted) || controller.signal.aborted) {
+        await settleHalted(held, controller, counted);
+        return;
+      }
+      if (outcome.nextDueAt) {
+        await settle(held, { ...counted, resumeAt: outcome.nextDueAt }, true);
+        return;
+      }
+      const failed = await allFailed({ ...execution, ...counted }, outcome.reports);
+      await settle(
+        held,
+        {
+          ...counted,
+          status: failed ? "failed" : "succeeded",
+          finishedAt: ctx.now(),
+          resumeAt: undefined,
+          ...(failed ? { error: "Every message failed; see the ledger for the reasons." } : {}),
+        },
+        true,
+      );
+    } catch (error) {
+      if (!started) throw error;
+      // An audience source or adapter that honours the signal throws on abort: that is a halt, not a failure.
+      if (controller.signal.aborted) {
+        await settleHalted(held, controller, {}).catch(() => {});
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const failed = {
+        status: "failed" as const,
+        finishedAt: ctx.now(),
+        error: message,
+        resumeAt: undefined,
+      };
+      await settle(held, failed, true).catch(() => {});
+    } finally {
+      await unwatch();
+      // Whatever path ended the run, the claim goes with it (nothing to write when a settle above released it).
+      await settle(held, {}, true).catch(() => {});
+    }
+  }
+
+  /**
+   * After an abort: a stopped campaign or cancelled execution ends `cancelled`; a shutdown leaves it in
+   * progress, to be resumed from the ledger by whoever runs it next; a lost claim leaves it to its new owner.
+   */
+  async function settleHalted(
+    held: Held,
+    controller: AbortController,
+    counted: Partial<Execution>,
+  ): Promise<void> {
+    const reason = controller.signal.reason instanceof Halt ? controller.signal.reason.reason : "closing";
+    if (reason === "claim-lost") return;
+    const stopped = !isRunning(await getCampaign(ctx, held.current.value.campaignId));
+    await settle(
+      held,
+      stopped ? { ...counted, status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined } : counted,
+      true,
+    );
+  }
+
+  return {
+    async submit(execution, campaign) {
+      const waits = execution.status === "scheduled";
+      const now = ctx.now();
+      const stored = waits
+        ? execution
+        : { ...claimed(execution, options.owner, now, options.claimMs), startedAt: now };
+      if (!(await ctx.repos.executions.insert(stored))) {
+        return { execution: (await ctx.repos.executions.find(execution.id)).value, created: false };
+      }
+      if (!waits) void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign });
+      return { execution: stored, created: true };
+    },
+    launch({ id, campaignId }, start = {}) {
+      const current = running.get(id);
+      if (current) return current.done;
+      const controller = new AbortController();
+      const done = run(id, controller, start)
+        .catch(() => {})
+        .finally(() => running.delete(id));
+      running.set(id, { campaignId, controller, done });
+      return done;
+    },
+    wait: (executionId) => running.get(executionId)?.done ?? Promise.resolve(),
+    async abortCampaign(campaignId) {
+      const stopping = [...running.values()].filter((r) => r.campaignId === campaignId);
+      for (const r of stopping) r.controller.abort(new Halt("stopped"));
+      await Promise.all(stopping.map((r) => r.done));
+    },
+    async idle() {
+      while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
+    },
+    async close() {
+      for (const r of running.values()) r.controller.abort(new Halt("closing"));
+      await this.idle();
+    },
+  };
+}
+
+/** Counts an audience's members by streaming it once: what waves need to cut the audience. */
+async function count(source: AudienceSource, audienceId: string, signal: AbortSignal): Promise<number> {
+  let members = 0;
+  for await (const page of source.members({ audienceId, signal })) members += page.length;
+  return members;
+}

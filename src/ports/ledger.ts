@@ -1,0 +1,68 @@
+/**
+ * The delivery ledger: the part of storage the dispatcher needs to send exactly once.
+ *
+ * Why it looks like this: every message has a deterministic id (campaign, execution, recipient, channel), so
+ * the ledger is a table with that id as its unique key. Before sending a batch the dispatcher asks which ids
+ * are already `sent` ({@link DeliveryLedger.findSent}); after, it records outcomes in one batched write
+ * ({@link DeliveryLedger.record}). In SQL that is one `SELECT ... WHERE message_id = ANY($1)` and one
+ * `INSERT ... ON CONFLICT`. Both take and return whole batches: batching is how the dispatcher gets fast.
+ *
+ * The reference implementation is `memoryLedger()`.
+ */
+import type { Channel } from "../model/common.js";
+import type { DeliveryOutcome, DeliveryRecord } from "../model/execution.js";
+
+/** Counts of one campaign's or execution's messages, from the ledger. */
+export interface LedgerSummary {
+  /** Messages by outcome. */
+  outcomes: Record<DeliveryOutcome, number>;
+  /** Messages by outcome, for each channel that has any. */
+  byChannel: Partial<Record<Channel, Record<DeliveryOutcome, number>>>;
+  /** Excluded messages by reason. */
+  excludedByReason: Record<string, number>;
+  /** Attempts beyond the first, summed. */
+  retries: number;
+  /** When the first and last `sent` messages were recorded. */
+  firstSentAt?: Date;
+  /** When the last `sent` message was recorded. */
+  lastSentAt?: Date;
+}
+
+/** Where the dispatcher records what it sent. */
+export interface DeliveryLedger {
+  /**
+   * Of `messageIds`, those already recorded with outcome `sent`. Other outcomes don't count: a failed or
+   * excluded message may be tried again by a later run.
+   */
+  findSent(params: { messageIds: readonly string[] }): Promise<Set<string>>;
+  /**
+   * Records outcomes, atomically per record. A record whose id is already `sent` is ignored (the first `sent`
+   * wins); otherwise it is inserted, or replaces the earlier non-sent outcome.
+   *
+   * @returns how many records were written (inserted or replaced); ignored ones don't count.
+   */
+  record(params: { records: readonly DeliveryRecord[] }): Promise<{ written: number }>;
+  /**
+   * For each of `recipientIds`, how many messages were sent to it on `channel` at or after `since`, across
+   * all campaigns: what frequency capping reads. Absent ids mean 0.
+   */
+  countSentSince(params: {
+    recipientIds: readonly string[];
+    channel: Channel;
+    since: Date;
+  }): Promise<Map<string, number>>;
+  /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
+  summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
+}
+
+/** Adds `count` messages of `outcome` on `channel` to a summary being built: for ledger implementations. */
+export function countByChannel(
+  summary: LedgerSummary,
+  channel: Channel,
+  outcome: DeliveryOutcome,
+  count = 1,
+): void {
+  const counts = summary.byChannel[channel] ?? { sent: 0, failed: 0, excluded: 0 };
+  counts[outcome] += count;
+  summary.byChannel[channel] = counts;
+}

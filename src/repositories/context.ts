@@ -1,0 +1,34 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../ports/clock.js";
+import type { Storage } from "../ports/storage.js";
+import { createRepositories, type Repositories } from "./index.js";
+
+/** What every part above the ports shares: storage and its repositories, the clock, and fresh ids. */
+export interface Context {
+  /** Where everything is kept: the documents and the delivery ledger. */
+  storage: Storage;
+  /** The typed repositories over `storage`'s documents. */
+  repos: Repositories;
+  /** The time source every operation reads. */
+  clock: Clock;
+  /** The clock's time as a `Date`. */
+  now: () => Date;
+  /** Makes ids for new objects. */
+  newId: () => string;
+}
+
+/** Builds a {@link Context}. */
+export function createContext(options: {
+  storage: Storage;
+  clock: Clock;
+  newId?: (() => string) | undefined;
+}): Context {
+  const { storage, clock } = options;
+  return {
+    storage,
+    repos: createRepositories(storage),
+    clock,
+    now: () => new Date(clock.now()),
+    newId: options.newId ?? randomUUID,
+  };
+}

@@ -1,0 +1,176 @@
+import type { DeliveryLedger } from "../ports/ledger.js";
+import { at, delivery } from "./storage-fixtures.js";
+import { vitest } from "./vitest.js";
+
+/** The delivery ledger: first `sent` wins, findSent, frequency-cap counts and summaries. */
+export function ledgerTests(storage: () => DeliveryLedger): void {
+  const { describe, expect, it } = vitest();
+  describe("delivery ledger", () => {
+    it("records a batch and finds the sent messages only", async () => {
+      const { written } = await storage().record({
+        records: [
+          delivery("m1"),
+          delivery("m2", { outcome: "failed", reason: "mailbox full", attempts: 3 }),
+          delivery("m3", { outcome: "excluded", reason: "no-consent", attempts: 0 }),
+          delivery("m4", { providerMessageId: "prov-4" }),
+        ],
+      });
+      expect(written).toBe(4);
+      const sent = await storage().findSent({ messageIds: ["m1", "m2", "m3", "m4", "unknown"] });
+      expect(sent).toEqual(new Set(["m1", "m4"]));
+      expect(await storage().findSent({ messageIds: [] })).toEqual(new Set());
+      expect(await storage().record({ records: [] })).toEqual({ written: 0 });
+    });
+
+    it("keeps the first sent: a later record of a sent message is ignored", async () => {
+      expect(await storage().record({ records: [delivery("m1", { at: at(1) })] })).toEqual({ written: 1 });
+      const again = await storage().record({
+        records: [
+          delivery("m1", { at: at(9), outcome: "failed", reason: "x" }),
+          delivery("m1", { at: at(8) }),
+        ],
+      });
+      expect(again).toEqual({ written: 0 });
+      const summary = await storage().summarize({ campaignId: "c1" });
+      expect(summary.outcomes).toEqual({ sent: 1, failed: 0, excluded: 0 });
+      expect(summary.firstSentAt).toEqual(at(1));
+      expect(summary.lastSentAt).toEqual(at(1));
+    });
+
+    it("replaces a failed or excluded outcome, by a later one and then by sent", async () => {
+      await storage().record({
+        records: [delivery("m1", { outcome: "excluded", reason: "quiet-hours", attempts: 0 })],
+      });
+      expect(
+        await storage().record({
+          records: [delivery("m1", { outcome: "failed", reason: "timeout", attempts: 2 })],
+        }),
+      ).toEqual({
+        written: 1,
+      });
+      expect(await storage().findSent({ messageIds: ["m1"] })).toEqual(new Set());
+      expect(await storage().record({ records: [delivery("m1", { attempts: 3, at: at(4) })] })).toEqual({
+        written: 1,
+      });
+      expect(await storage().findSent({ messageIds: ["m1"] })).toEqual(new Set(["m1"]));
+      expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
+        outcomes: { sent: 1, failed: 0, excluded: 0 },
+        byChannel: { email: { sent: 1, failed: 0, excluded: 0 } },
+        excludedByReason: {},
+        retries: 2,
+        firstSentAt: at(4),
+        lastSentAt: at(4),
+      });
+    });
+
+    it("applies a batch in order when it names one message several times", async () => {
+      const { written } = await storage().record({
+        records: [
+          delivery("m1", { outcome: "failed", reason: "a" }),
+          delivery("m1", { at: at(2) }),
+          delivery("m1", { at: at(3) }),
+          delivery("m2", { outcome: "failed", reason: "a" }),
+          delivery("m2", { outcome: "excluded", reason: "suppressed", attempts: 0 }),
+        ],
+      });
+      expect(written).toBe(4);
+      const summary = await storage().summarize({ campaignId: "c1" });
+      expect(summary.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });
+      expect(summary.firstSentAt).toEqual(at(2));
+      expect(summary.excludedByReason).toEqual({ suppressed: 1 });
+    });
+
+    it("counts sent messages per recipient and channel since an instant, across campaigns", async () => {
+      await storage().record({
+        records: [
+          delivery("m1", { recipientId: "ana", at: at(0) }),
+          delivery("m2", { recipientId: "ana", at: at(10), campaignId: "c2" }),
+          delivery("m3", { recipientId: "ana", at: at(20), executionId: "e2" }),
+          delivery("m4", { recipientId: "ana", at: at(30), channel: "sms" }),
+          delivery("m5", { recipientId: "ana", at: at(40), outcome: "failed", reason: "x" }),
+          delivery("m6", {
+            recipientId: "ana",
+            at: at(40),
+            outcome: "excluded",
+            reason: "frequency-capped",
+            attempts: 0,
+          }),
+          delivery("m7", { recipientId: "ben", at: at(15) }),
+        ],
+      });
+      const counts = await storage().countSentSince({
+        recipientIds: ["ana", "ben", "zoe"],
+        channel: "email",
+        since: at(10),
+      });
+      expect(counts.get("ana")).toBe(2);
+      expect(counts.get("ben")).toBe(1);
+      expect(counts.get("zoe") ?? 0).toBe(0);
+      const sms = await storage().countSentSince({ recipientIds: ["ana"], channel: "sms", since: at(0) });
+      expect(sms.get("ana")).toBe(1);
+      expect(
+        (await storage().countSentSince({ recipientIds: [], channel: "email", since: at(0) })).size,
+      ).toBe(0);
+    });
+
+    it("summarizes a campaign or one execution: outcomes, by channel, exclusions by reason, retries, first and last sent", async () => {
+      await storage().record({
+        records: [
+          delivery("m1", { at: at(5), attempts: 2 }),
+          delivery("m2", { at: at(1), channel: "sms" }),
+          delivery("m3", { at: at(9), executionId: "e2", attempts: 4 }),
+          delivery("m4", { outcome: "failed", reason: "bounced", attempts: 3 }),
+          delivery("m5", { outcome: "excluded", reason: "no-consent", attempts: 0 }),
+          delivery("m6", { outcome: "excluded", reason: "no-consent", attempts: 0, executionId: "e2" }),
+          delivery("m7", { outcome: "excluded", reason: "quiet-hours", attempts: 0 }),
+          delivery("m8", { campaignId: "other", at: at(0) }),
+        ],
+      });
+      expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
+        outcomes: { sent: 3, failed: 1, excluded: 3 },
+        byChannel: { email: { sent: 2, failed: 1, excluded: 3 }, sms: { sent: 1, failed: 0, excluded: 0 } },
+        excludedByReason: { "no-consent": 2, "quiet-hours": 1 },
+        retries: 1 + 3 + 2,
+        firstSentAt: at(1),
+        lastSentAt: at(9),
+      });
+      expect(await storage().summarize({ campaignId: "c1", executionId: "e1" })).toStrictEqual({
+        outcomes: { sent: 2, failed: 1, excluded: 2 },
+        byChannel: { email: { sent: 1, failed: 1, excluded: 2 }, sms: { sent: 1, failed: 0, excluded: 0 } },
+        excludedByReason: { "no-consent": 1, "quiet-hours": 1 },
+        retries: 1 + 2,
+        firstSentAt: at(1),
+        lastSentAt: at(5),
+      });
+      expect(await storage().summarize({ campaignId: "none" })).toStrictEqual({
+        outcomes: { sent: 0, failed: 0, excluded: 0 },
+        byChannel: {},
+        excludedByReason: {},
+        retries: 0,
+      });
+    });
+  });
+
+  describe("delivery ledger under concurrent writers", () => {
+    const WRITERS = 20;
+    const each = <T>(fn: (i: number) => Promise<T>) =>
+      Promise.all(Array.from({ length: WRITERS }, (_, i) => fn(i)));
+
+    it(`${WRITERS} records of one sent message: the written counts sum to 1`, async () => {
+      const results = await each((i) =>
+        storage().record({ records: [delivery("m1", { providerMessageId: `p${i}` })] }),
+      );
+      expect(results.reduce((sum, { written }) => sum + written, 0)).toBe(1);
+      expect((await storage().summarize({ campaignId: "c1" })).outcomes.sent).toBe(1);
+    });
+
+    it(`${WRITERS} overlapping batches: every message is written sent exactly once`, async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+      const results = await each((i) =>
+        storage().record({ records: (i % 2 ? [...ids].reverse() : ids).map((id) => delivery(id)) }),
+      );
+      expect(results.reduce((sum, { written }) => sum + written, 0)).toBe(ids.length);
+      expect((await storage().findSent({ messageIds: ids })).size).toBe(ids.length);
+    });
+  });
+}

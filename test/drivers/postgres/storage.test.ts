@@ -1,0 +1,26 @@
+import pg from "pg";
+import { afterAll, describe } from "vitest";
+import { migrate, postgresStorage } from "../../../src/drivers/postgres/index.js";
+import { runStorageSuite } from "../../../src/testing/index.js";
+import { databaseUrl } from "../../support/database.js";
+
+const url = databaseUrl("the PostgreSQL storage suite");
+
+(url === undefined ? describe.skip : describe)("PostgreSQL (DATABASE_URL)", () => {
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  afterAll(() => pool.end());
+  // A fresh schema per test: each starts empty, and parallel test files never meet.
+  let schema = "";
+  let count = 0;
+  runStorageSuite({
+    name: "postgresStorage",
+    create: async () => {
+      schema = `ck_test_${process.pid}_${Date.now().toString(36)}_${count++}`;
+      await migrate({ pool, schema });
+      return postgresStorage({ pool, schema });
+    },
+    cleanup: async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  });
+});
