@@ -7,11 +7,13 @@ import { RenderTooLargeError } from "./render/budget.js";
 import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord } from "./run.js";
 
+const NOTHING_SENT: ReadonlySet<string> = new Set();
+
 /**
  * Runs one batch of recipients through one action: skip what the ledger holds as sent, apply exclusions
- * (those the plan decided, by `planned` profile id, first), render, send, record. One ledger read, one
- * capping read when a cap is set, and one ledger write per send round: batching is what makes the
- * dispatcher fast.
+ * (those the plan decided, by `planned` profile id, first), render, send, record. One ledger read (none for
+ * a fresh execution), one capping read when a cap is set, and one ledger write per send round: batching is
+ * what makes the dispatcher fast.
  */
 export async function runBatch(
   run: Run,
@@ -36,7 +38,9 @@ export async function runBatch(
   }
   try {
     const { ledger } = run;
-    const alreadySent = await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+    const alreadySent = run.fresh
+      ? NOTHING_SENT
+      : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
     await processBatch(run, action, profiles, ids, alreadySent, mine, planned);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);

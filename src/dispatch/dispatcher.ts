@@ -107,6 +107,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       overrides:
         overrides === undefined || overrides instanceof Map ? overrides : new Map(Object.entries(overrides)),
       signal: controller.signal,
+      fresh: request.fresh === true,
       windowEnd:
         request.window?.end.getTime() ??
         windowStart + campaign.deliveryControls.deliveryWindowHours * HOUR_MS,

@@ -50,6 +50,8 @@ export interface Run {
   overrides: ReadonlyMap<string, RecipientOverride> | undefined;
   /** Aborts on the caller's signal and on an internal failure: no new sends after it. */
   signal: AbortSignal;
+  /** Nothing of the execution is in the ledger yet: batches skip the ledger read. */
+  fresh: boolean;
   windowEnd: number;
   frequencyCap: FrequencyCap | undefined;
   report: DispatchReport;

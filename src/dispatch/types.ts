@@ -90,6 +90,13 @@ export interface DispatchRequest {
   /** Stops the dispatch: no new sends after it aborts; sends in flight finish and are recorded. */
   signal?: AbortSignal;
   /**
+   * The caller knows that the ledger holds nothing of this execution yet (it was created for this dispatch)
+   * and that `recipients` lists no profile twice: the dispatcher then skips reading the ledger before each
+   * batch, one round trip fewer. Leave it unset when in doubt (a resumed execution, a later pass); a wrong
+   * `true` can send a message twice.
+   */
+  fresh?: boolean;
+  /**
    * When messages may go out. Defaults to now until now + the campaign's `deliveryWindowHours`. What can't be
    * sent before `end` is excluded as `outside-window` and reported.
    */

@@ -63,6 +63,11 @@ export interface LaunchOptions {
   held?: Held;
   /** Its campaign, as read to accept the execution. */
   campaign?: Campaign;
+  /**
+   * The execution was created for this launch and its recipients are distinct (a unitary call's): nothing of
+   * it can be in the ledger yet, so its first pass skips the ledger reads.
+   */
+  fresh?: boolean;
 }
 
 /** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
@@ -140,7 +145,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   async function dispatch(
     campaign: Campaign,
     execution: Execution,
-    request: Pick<DispatchRequest, "recipients" | "recipientOverrides" | "window" | "plan">,
+    request: Pick<DispatchRequest, "recipients" | "recipientOverrides" | "window" | "plan" | "fresh">,
     signal: AbortSignal,
   ): Promise<DispatchReport> {
     return options.dispatcher.dispatch({
@@ -154,13 +159,13 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   }
 
   /** A unitary execution: the recipients resolved when the call was accepted, sent at once. */
-  async function unitaryPass(campaign: Campaign, execution: Execution, signal: AbortSignal) {
+  async function unitaryPass(campaign: Campaign, execution: Execution, signal: AbortSignal, fresh: boolean) {
     const recipients = execution.recipients ?? [];
     const overrides = new Map(recipients.map((r) => [r.profile.id, r]));
     const report = await dispatch(
       campaign,
       execution,
-      { recipients: [recipients.map((r) => r.profile)], recipientOverrides: overrides },
+      { recipients: [recipients.map((r) => r.profile)], recipientOverrides: overrides, fresh },
       signal,
     );
     return { reports: [report], targeted: recipients.length };
@@ -234,8 +239,13 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     return { reports, targeted, nextDueAt: await nextSliceAt(ctx, execution.id) };
   }
 
-  async function pass(campaign: Campaign, execution: Execution, signal: AbortSignal): Promise<PassOutcome> {
-    if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal);
+  async function pass(
+    campaign: Campaign,
+    execution: Execution,
+    signal: AbortSignal,
+    fresh: boolean,
+  ): Promise<PassOutcome> {
+    if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal, fresh);
     return execution.streamed
       ? slicePass(campaign, execution, signal)
       : firstPass(campaign, execution, signal);
@@ -265,7 +275,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
       if (FINISHED_EXECUTION.has(stored.status)) return;
       if (stored.status === "scheduled" && (stored.executeAt ?? now) > now) return;
       if (stored.resumeAt && stored.resumeAt > now) return;
-      const campaign = start.campaign ?? (await getCampaign(ctx, stored.campaignId));
+      const campaign = start.campaign ?? (await ctx.repos.campaigns.getCached(stored.campaignId))?.value;
       if (!isRunning(campaign)) {
         await settle(held, { status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined }, true);
         return;
@@ -275,7 +285,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         await settle(held, { status: "in-progress", startedAt: execution.startedAt });
       }
       started = true;
-      const outcome = await pass(campaign, execution, controller.signal);
+      const outcome = await pass(campaign, execution, controller.signal, start.fresh === true);
       const counted: Partial<Execution> = {
         ...outcome.changes,
         targetedProfileCount: Math.max(execution.targetedProfileCount, outcome.targeted),
@@ -351,7 +361,12 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
       if (!(await ctx.repos.executions.insert(stored))) {
         return { execution: (await ctx.repos.executions.find(execution.id)).value, created: false };
       }
-      if (!waits) void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign });
+      if (!waits) {
+        // A unitary call's recipients are in hand: fresh when no profile is named twice.
+        const ids = execution.recipients?.map((recipient) => recipient.profile.id) ?? [];
+        const fresh = execution.kind === "unitary" && new Set(ids).size === ids.length;
+        void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign, fresh });
+      }
       return { execution: stored, created: true };
     },
     launch({ id, campaignId }, start = {}) {

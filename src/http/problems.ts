@@ -47,6 +47,17 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 const STORAGE_FAILED_DETAIL = "The storage backend failed; retry later. The server's logs hold the cause.";
 
 /**
+ * `details` minus a storage failure's words: an operation refused because storage failed, whose audit entry
+ * then failed too, carries the first failure as `refusal`.
+ */
+function withoutStorageWords(details: unknown): Record<string, unknown> {
+  const all = { ...(details as Record<string, unknown> | undefined) };
+  const refusal = all.refusal as { code?: unknown } | undefined;
+  if (refusal?.code === "STORAGE_FAILED") all.refusal = { code: refusal.code };
+  return all;
+}
+
+/**
  * Turns any error into the problem document a REST endpoint answers with: a {@link CampaignKitError} keeps
  * its code, message and details (validation issues name each field), except that `STORAGE_FAILED` says only
  * that storage failed (the driver's message stays in the error's `cause`, for logs); anything else is a 500
@@ -80,7 +91,7 @@ export function toProblemDocument(error: unknown): ProblemDocument {
       title: known.code.toLowerCase().replaceAll("_", " "),
       status: HTTP_STATUS[known.code],
       detail: known.code === "STORAGE_FAILED" ? STORAGE_FAILED_DETAIL : known.message,
-      report: { additionalContext: { code: known.code, ...known.details } },
+      report: { additionalContext: { code: known.code, ...withoutStorageWords(known.details) } },
     };
   }
   return {

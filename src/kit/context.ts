@@ -86,14 +86,14 @@ export async function resolveActor(ctx: KitContext, actor: ActorRef): Promise<Re
   return { id, groups, roles, permissions: permissionsOf({ roles }, customRoles), customRoles };
 }
 
-/** The role ids assigned to `userId`, sorted. */
+/** The role ids assigned to `userId`, sorted (read through the read cache, like every role check). */
 export async function rolesOf(ctx: KitContext, userId: string): Promise<string[]> {
-  return (await ctx.repos.assignments.every({ userId })).map((assignment) => assignment.roleId).sort();
+  return (await ctx.repos.assignments.everyCached({ userId })).map((assignment) => assignment.roleId).sort();
 }
 
-/** Every custom role. */
+/** Every custom role, from the read cache when the kit keeps one: frozen, for reading. */
 export function customRolesOf(ctx: KitContext): Promise<Role[]> {
-  return ctx.repos.roles.every();
+  return ctx.repos.roles.everyCached();
 }
 
 /** The `FORBIDDEN` error for a missing permission, naming the built-in roles that would grant it. */
@@ -147,6 +147,16 @@ export interface OperationOutcome<T> {
 }
 
 /**
+ * What an operation's body returns when its last step is one write: `write` makes it and gives the result.
+ * The gate issues it together with the audit entry, so on a store that commits concurrent writes together
+ * (PostgreSQL) both go in one statement: a trigger costs one commit, not two.
+ */
+export interface WriteOutcome<T> {
+  write: () => Promise<T>;
+  detail?: Record<string, unknown>;
+}
+
+/**
  * Runs one kit operation through the gate: checks every id it names (the actor's, the object's, the
  * others'), resolves the actor, checks `permission`, runs `body`, and audits the attempt whatever happens.
  * A refusal (a bad id, missing permission, invalid transition, unmet prerequisites, conflict) is audited as
@@ -158,7 +168,7 @@ export async function operate<T>(
   actorRef: ActorRef,
   permission: Permission | null,
   target: OperationTarget,
-  body: (actor: ResolvedActor) => Promise<OperationOutcome<T>>,
+  body: (actor: ResolvedActor) => Promise<OperationOutcome<T> | WriteOutcome<T>>,
 ): Promise<T> {
   const idPath = target.idPath ?? "id";
   const screened = screenIds(actorRef, idPath, { [idPath]: target.objectId, ...target.ids });
@@ -173,7 +183,7 @@ export async function operate<T>(
     throw refusal;
   }
   const actor = await resolveActor(ctx, actorRef);
-  let outcome: OperationOutcome<T>;
+  let outcome: OperationOutcome<T> | WriteOutcome<T>;
   try {
     if (permission !== null && !actor.permissions.has(permission)) throw forbidden(actor, permission, about);
     outcome = await body(actor);
@@ -181,6 +191,19 @@ export async function operate<T>(
     await auditRefusal(ctx, actor.id, about, error);
     throw error;
   }
-  if (!target.read) await audit(ctx, actor.id, about, "allowed", outcome);
-  return outcome.result;
+  if (!("write" in outcome)) {
+    if (!target.read) await audit(ctx, actor.id, about, "allowed", outcome);
+    return outcome.result;
+  }
+  const [written, audited] = await Promise.allSettled([
+    outcome.write(),
+    audit(ctx, actor.id, about, "allowed", outcome.detail ? { detail: outcome.detail } : {}),
+  ]);
+  if (written.status === "rejected") {
+    // The entry that says `allowed` may have landed: the one for the failure follows it.
+    await auditRefusal(ctx, actor.id, about, written.reason);
+    throw written.reason;
+  }
+  if (audited.status === "rejected") throw audited.reason;
+  return written.value;
 }

@@ -56,6 +56,14 @@ export interface CampaignKitOptions {
    * claim is renewed every third of it (at most every second) on the kit's clock.
    */
   claimMs?: number;
+  /**
+   * Whether to keep what every call reads (campaigns, channel configurations, audiences, roles and role
+   * assignments) in memory, dropped as soon as the store reports a change made by any process; default
+   * `true`. Takes effect only with a store that can report changes (`Store.watch`: `memoryStorage()` and
+   * `postgresStorage()` can, through `LISTEN`/`NOTIFY`); with any other store every call reads. Another
+   * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
+   */
+  readCache?: boolean;
 }
 
 /**
@@ -115,6 +123,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     }),
     channels: new Set((options.channels ?? []).map((adapter) => adapter.channel)),
   };
+  if (options.readCache !== false) await ctx.cache.start(ctx.storage);
   for (const userId of options.administrators ?? []) {
     // Assigning is idempotent: audited only when it made the user an administrator.
     if (await ctx.repos.assignments.insert({ userId, roleId: "campaign-administrator" })) {
@@ -177,6 +186,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     async close() {
       await scheduler.stop();
       await runner.close();
+      await ctx.cache.close();
     },
   };
 }

@@ -15,9 +15,17 @@ import type { Execution, ExecutionStatus } from "../model/execution.js";
 import { parseWith } from "../model/parse.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import type { Page, PageParams, Where } from "../ports/storage.js";
-import { findCampaign } from "../repositories/campaigns.js";
+import { readCampaign } from "../repositories/campaigns.js";
 import { executionIdFor } from "../repositories/index.js";
-import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
+import {
+  type ActorRef,
+  type KitContext,
+  type OperationOutcome,
+  operate,
+  type ResolvedActor,
+  targetsOf,
+  type WriteOutcome,
+} from "./context.js";
 import { assertPrerequisites } from "./prerequisites/check.js";
 import { prerequisiteInputs } from "./prerequisites/inputs.js";
 
@@ -84,7 +92,7 @@ export function executionsApi(
     campaignId: string,
     category: Campaign["category"],
   ): Promise<Campaign> {
-    const campaign = await findCampaign(ctx, campaignId);
+    const campaign = await readCampaign(ctx, campaignId);
     if (campaign.type !== "api-triggered" || campaign.category !== category) {
       throw new CampaignKitError(
         "WRONG_CAMPAIGN_TYPE",
@@ -122,17 +130,17 @@ export function executionsApi(
   }
 
   /**
-   * Runs `accepting`; when it refuses, answers with the execution an earlier call with this request id
-   * created, if any: a retried call gets it back even when the campaign has since closed or a recipient
-   * left, since nothing more will be sent. Only refusals pay for that read; a first call never does.
+   * Runs `prepare`, the checks of a trigger, which hands back the write that accepts the call; when it
+   * refuses, answers with the execution an earlier call with this request id created, if any: a retried call
+   * gets it back even when the campaign has since closed or a recipient left, since nothing more will be
+   * sent. Only refusals pay for that read; a first call never does.
    */
   async function orEarlier(
     parsed: { campaignId: string; requestId?: string | undefined },
-    accepting: () => Promise<ExecutionAccepted>,
-  ): Promise<{ result: ExecutionAccepted; detail: Record<string, unknown> }> {
+    prepare: () => Promise<() => Promise<ExecutionAccepted>>,
+  ): Promise<OperationOutcome<ExecutionAccepted> | WriteOutcome<ExecutionAccepted>> {
     try {
-      const result = await accepting();
-      return { result, detail: { campaignId: parsed.campaignId, created: result.created } };
+      return { write: await prepare(), detail: { campaignId: parsed.campaignId } };
     } catch (error) {
       if (!isCampaignKitError(error) || error.code === "STORAGE_FAILED" || parsed.requestId === undefined) {
         throw error;
@@ -196,21 +204,18 @@ export function executionsApi(
               );
             }
             for (const profile of created) await audiences.saveProfile({ profile });
-            const accepted = await accept(
-              {
-                id: executionIdFor(campaign.id, parsed.requestId),
-                campaignId: campaign.id,
-                requestId: parsed.requestId,
-                kind: "unitary",
-                status: "in-progress",
-                recipients,
-                targetedProfileCount: recipients.length,
-                streamed: false,
-                createdAt: ctx.now(),
-              },
-              campaign,
-            );
-            return accepted;
+            const execution: Execution = {
+              id: executionIdFor(campaign.id, parsed.requestId),
+              campaignId: campaign.id,
+              requestId: parsed.requestId,
+              kind: "unitary",
+              status: "in-progress",
+              recipients,
+              targetedProfileCount: recipients.length,
+              streamed: false,
+              createdAt: ctx.now(),
+            };
+            return () => accept(execution, campaign);
           });
         },
       ),
@@ -252,8 +257,7 @@ export function executionsApi(
             if (campaign.audienceId) execution.audienceId = campaign.audienceId;
             if (parsed.context) execution.context = parsed.context;
             if (executeAt) execution.executeAt = executeAt;
-            const accepted = await accept(execution, campaign);
-            return accepted;
+            return () => accept(execution, campaign);
           });
         },
       ),

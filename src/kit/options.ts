@@ -79,6 +79,7 @@ const optionsSchema = z.looseObject({
     })
     .optional(),
   claimMs: positive.optional(),
+  readCache: z.boolean().optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

@@ -144,6 +144,38 @@ export interface Store {
    * after `cursor` (the last id of the previous page), at most `limit` (default 50, clamped to 1..500).
    */
   list(params: { collection: Collection; where?: Where } & PageParams): Promise<Page<StoredDocument>>;
+  /**
+   * Optional: reports changes to the documents of `collections`, made by this process or any other sharing
+   * the storage. The kit caches the documents it reads on every call (campaigns, channel configurations,
+   * roles...) only when its store offers this, and drops what it cached as each change arrives; a store
+   * without it is read every time. Resolves once it is listening.
+   *
+   * `onChange` must be called after the write is durable and visible to reads (a PostgreSQL `NOTIFY` is
+   * delivered after the commit). `onGap` is called when changes may have been missed (the connection that
+   * listens was lost): the kit then forgets everything and reads through until {@link StoreWatch.live} is
+   * `true` again.
+   */
+  watch?(params: {
+    collections: readonly Collection[];
+    onChange: (change: DocumentChange) => void;
+    onGap: () => void;
+  }): Promise<StoreWatch>;
+}
+
+/** A change {@link Store.watch} reports: the document was inserted, replaced or deleted. */
+export interface DocumentChange {
+  /** The document's collection. */
+  collection: Collection;
+  /** The document's id. */
+  id: string;
+}
+
+/** A running {@link Store.watch}. */
+export interface StoreWatch {
+  /** Whether changes are being reported now: `false` after a gap, until listening again. */
+  readonly live: boolean;
+  /** Stops listening. */
+  close(): Promise<void>;
 }
 
 /** Everything campaign-kit keeps: the documents and the delivery ledger. */

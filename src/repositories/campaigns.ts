@@ -15,6 +15,14 @@ export async function findCampaign(ctx: Context, id: string): Promise<Campaign> 
   return (await ctx.repos.campaigns.find(id)).value;
 }
 
+/**
+ * The campaign as last known, or `NOT_FOUND`: from the read cache when the kit keeps one (frozen), for
+ * checks that only read it, such as a trigger's.
+ */
+export async function readCampaign(ctx: Context, id: string): Promise<Campaign> {
+  return (await ctx.repos.campaigns.findCached(id)).value;
+}
+
 /** The campaign, or `undefined`. */
 export async function getCampaign(ctx: Context, id: string): Promise<Campaign | undefined> {
   return (await ctx.repos.campaigns.get(id))?.value;
@@ -76,13 +84,16 @@ export function campaignsIn(ctx: Context, statuses: readonly Campaign["status"][
   return ctx.repos.campaigns.all({ status: { in: statuses } });
 }
 
-/** The channel configurations `campaign`'s actions name, by id; absent ones are left out. */
+/**
+ * The channel configurations `campaign`'s actions name, by id; absent ones are left out. From the read cache
+ * when the kit keeps one: frozen, for reading.
+ */
 export async function configurationsOf(
   ctx: Context,
   campaign: Pick<Campaign, "actions">,
 ): Promise<Map<string, ChannelConfiguration>> {
   const found = await Promise.all(
-    campaign.actions.map((action) => ctx.repos.configurations.get(action.channelConfigurationId)),
+    campaign.actions.map((action) => ctx.repos.configurations.getCached(action.channelConfigurationId)),
   );
   return new Map(found.flatMap((c) => (c ? [[c.value.id, c.value] as const] : [])));
 }

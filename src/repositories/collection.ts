@@ -9,6 +9,7 @@ import type {
   StoredDocument,
   Where,
 } from "../ports/storage.js";
+import type { ReadCache } from "./read-cache.js";
 
 /** A value read from storage with the version its next write must name. */
 export interface Versioned<T> {
@@ -44,6 +45,7 @@ export class DocumentCollection<T> {
   constructor(
     private readonly store: Store,
     private readonly spec: CollectionSpec<T>,
+    private readonly cache?: ReadCache,
   ) {}
 
   /** The document id `value` is stored under. */
@@ -59,13 +61,26 @@ export class DocumentCollection<T> {
 
   /** The value with `id`; `NOT_FOUND` when there is none. */
   async find(id: string): Promise<Versioned<T>> {
-    const found = await this.get(id);
-    if (found === undefined) {
-      throw new CampaignKitError("NOT_FOUND", `Can't find ${this.spec.what} '${id}'; check the id.`, {
-        details: { id },
-      });
-    }
-    return found;
+    return this.found(id, await this.get(id));
+  }
+
+  /**
+   * The value with `id` as {@link get} reads it, served from the kit's read cache when it keeps this
+   * collection: frozen and shared, so only for reading. Writes read with {@link get}, for the version.
+   */
+  getCached(id: string): Promise<Versioned<T> | undefined> {
+    return this.cache ? this.cache.read(this.spec.name, `get:${id}`, () => this.get(id)) : this.get(id);
+  }
+
+  /** {@link getCached}, `NOT_FOUND` when there is none. */
+  async findCached(id: string): Promise<Versioned<T>> {
+    return this.found(id, await this.getCached(id));
+  }
+
+  /** {@link every}, served from the kit's read cache when it keeps this collection (frozen, shared). */
+  everyCached(where?: Where): Promise<T[]> {
+    const key = `every:${JSON.stringify(where ?? {})}`;
+    return this.cache ? this.cache.read(this.spec.name, key, () => this.every(where)) : this.every(where);
   }
 
   /** Stores a new value at version 1; `false` when its id is taken (the stored one is left alone). */
@@ -187,6 +202,15 @@ export class DocumentCollection<T> {
     } while (cursor !== undefined);
   }
 
+  private found(id: string, value: Versioned<T> | undefined): Versioned<T> {
+    if (value === undefined) {
+      throw new CampaignKitError("NOT_FOUND", `Can't find ${this.spec.what} '${id}'; check the id.`, {
+        details: { id },
+      });
+    }
+    return value;
+  }
+
   private encode(value: T, version: number): StoredDocument {
     return {
       id: this.spec.idOf(value),
@@ -218,6 +242,9 @@ export class DocumentCollection<T> {
         `Storage failed to ${verb} ${this.spec.name}: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error, details: { collection: this.spec.name } },
       );
+    } finally {
+      // This process's own write is seen at once, without waiting for the store to report it.
+      if (verb === "write") this.cache?.forget(this.spec.name);
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../ports/clock.js";
 import type { Storage } from "../ports/storage.js";
 import { createRepositories, type Repositories } from "./index.js";
+import { ReadCache } from "./read-cache.js";
 
 /** What every part above the ports shares: storage and its repositories, the clock, and fresh ids. */
 export interface Context {
@@ -9,6 +10,8 @@ export interface Context {
   storage: Storage;
   /** The typed repositories over `storage`'s documents. */
   repos: Repositories;
+  /** What the repositories' cached reads are served from; started by the kit when its store can watch. */
+  cache: ReadCache;
   /** The time source every operation reads. */
   clock: Clock;
   /** The clock's time as a `Date`. */
@@ -24,9 +27,11 @@ export function createContext(options: {
   newId?: (() => string) | undefined;
 }): Context {
   const { storage, clock } = options;
+  const cache = new ReadCache();
   return {
     storage,
-    repos: createRepositories(storage),
+    repos: createRepositories(storage, cache),
+    cache,
     clock,
     now: () => new Date(clock.now()),
     newId: options.newId ?? randomUUID,

@@ -18,6 +18,7 @@ import {
 import { type Role, type RoleAssignment, roleAssignmentSchema, roleSchema } from "../model/roles.js";
 import type { DocumentKeys, Store } from "../ports/storage.js";
 import { DocumentCollection } from "./collection.js";
+import type { ReadCache } from "./read-cache.js";
 
 export { DocumentCollection, type Versioned } from "./collection.js";
 
@@ -54,95 +55,136 @@ export function auditIdFor(at: Date): string {
 /**
  * The kit's typed repositories, one per collection of the {@link Store}: each encodes its domain objects as
  * documents with the index keys the kit filters on, and turns the store's results into the kit's errors.
+ * With a `cache`, the collections it keeps serve `getCached` and `everyCached` from it.
  */
-export function createRepositories(store: Store) {
+export function createRepositories(store: Store, cache?: ReadCache) {
   return {
-    campaigns: new DocumentCollection<Campaign>(store, {
-      name: "campaigns",
-      what: "campaign",
-      schema: campaignSchema,
-      idOf: (c) => c.id,
-      keysOf: (c) =>
-        keys({
-          status: c.status,
-          type: c.type,
-          category: c.category,
-          channels: c.actions.map((action) => action.channel),
-          configurations: c.actions.map((action) => action.channelConfigurationId),
-          tags: c.tags,
-          replacesCampaignId: c.replacesCampaignId,
-        }),
-    }),
-    audiences: new DocumentCollection<Audience>(store, {
-      name: "audiences",
-      what: "audience",
-      schema: audienceSchema,
-      idOf: (a) => a.id,
-      keysOf: (a) => keys({ status: a.status }),
-    }),
-    configurations: new DocumentCollection<ChannelConfiguration>(store, {
-      name: "channel-configurations",
-      what: "channel configuration",
-      schema: channelConfigurationSchema,
-      idOf: (c) => c.id,
-      keysOf: (c) => keys({ channel: c.channel, status: c.status }),
-    }),
-    roles: new DocumentCollection<Role>(store, {
-      name: "roles",
-      what: "role",
-      schema: roleSchema,
-      idOf: (r) => r.id,
-      keysOf: () => ({}),
-    }),
-    assignments: new DocumentCollection<RoleAssignment>(store, {
-      name: "role-assignments",
-      what: "role assignment",
-      schema: roleAssignmentSchema,
-      idOf: (a) => compositeId(a.userId, a.roleId),
-      keysOf: (a) => keys({ userId: a.userId, roleId: a.roleId }),
-    }),
-    policies: new DocumentCollection<ApprovalPolicy>(store, {
-      name: "approval-policies",
-      what: "approval policy",
-      schema: approvalPolicySchema,
-      idOf: (p) => p.id,
-      keysOf: (p) => keys({ status: p.status }),
-    }),
-    requests: new DocumentCollection<ApprovalRequest>(store, {
-      name: "approval-requests",
-      what: "approval request",
-      schema: approvalRequestSchema,
-      idOf: (r) => r.id,
-      keysOf: (r) => keys({ campaignId: r.campaignId, status: r.status }),
-    }),
-    executions: new DocumentCollection<Execution>(store, {
-      name: "executions",
-      what: "execution",
-      schema: executionSchema,
-      idOf: (e) => e.id,
-      // `claimUntil` is "" when no process runs it: a range up to now finds the executions free to take.
-      keysOf: (e) =>
-        keys({
-          campaignId: e.campaignId,
-          status: e.status,
-          kind: e.kind,
-          claimUntil: e.claim?.until.toISOString() ?? "",
-        }),
-    }),
-    slices: new DocumentCollection<ExecutionSlice>(store, {
-      name: "execution-slices",
-      what: "execution slice",
-      schema: executionSliceSchema,
-      idOf: (s) => s.id,
-      keysOf: (s) => keys({ executionId: s.executionId, dueAt: s.dueAt.toISOString() }),
-    }),
-    audit: new DocumentCollection<AuditEntry>(store, {
-      name: "audit",
-      what: "audit entry",
-      schema: auditEntrySchema,
-      idOf: (e) => e.id,
-      keysOf: (e) => keys({ objectId: e.objectId, objectType: e.objectType, actorId: e.actorId }),
-    }),
+    campaigns: new DocumentCollection<Campaign>(
+      store,
+      {
+        name: "campaigns",
+        what: "campaign",
+        schema: campaignSchema,
+        idOf: (c) => c.id,
+        keysOf: (c) =>
+          keys({
+            status: c.status,
+            type: c.type,
+            category: c.category,
+            channels: c.actions.map((action) => action.channel),
+            configurations: c.actions.map((action) => action.channelConfigurationId),
+            tags: c.tags,
+            replacesCampaignId: c.replacesCampaignId,
+          }),
+      },
+      cache,
+    ),
+    audiences: new DocumentCollection<Audience>(
+      store,
+      {
+        name: "audiences",
+        what: "audience",
+        schema: audienceSchema,
+        idOf: (a) => a.id,
+        keysOf: (a) => keys({ status: a.status }),
+      },
+      cache,
+    ),
+    configurations: new DocumentCollection<ChannelConfiguration>(
+      store,
+      {
+        name: "channel-configurations",
+        what: "channel configuration",
+        schema: channelConfigurationSchema,
+        idOf: (c) => c.id,
+        keysOf: (c) => keys({ channel: c.channel, status: c.status }),
+      },
+      cache,
+    ),
+    roles: new DocumentCollection<Role>(
+      store,
+      {
+        name: "roles",
+        what: "role",
+        schema: roleSchema,
+        idOf: (r) => r.id,
+        keysOf: () => ({}),
+      },
+      cache,
+    ),
+    assignments: new DocumentCollection<RoleAssignment>(
+      store,
+      {
+        name: "role-assignments",
+        what: "role assignment",
+        schema: roleAssignmentSchema,
+        idOf: (a) => compositeId(a.userId, a.roleId),
+        keysOf: (a) => keys({ userId: a.userId, roleId: a.roleId }),
+      },
+      cache,
+    ),
+    policies: new DocumentCollection<ApprovalPolicy>(
+      store,
+      {
+        name: "approval-policies",
+        what: "approval policy",
+        schema: approvalPolicySchema,
+        idOf: (p) => p.id,
+        keysOf: (p) => keys({ status: p.status }),
+      },
+      cache,
+    ),
+    requests: new DocumentCollection<ApprovalRequest>(
+      store,
+      {
+        name: "approval-requests",
+        what: "approval request",
+        schema: approvalRequestSchema,
+        idOf: (r) => r.id,
+        keysOf: (r) => keys({ campaignId: r.campaignId, status: r.status }),
+      },
+      cache,
+    ),
+    executions: new DocumentCollection<Execution>(
+      store,
+      {
+        name: "executions",
+        what: "execution",
+        schema: executionSchema,
+        idOf: (e) => e.id,
+        // `claimUntil` is "" when no process runs it: a range up to now finds the executions free to take.
+        keysOf: (e) =>
+          keys({
+            campaignId: e.campaignId,
+            status: e.status,
+            kind: e.kind,
+            claimUntil: e.claim?.until.toISOString() ?? "",
+          }),
+      },
+      cache,
+    ),
+    slices: new DocumentCollection<ExecutionSlice>(
+      store,
+      {
+        name: "execution-slices",
+        what: "execution slice",
+        schema: executionSliceSchema,
+        idOf: (s) => s.id,
+        keysOf: (s) => keys({ executionId: s.executionId, dueAt: s.dueAt.toISOString() }),
+      },
+      cache,
+    ),
+    audit: new DocumentCollection<AuditEntry>(
+      store,
+      {
+        name: "audit",
+        what: "audit entry",
+        schema: auditEntrySchema,
+        idOf: (e) => e.id,
+        keysOf: (e) => keys({ objectId: e.objectId, objectType: e.objectType, actorId: e.actorId }),
+      },
+      cache,
+    ),
   };
 }
 

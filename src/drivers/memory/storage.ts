@@ -1,6 +1,7 @@
 import {
   type Collection,
   compareIds,
+  type DocumentChange,
   keysMatch,
   pageLimit,
   type Storage,
@@ -29,6 +30,15 @@ const copy = structuredClone;
 export function memoryStorage(): Storage {
   const ledger = memoryLedger();
   const collections = new Map<Collection, Map<string, StoredDocument>>();
+  // Watchers hear of a change as soon as it is made: in one process there is nothing to deliver late.
+  const watchers = new Set<{
+    collections: ReadonlySet<Collection>;
+    onChange: (change: DocumentChange) => void;
+  }>();
+  const changed = (collection: Collection, id: string) => {
+    for (const watcher of watchers)
+      if (watcher.collections.has(collection)) watcher.onChange({ collection, id });
+  };
   const documents = (collection: Collection) => {
     let map = collections.get(collection);
     if (!map) {
@@ -48,6 +58,7 @@ export function memoryStorage(): Storage {
       const map = documents(collection);
       if (map.has(document.id)) return "exists";
       map.set(document.id, copy(document));
+      changed(collection, document.id);
       return "ok";
     },
     get: async ({ collection, id }) => {
@@ -60,6 +71,7 @@ export function memoryStorage(): Storage {
       if (stored === undefined) return "missing";
       if (stored.version !== ifVersion) return "conflict";
       map.set(document.id, copy(document));
+      changed(collection, document.id);
       return "ok";
     },
     async delete({ collection, id, ifVersion }) {
@@ -68,6 +80,7 @@ export function memoryStorage(): Storage {
       if (stored === undefined) return "missing";
       if (ifVersion !== undefined && stored.version !== ifVersion) return "conflict";
       map.delete(id);
+      changed(collection, id);
       return "ok";
     },
     async list({ collection, where, cursor, ...paging }) {
@@ -85,6 +98,16 @@ export function memoryStorage(): Storage {
       const items = matching.slice(0, limit).map((document) => copy(document));
       const last = items[items.length - 1];
       return matching.length > limit && last !== undefined ? { items, nextCursor: last.id } : { items };
+    },
+    async watch({ collections, onChange }) {
+      const watcher = { collections: new Set(collections), onChange };
+      watchers.add(watcher);
+      return {
+        live: true,
+        close: async () => {
+          watchers.delete(watcher);
+        },
+      };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Channel } from "../../model/common.js";
 import type { DeliveryRecord } from "../../model/execution.js";
 import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../ports/ledger.js";
+import { groupCommit } from "./group-commit.js";
 import { type Db, guard } from "./sql.js";
 
 /**
@@ -16,13 +17,60 @@ function collapse(records: readonly DeliveryRecord[]): { record: DeliveryRecord;
     if (seen === undefined) byId.set(record.messageId, { record, weight: 1 });
     else if (seen.record.outcome !== "sent") byId.set(record.messageId, { record, weight: seen.weight + 1 });
   }
-  // One lock order for every batch, so two overlapping batches can't deadlock.
-  return [...byId.values()].sort((a, b) => (a.record.messageId < b.record.messageId ? -1 : 1));
+  return [...byId.values()];
 }
 
-/** The delivery ledger of {@link postgresStorage}: one table keyed by message id. */
+/**
+ * The delivery ledger of {@link postgresStorage}: one table keyed by message id. Concurrent `record` calls
+ * (the dispatcher's batches in flight) are committed together ({@link groupCommit}), each caller answered
+ * after the commit that holds its records.
+ */
 export function ledgerMethods(db: Db): DeliveryLedger {
   const ledger = db.table("delivery_ledger");
+
+  const record = groupCommit<readonly DeliveryRecord[], { written: number }>({
+    ...db.groupCommit,
+    maxItems: 50,
+    keysOf: (records) => records.map((r) => r.messageId),
+    flush: async (calls) => {
+      // Calls never share a message id (group commit keeps them apart), so collapsing each alone is the same
+      // as collapsing them together.
+      const collapsed = calls.map(collapse);
+      const batch = collapsed.flat().sort((a, b) => (a.record.messageId < b.record.messageId ? -1 : 1));
+      const column = <T>(pick: (record: DeliveryRecord) => T) => batch.map((entry) => pick(entry.record));
+      // The WHERE of DO UPDATE is what keeps the first `sent`: it is checked on the locked, latest row.
+      const result = await db.pool.query<{ message_id: string }>(
+        `INSERT INTO ${ledger}
+           (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason, attempts,
+            provider_message_id, at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+           $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
+         ON CONFLICT (message_id) DO UPDATE SET
+           campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
+           recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
+           reason = excluded.reason, attempts = excluded.attempts,
+           provider_message_id = excluded.provider_message_id, at = excluded.at
+         WHERE ${ledger}.outcome <> 'sent'
+         RETURNING message_id`,
+        [
+          column((r) => r.messageId),
+          column((r) => r.campaignId),
+          column((r) => r.executionId),
+          column((r) => r.recipientId),
+          column((r) => r.channel),
+          column((r) => r.outcome),
+          column((r) => r.reason ?? null),
+          column((r) => r.attempts),
+          column((r) => r.providerMessageId ?? null),
+          column((r) => r.at),
+        ],
+      );
+      const written = new Set(result.rows.map((row) => row.message_id));
+      return collapsed.map((entries) => ({
+        written: entries.reduce((sum, e) => sum + (written.has(e.record.messageId) ? e.weight : 0), 0),
+      }));
+    },
+  });
 
   return {
     findSent: ({ messageIds }) =>
@@ -36,42 +84,9 @@ export function ledgerMethods(db: Db): DeliveryLedger {
       }),
 
     record: ({ records }) =>
-      guard("write the delivery ledger", async () => {
-        if (records.length === 0) return { written: 0 };
-        const batch = collapse(records);
-        const column = <T>(pick: (record: DeliveryRecord) => T) => batch.map((entry) => pick(entry.record));
-        // The WHERE of DO UPDATE is what keeps the first `sent`: it is checked on the locked, latest row.
-        const result = await db.pool.query<{ message_id: string }>(
-          `INSERT INTO ${ledger}
-             (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason, attempts,
-              provider_message_id, at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-             $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
-           ON CONFLICT (message_id) DO UPDATE SET
-             campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
-             recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
-             reason = excluded.reason, attempts = excluded.attempts,
-             provider_message_id = excluded.provider_message_id, at = excluded.at
-           WHERE ${ledger}.outcome <> 'sent'
-           RETURNING message_id`,
-          [
-            column((r) => r.messageId),
-            column((r) => r.campaignId),
-            column((r) => r.executionId),
-            column((r) => r.recipientId),
-            column((r) => r.channel),
-            column((r) => r.outcome),
-            column((r) => r.reason ?? null),
-            column((r) => r.attempts),
-            column((r) => r.providerMessageId ?? null),
-            column((r) => r.at),
-          ],
-        );
-        const weights = new Map(batch.map((entry) => [entry.record.messageId, entry.weight]));
-        let written = 0;
-        for (const row of result.rows) written += weights.get(row.message_id) ?? 0;
-        return { written };
-      }),
+      guard("write the delivery ledger", async () =>
+        records.length === 0 ? { written: 0 } : record(records),
+      ),
 
     countSentSince: ({ recipientIds, channel, since }) =>
       guard("count sent messages", async () => {

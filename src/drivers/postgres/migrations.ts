@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { CampaignKitError } from "../../errors.js";
-import { createDb, type Db, DEFAULT_SCHEMA, guard } from "./sql.js";
+import { createDb, type Db, DEFAULT_SCHEMA, guard, quoteIdent } from "./sql.js";
+import { changesChannel, REPORTED_COLLECTIONS } from "./watch.js";
 
 /** One schema change, applied once and recorded in `schema_migrations`. Never edit one that has shipped. */
 interface Migration {
@@ -43,6 +44,31 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ON ${table("delivery_ledger")} (campaign_id, execution_id);
       CREATE INDEX ON ${table("delivery_ledger")} (recipient_id, channel, at) WHERE outcome = 'sent';
     `,
+  },
+  {
+    version: 2,
+    name: "notify changes to the documents every call reads",
+    // Row triggers, filtered by collection in WHEN so executions and audit entries never pay for them. The
+    // notification is sent at commit, to every session listening on the schema's channel.
+    sql: ({ table, schema, schemaName }) => {
+      const collections = REPORTED_COLLECTIONS.map((c) => `'${c}'`).join(", ");
+      const notify = `${schema}.${quoteIdent("notify_document_change")}`;
+      return `
+      CREATE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${changesChannel(schemaName)}', OLD.collection || ' ' || OLD.id);
+        ELSE
+          PERFORM pg_notify('${changesChannel(schemaName)}', NEW.collection || ' ' || NEW.id);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER document_written AFTER INSERT OR UPDATE ON ${table("documents")}
+        FOR EACH ROW WHEN (NEW.collection IN (${collections})) EXECUTE FUNCTION ${notify}();
+      CREATE TRIGGER document_deleted AFTER DELETE ON ${table("documents")}
+        FOR EACH ROW WHEN (OLD.collection IN (${collections})) EXECUTE FUNCTION ${notify}();
+    `;
+    },
   },
 ];
 

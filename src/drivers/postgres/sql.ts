@@ -8,6 +8,10 @@ export interface Db {
   schema: string;
   /** `table("documents")` is `"campaign_kit"."documents"`. */
   table(name: TableName): string;
+  /** The schema's name as given (unquoted). */
+  schemaName: string;
+  /** How writes are grouped into statements ({@link groupCommit}): sized from the pool. */
+  groupCommit: { maxInFlight: number; maxItems: number };
 }
 
 /** Every table the driver owns. */
@@ -30,7 +34,16 @@ export function quoteIdent(name: string): string {
 /** The query context for `schema`. */
 export function createDb(pool: Pool, schema: string): Db {
   const quoted = quoteIdent(schema);
-  return { pool, schema: quoted, table: (name) => `${quoted}.${quoteIdent(name)}` };
+  // A quarter of the pool per kind of write (documents inserted, replaced, ledger records) leaves the rest
+  // for reads; each statement waits for its commit, so more in flight would only queue inside PostgreSQL.
+  const poolSize = pool?.options?.max ?? 10;
+  return {
+    pool,
+    schema: quoted,
+    schemaName: schema,
+    table: (name) => `${quoted}.${quoteIdent(name)}`,
+    groupCommit: { maxInFlight: Math.max(1, Math.floor(poolSize / 4)), maxItems: 500 },
+  };
 }
 
 const UNDEFINED_TABLE = "42P01";

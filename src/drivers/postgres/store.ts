@@ -1,6 +1,8 @@
-import type { Condition, Store, StoredDocument, Where } from "../../ports/storage.js";
+import type { Collection, Condition, Store, StoredDocument, Where } from "../../ports/storage.js";
 import { pageLimit } from "../../ports/storage.js";
+import { groupCommit } from "./group-commit.js";
 import { type Db, guard } from "./sql.js";
+import { watchChanges } from "./watch.js";
 
 interface Row {
   id: string;
@@ -61,29 +63,75 @@ function whereSql(where: Where | undefined, params: Params): string {
     .join("");
 }
 
+interface Insert {
+  collection: Collection;
+  document: StoredDocument;
+}
+
+interface Replace extends Insert {
+  ifVersion: number;
+}
+
+const rowKey = (item: Insert) => `${item.collection} ${item.document.id}`;
+
 /**
  * The documents of {@link postgresStorage}: one table keyed by (collection, id). Every operation is one
  * statement, so compare-and-set needs no transaction: `replace` and `delete` name the version they expect in
- * their `WHERE`, and PostgreSQL checks it on the locked row.
+ * their `WHERE`, and PostgreSQL checks it on the locked row. Concurrent inserts and replaces are committed
+ * together ({@link groupCommit}): under load, many calls share one statement and one WAL flush.
  */
 export function documentStore(db: Db): Store {
   const documents = db.table("documents");
+  const columns = (items: readonly Insert[]) => [
+    items.map((item) => item.collection),
+    items.map((item) => item.document.id),
+    items.map((item) => item.document.version),
+    items.map((item) => JSON.stringify(item.document.keys)),
+    items.map((item) => JSON.stringify(item.document.value)),
+  ];
+
+  const insert = groupCommit<Insert, "ok" | "exists">({
+    ...db.groupCommit,
+    keysOf: (item) => [rowKey(item)],
+    flush: async (items) => {
+      const result = await db.pool.query<{ collection: string; id: string }>(
+        `INSERT INTO ${documents} (collection, id, version, keys, value)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[])
+         ON CONFLICT (collection, id) DO NOTHING RETURNING collection, id`,
+        columns(items),
+      );
+      const inserted = new Set(result.rows.map((row) => `${row.collection} ${row.id}`));
+      return items.map((item) => (inserted.has(rowKey(item)) ? "ok" : "exists"));
+    },
+  });
+
+  const replace = groupCommit<Replace, "ok" | "conflict" | "missing">({
+    ...db.groupCommit,
+    keysOf: (item) => [rowKey(item)],
+    flush: async (items) => {
+      // One statement: the updates, and for each one that updated nothing, whether its row exists at all.
+      const result = await db.pool.query<{ n: string; updated: boolean; present: boolean }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[], $6::integer[])
+             WITH ORDINALITY AS t(collection, id, version, keys, value, if_version, n)),
+         updated AS (
+           UPDATE ${documents} d SET version = i.version, keys = i.keys, value = i.value FROM input i
+           WHERE d.collection = i.collection AND d.id = i.id AND d.version = i.if_version RETURNING i.n)
+         SELECT i.n, EXISTS (SELECT 1 FROM updated u WHERE u.n = i.n) AS updated,
+                EXISTS (SELECT 1 FROM ${documents} d WHERE d.collection = i.collection AND d.id = i.id) AS present
+         FROM input i`,
+        [...columns(items), items.map((item) => item.ifVersion)],
+      );
+      const byN = new Map(result.rows.map((row) => [Number(row.n), row]));
+      return items.map((_, i) => {
+        const row = byN.get(i + 1);
+        return row?.updated ? "ok" : row?.present ? "conflict" : "missing";
+      });
+    },
+  });
+
   return {
-    insert: ({ collection, document }) =>
-      guard(`insert into ${collection}`, async () => {
-        const result = await db.pool.query(
-          `INSERT INTO ${documents} (collection, id, version, keys, value)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT (collection, id) DO NOTHING`,
-          [
-            collection,
-            document.id,
-            document.version,
-            JSON.stringify(document.keys),
-            JSON.stringify(document.value),
-          ],
-        );
-        return result.rowCount === 1 ? "ok" : "exists";
-      }),
+    insert: (params) => guard(`insert into ${params.collection}`, () => insert(params)),
 
     get: ({ collection, id }) =>
       guard(`read ${collection}`, async () => {
@@ -95,27 +143,7 @@ export function documentStore(db: Db): Store {
         return row && toDocument(row);
       }),
 
-    replace: ({ collection, document, ifVersion }) =>
-      guard(`update ${collection}`, async () => {
-        // One statement: the update, and when it updated nothing, whether the row exists at all.
-        const result = await db.pool.query<{ updated: boolean }>(
-          `WITH updated AS (
-             UPDATE ${documents} SET version = $3, keys = $4::jsonb, value = $5::jsonb
-             WHERE collection = $1 AND id = $2 AND version = $6 RETURNING 1)
-           SELECT EXISTS (SELECT 1 FROM updated) AS updated,
-                  EXISTS (SELECT 1 FROM ${documents} WHERE collection = $1 AND id = $2) AS present`,
-          [
-            collection,
-            document.id,
-            document.version,
-            JSON.stringify(document.keys),
-            JSON.stringify(document.value),
-            ifVersion,
-          ],
-        );
-        const row = result.rows[0] as { updated: boolean; present: boolean } | undefined;
-        return row?.updated ? "ok" : row?.present ? "conflict" : "missing";
-      }),
+    replace: (params) => guard(`update ${params.collection}`, () => replace(params)),
 
     delete: ({ collection, id, ifVersion }) =>
       guard(`delete from ${collection}`, async () => {
@@ -145,5 +173,7 @@ export function documentStore(db: Db): Store {
         const last = items[items.length - 1];
         return result.rows.length > limit && last !== undefined ? { items, nextCursor: last.id } : { items };
       }),
+
+    watch: (params) => watchChanges(db, params),
   };
 }

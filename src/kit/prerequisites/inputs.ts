@@ -13,7 +13,7 @@ export async function prerequisiteInputs(
 ): Promise<PrerequisiteInput> {
   const audienceId = campaign.audienceId;
   const [audience, configurations] = await Promise.all([
-    audienceId === undefined ? undefined : ctx.repos.audiences.get(audienceId),
+    audienceId === undefined ? undefined : ctx.repos.audiences.getCached(audienceId),
     configurationsOf(ctx, campaign),
   ]);
   return {

@@ -1,0 +1,109 @@
+import type { Collection, Store, StoreWatch } from "../ports/storage.js";
+
+/**
+ * The collections every trigger and send reads and few operations write: campaigns, their configurations and
+ * audiences, roles and their assignments, approval policies. Executions, slices and the audit log change on
+ * every call and are never cached.
+ */
+export const CACHED_COLLECTIONS = [
+  "campaigns",
+  "audiences",
+  "channel-configurations",
+  "roles",
+  "role-assignments",
+  "approval-policies",
+] as const satisfies readonly Collection[];
+
+/** A collection {@link ReadCache} keeps. */
+export type CachedCollection = (typeof CACHED_COLLECTIONS)[number];
+
+/** Past this many entries in one collection, the cache starts that collection afresh: a bound, not an LRU. */
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Reads of {@link CACHED_COLLECTIONS}, kept until the store reports a change ({@link Store.watch}).
+ *
+ * Why it is correct across processes: an entry is dropped when its collection changes anywhere, and a read
+ * that was under way when a change arrived is never kept (each collection has an epoch, bumped by every
+ * change; a read is kept only if the epoch it began in is still current). So a process serves what another
+ * one changed for at most the time the change takes to reach it (on PostgreSQL, a `NOTIFY` after the
+ * commit: milliseconds), the same window a read racing that write always had. While the store can't vouch
+ * for its reports (no `watch`, or a lost connection), every read goes to the store.
+ *
+ * Values are deeply frozen and shared by every caller: the kit only reads them.
+ */
+export class ReadCache {
+  private readonly entries = new Map<Collection, Map<string, Promise<unknown>>>();
+  private readonly epochs = new Map<Collection, number>();
+  private watch: StoreWatch | undefined;
+
+  /** Starts listening for changes; without a `watch` on the store, the cache stays off. */
+  async start(store: Store): Promise<void> {
+    if (store.watch === undefined || this.watch !== undefined) return;
+    this.watch = await store.watch({
+      collections: CACHED_COLLECTIONS,
+      onChange: ({ collection }) => this.forget(collection),
+      onGap: () => this.forgetAll(),
+    });
+  }
+
+  /** Stops listening; every read goes to the store from then on. */
+  async close(): Promise<void> {
+    const watch = this.watch;
+    this.watch = undefined;
+    this.forgetAll();
+    await watch?.close();
+  }
+
+  /** Whether `collection` is cached now. */
+  serves(collection: Collection): collection is CachedCollection {
+    return this.watch?.live === true && (CACHED_COLLECTIONS as readonly Collection[]).includes(collection);
+  }
+
+  /**
+   * The value cached under `key`, or what `load` reads (kept, frozen, unless `collection` changed meanwhile).
+   * Concurrent reads of one key share one load.
+   */
+  read<T>(collection: Collection, key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.serves(collection)) return load();
+    let entries = this.entries.get(collection);
+    const cached = entries?.get(key);
+    if (cached !== undefined) return cached as Promise<T>;
+    if (entries === undefined || entries.size >= MAX_ENTRIES) {
+      entries = new Map();
+      this.entries.set(collection, entries);
+    }
+    const epoch = this.epochs.get(collection) ?? 0;
+    const pending = load().then(
+      (value) => {
+        // A change that arrived while reading may not be in `value`: don't keep it.
+        if ((this.epochs.get(collection) ?? 0) !== epoch) this.entries.get(collection)?.delete(key);
+        return deepFreeze(value);
+      },
+      (error: unknown) => {
+        this.entries.get(collection)?.delete(key);
+        throw error;
+      },
+    );
+    entries.set(key, pending);
+    return pending;
+  }
+
+  /** Drops what is cached of `collection`: it changed, here or elsewhere. */
+  forget(collection: Collection): void {
+    this.epochs.set(collection, (this.epochs.get(collection) ?? 0) + 1);
+    this.entries.delete(collection);
+  }
+
+  private forgetAll(): void {
+    for (const collection of CACHED_COLLECTIONS) this.forget(collection);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
