@@ -76,7 +76,7 @@ export function groupCommit<I, R>(options: GroupCommitOptions<I, R>): (item: I) 
   async function commit(batch: Waiting<I, R>[]): Promise<void> {
     try {
       const results = await options.flush(batch.map((waiting) => waiting.item));
-      batch.forEach((waiting, i) => waiting.resolve(results[i]!));
+      for (const [i, waiting] of batch.entries()) waiting.resolve(results[i]!);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
