@@ -27,7 +27,7 @@ export function createContext(options: {
   newId?: (() => string) | undefined;
 }): Context {
   const { storage, clock } = options;
-  const cache = new ReadCache();
+  const cache = new ReadCache(clock);
   return {
     storage,
     repos: createRepositories(storage, cache),

@@ -1,3 +1,4 @@
+import type { Clock } from "../ports/clock.js";
 import type { Collection, Store, StoreWatch } from "../ports/storage.js";
 
 /**
@@ -21,21 +22,29 @@ export type CachedCollection = (typeof CACHED_COLLECTIONS)[number];
 const MAX_ENTRIES = 10_000;
 
 /**
+ * How long an entry is served at most, in ms: reports of changes normally drop it long before, and this
+ * bounds how stale a read can be even if a report never comes (a connection dead without an error).
+ */
+export const CACHE_MAX_AGE_MS = 10_000;
+
+/**
  * Reads of {@link CACHED_COLLECTIONS}, kept until the store reports a change ({@link Store.watch}).
  *
  * Why it is correct across processes: an entry is dropped when its collection changes anywhere, and a read
- * that was under way when a change arrived is never kept (each collection has an epoch, bumped by every
- * change; a read is kept only if the epoch it began in is still current). So a process serves what another
- * one changed for at most the time the change takes to reach it (on PostgreSQL, a `NOTIFY` after the
- * commit: milliseconds), the same window a read racing that write always had. While the store can't vouch
- * for its reports (no `watch`, or a lost connection), every read goes to the store.
+ * that was under way when a change arrived is never kept (a change drops the collection's entries, those
+ * still loading included, so later callers read again). So a process serves what another one changed for at
+ * most the time the change takes to reach it (on PostgreSQL, a `NOTIFY` after the commit: milliseconds), the
+ * same window a read racing that write always had. While the store can't vouch for its reports (no `watch`,
+ * or a lost connection), every read goes to the store; and no entry is served longer than
+ * {@link CACHE_MAX_AGE_MS}, whatever the reports say.
  *
  * Values are deeply frozen and shared by every caller: the kit only reads them.
  */
 export class ReadCache {
-  private readonly entries = new Map<Collection, Map<string, Promise<unknown>>>();
-  private readonly epochs = new Map<Collection, number>();
+  private readonly entries = new Map<Collection, Map<string, { value: Promise<unknown>; at: number }>>();
   private watch: StoreWatch | undefined;
+
+  constructor(private readonly clock: Clock) {}
 
   /** Starts listening for changes; without a `watch` on the store, the cache stays off. */
   async start(store: Store): Promise<void> {
@@ -67,31 +76,27 @@ export class ReadCache {
   read<T>(collection: Collection, key: string, load: () => Promise<T>): Promise<T> {
     if (!this.serves(collection)) return load();
     let entries = this.entries.get(collection);
+    const now = this.clock.now();
     const cached = entries?.get(key);
-    if (cached !== undefined) return cached as Promise<T>;
+    if (cached !== undefined && now - cached.at < CACHE_MAX_AGE_MS) return cached.value as Promise<T>;
     if (entries === undefined || entries.size >= MAX_ENTRIES) {
       entries = new Map();
       this.entries.set(collection, entries);
     }
-    const epoch = this.epochs.get(collection) ?? 0;
-    const pending = load().then(
-      (value) => {
-        // A change that arrived while reading may not be in `value`: don't keep it.
-        if ((this.epochs.get(collection) ?? 0) !== epoch) this.entries.get(collection)?.delete(key);
-        return deepFreeze(value);
-      },
-      (error: unknown) => {
-        this.entries.get(collection)?.delete(key);
-        throw error;
-      },
-    );
-    entries.set(key, pending);
+    // A change that arrives while `load` reads drops the whole collection (see `forget`), this entry with it:
+    // a read that may have missed the change is never served to a later caller.
+    const entry = { value: Promise.resolve() as Promise<unknown>, at: now };
+    const pending = load().then(deepFreeze, (error: unknown) => {
+      if (this.entries.get(collection)?.get(key) === entry) this.entries.get(collection)?.delete(key);
+      throw error;
+    });
+    entry.value = pending;
+    entries.set(key, entry);
     return pending;
   }
 
   /** Drops what is cached of `collection`: it changed, here or elsewhere. */
   forget(collection: Collection): void {
-    this.epochs.set(collection, (this.epochs.get(collection) ?? 0) + 1);
     this.entries.delete(collection);
   }
 
