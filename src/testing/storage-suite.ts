@@ -1,8 +1,9 @@
-import type { Storage } from "../ports/storage.js";
+import type { Storage, Store } from "../ports/storage.js";
 import { documentTests } from "./documents-suite.js";
 import { ledgerTests } from "./ledger-suite.js";
 import { storeTests } from "./store-suite.js";
 import { vitest } from "./vitest.js";
+import { watchTests } from "./watch-suite.js";
 
 /** Options for {@link runStorageSuite}. */
 export interface StorageSuiteOptions {
@@ -15,6 +16,11 @@ export interface StorageSuiteOptions {
   create: () => Promise<Storage> | Storage;
   /** Called after each test: drop what `create` made, close what it opened. */
   cleanup?: () => Promise<void>;
+  /**
+   * For a store shared between processes that offers `watch`: another storage over the data the last
+   * `create` made (as another process would open it), to check that its changes are reported.
+   */
+  peer?: () => Promise<Store> | Store;
 }
 
 /**
@@ -22,7 +28,8 @@ export interface StorageSuiteOptions {
  * storage made by `create`. The documents: exact round trips, `insert` never overwriting, compare-and-set
  * `replace` and `delete`, code-point order, paging and every kind of condition, and each atomic operation
  * under 20 concurrent callers. The kit's own documents: every field of every domain object through the kit's
- * repositories. The ledger: first sent wins, frequency-cap counts, summaries, concurrent batches. Every
+ * repositories. The ledger: first sent wins, frequency-cap counts, summaries, concurrent batches. The
+ * optional `watch`: changes reported, from another process too (with `peer`), and none after closing. Every
  * implementation shipped with campaign-kit passes it; run it on yours.
  *
  * Call it at the top level of a vitest test file.
@@ -59,5 +66,6 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
     storeTests(storage);
     documentTests(storage);
     ledgerTests(storage);
+    watchTests(storage, options.peer);
   });
 }

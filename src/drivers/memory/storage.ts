@@ -103,7 +103,9 @@ export function memoryStorage(): Storage {
       const watcher = { collections: new Set(collections), onChange };
       watchers.add(watcher);
       return {
-        live: true,
+        get live() {
+          return watchers.has(watcher);
+        },
         close: async () => {
           watchers.delete(watcher);
         },

@@ -8,7 +8,9 @@ const url = databaseUrl("the PostgreSQL storage suite");
 
 (url === undefined ? describe.skip : describe)("PostgreSQL (DATABASE_URL)", () => {
   const pool = new pg.Pool({ connectionString: url, max: 20 });
-  afterAll(() => pool.end());
+  // Another process's view: its own pool on the same schema.
+  const peerPool = new pg.Pool({ connectionString: url, max: 2 });
+  afterAll(() => Promise.all([pool.end(), peerPool.end()]));
   // A fresh schema per test: each starts empty, and parallel test files never meet.
   let schema = "";
   let count = 0;
@@ -19,6 +21,7 @@ const url = databaseUrl("the PostgreSQL storage suite");
       await migrate({ pool, schema });
       return postgresStorage({ pool, schema });
     },
+    peer: () => postgresStorage({ pool: peerPool, schema }),
     cleanup: async () => {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
