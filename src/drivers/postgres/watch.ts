@@ -32,14 +32,12 @@ const RECONNECT_MS = 1000;
 
 /**
  * A client of its own, made the way the host's pool makes its clients (same class, same options), outside the
- * pool: holding one of the pool's would shrink it and keep `pool.end()` waiting until the kit is closed. Its
- * socket doesn't keep the process alive.
+ * pool: holding one of the pool's would shrink it and keep `pool.end()` waiting until the kit is closed.
  */
 async function connectOutsidePool(db: Db): Promise<Client> {
   const pool = db.pool as unknown as { Client: new (options: unknown) => Client; options: unknown };
   const client = new pool.Client(pool.options);
   await client.connect();
-  (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
   return client;
 }
 
@@ -102,6 +100,10 @@ export async function watchChanges(
     client = connected;
     try {
       await connected.query(`LISTEN ${quoteIdent(channel)}`);
+      // Listening, it only waits for notifications: that alone must not keep the host's process alive.
+      (
+        connected as unknown as { connection?: { stream?: { unref?: () => void } } }
+      ).connection?.stream?.unref?.();
     } catch (error) {
       // The caller retries (or, at the start, fails): don't schedule a second attempt here.
       drop(false);
