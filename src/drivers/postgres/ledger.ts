@@ -37,14 +37,29 @@ export function ledgerMethods(db: Db): DeliveryLedger {
       // as collapsing them together.
       const collapsed = calls.map(collapse);
       const batch = collapsed.flat().sort((a, b) => (a.record.messageId < b.record.messageId ? -1 : 1));
-      const column = <T>(pick: (record: DeliveryRecord) => T) => batch.map((entry) => pick(entry.record));
+      // One JSON parameter, unpacked by PostgreSQL: see the document store's `rows`.
+      const rows = JSON.stringify(
+        batch.map(({ record: r }) => ({
+          message_id: r.messageId,
+          campaign_id: r.campaignId,
+          execution_id: r.executionId,
+          recipient_id: r.recipientId,
+          channel: r.channel,
+          outcome: r.outcome,
+          reason: r.reason,
+          attempts: r.attempts,
+          provider_message_id: r.providerMessageId,
+          at: r.at,
+        })),
+      );
       // The WHERE of DO UPDATE is what keeps the first `sent`: it is checked on the locked, latest row.
       const result = await db.pool.query<{ message_id: string }>(
         `INSERT INTO ${ledger}
            (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason, attempts,
             provider_message_id, at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-           $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(message_id text, campaign_id text, execution_id text,
+           recipient_id text, channel text, outcome text, reason text, attempts integer, provider_message_id text,
+           at timestamptz)
          ON CONFLICT (message_id) DO UPDATE SET
            campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
            recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
@@ -52,18 +67,7 @@ export function ledgerMethods(db: Db): DeliveryLedger {
            provider_message_id = excluded.provider_message_id, at = excluded.at
          WHERE ${ledger}.outcome <> 'sent'
          RETURNING message_id`,
-        [
-          column((r) => r.messageId),
-          column((r) => r.campaignId),
-          column((r) => r.executionId),
-          column((r) => r.recipientId),
-          column((r) => r.channel),
-          column((r) => r.outcome),
-          column((r) => r.reason ?? null),
-          column((r) => r.attempts),
-          column((r) => r.providerMessageId ?? null),
-          column((r) => r.at),
-        ],
+        [rows],
       );
       const written = new Set(result.rows.map((row) => row.message_id));
       return collapsed.map((entries) => ({

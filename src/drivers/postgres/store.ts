@@ -82,13 +82,22 @@ const rowKey = (item: Insert) => `${item.collection} ${item.document.id}`;
  */
 export function documentStore(db: Db): Store {
   const documents = db.table("documents");
-  const columns = (items: readonly Insert[]) => [
-    items.map((item) => item.collection),
-    items.map((item) => item.document.id),
-    items.map((item) => item.document.version),
-    items.map((item) => JSON.stringify(item.document.keys)),
-    items.map((item) => JSON.stringify(item.document.value)),
-  ];
+  // A batch travels as ONE JSON parameter that PostgreSQL unpacks (`jsonb_to_recordset`): one native
+  // `JSON.stringify`, where a parameter per column would have pg escape every element of every array.
+  const rows = (items: readonly Insert[], ifVersions?: readonly number[]) =>
+    JSON.stringify(
+      items.map((item, n) => ({
+        n,
+        collection: item.collection,
+        id: item.document.id,
+        version: item.document.version,
+        keys: item.document.keys,
+        value: item.document.value,
+        if_version: ifVersions?.[n],
+      })),
+    );
+  const recordset = `jsonb_to_recordset($1::jsonb)
+    AS t(n integer, collection text, id text, version integer, keys jsonb, value jsonb, if_version integer)`;
 
   const insert = groupCommit<Insert, "ok" | "exists">({
     ...db.groupCommit,
@@ -96,9 +105,9 @@ export function documentStore(db: Db): Store {
     flush: async (items) => {
       const result = await db.pool.query<{ collection: string; id: string }>(
         `INSERT INTO ${documents} (collection, id, version, keys, value)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[])
+         SELECT collection, id, version, keys, value FROM ${recordset}
          ON CONFLICT (collection, id) DO NOTHING RETURNING collection, id`,
-        columns(items),
+        [rows(items)],
       );
       const inserted = new Set(result.rows.map((row) => `${row.collection} ${row.id}`));
       return items.map((item) => (inserted.has(rowKey(item)) ? "ok" : "exists"));
@@ -111,20 +120,23 @@ export function documentStore(db: Db): Store {
     flush: async (items) => {
       // One statement: the updates, and for each one that updated nothing, whether its row exists at all.
       const result = await db.pool.query<{ n: string; updated: boolean; present: boolean }>(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::jsonb[], $6::integer[])
-             WITH ORDINALITY AS t(collection, id, version, keys, value, if_version, n)),
+        `WITH input AS (SELECT * FROM ${recordset}),
          updated AS (
            UPDATE ${documents} d SET version = i.version, keys = i.keys, value = i.value FROM input i
            WHERE d.collection = i.collection AND d.id = i.id AND d.version = i.if_version RETURNING i.n)
          SELECT i.n, EXISTS (SELECT 1 FROM updated u WHERE u.n = i.n) AS updated,
                 EXISTS (SELECT 1 FROM ${documents} d WHERE d.collection = i.collection AND d.id = i.id) AS present
          FROM input i`,
-        [...columns(items), items.map((item) => item.ifVersion)],
+        [
+          rows(
+            items,
+            items.map((item) => item.ifVersion),
+          ),
+        ],
       );
       const byN = new Map(result.rows.map((row) => [Number(row.n), row]));
       return items.map((_, i) => {
-        const row = byN.get(i + 1);
+        const row = byN.get(i);
         return row?.updated ? "ok" : row?.present ? "conflict" : "missing";
       });
     },
