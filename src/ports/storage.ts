@@ -153,12 +153,14 @@ export interface Store {
    * `onChange` must be called after the write is durable and visible to reads (a PostgreSQL `NOTIFY` is
    * delivered after the commit). `onGap` is called when changes may have been missed (the connection that
    * listens was lost): the kit then forgets everything and reads through until {@link StoreWatch.live} is
-   * `true` again.
+   * `true` again. Wait between attempts to listen again with `sleep` (the kit's clock: on a test's virtual
+   * clock, attempts follow virtual time); it rejects when the watch is closed.
    */
   watch?(params: {
     collections: readonly Collection[];
     onChange: (change: DocumentChange) => void;
     onGap: () => void;
+    sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   }): Promise<StoreWatch>;
 }
 

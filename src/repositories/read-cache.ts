@@ -53,6 +53,7 @@ export class ReadCache {
       collections: CACHED_COLLECTIONS,
       onChange: ({ collection }) => this.forget(collection),
       onGap: () => this.forgetAll(),
+      sleep: (ms, signal) => this.clock.sleep(ms, signal),
     });
   }
 

@@ -1,3 +1,4 @@
+import { systemClock } from "../ports/clock.js";
 import type { DocumentChange, Storage, Store } from "../ports/storage.js";
 import { vitest } from "./vitest.js";
 
@@ -18,7 +19,7 @@ async function reported(
         `No matching change reported within ${REPORT_WITHIN_MS} ms; got ${JSON.stringify(changes)}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await systemClock.sleep(5);
   }
 }
 
@@ -39,6 +40,7 @@ export function watchTests(storage: () => Storage, peer?: () => Promise<Store> |
         collections: ["campaigns", "roles"],
         onChange: (change) => changes.push(change),
         onGap: () => {},
+        sleep: (ms, signal) => systemClock.sleep(ms, signal),
       });
       try {
         expect(watch.live).toBe(true);
@@ -72,6 +74,7 @@ export function watchTests(storage: () => Storage, peer?: () => Promise<Store> |
         collections: ["channel-configurations"],
         onChange: (change) => changes.push(change),
         onGap: () => {},
+        sleep: (ms, signal) => systemClock.sleep(ms, signal),
       });
       try {
         await other.insert({ collection: "channel-configurations", document: campaign("from-elsewhere") });
@@ -89,10 +92,11 @@ export function watchTests(storage: () => Storage, peer?: () => Promise<Store> |
         collections: ["campaigns"],
         onChange: (change) => changes.push(change),
         onGap: () => {},
+        sleep: (ms, signal) => systemClock.sleep(ms, signal),
       });
       await watch.close();
       await store.insert({ collection: "campaigns", document: campaign("after-close") });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await systemClock.sleep(100);
       expect(changes).toEqual([]);
     });
   });

@@ -61,8 +61,7 @@ export async function watchChanges(
   const channel = changesChannel(db.schemaName);
   let client: Client | undefined;
   let live = false;
-  let closed = false;
-  let retry: NodeJS.Timeout | undefined;
+  const closing = new AbortController();
 
   const onNotification = (message: Notification) => {
     if (message.channel !== channel || message.payload === undefined) return;
@@ -75,8 +74,11 @@ export async function watchChanges(
   };
 
   const reconnect = () => {
-    if (closed) return;
-    retry = setTimeout(() => void listen().catch(reconnect), RECONNECT_MS).unref();
+    if (closing.signal.aborted) return;
+    params.sleep(RECONNECT_MS, closing.signal).then(
+      () => listen().catch(reconnect),
+      () => {}, // closed while waiting
+    );
   };
 
   /** Drops the listening client after its connection failed or ended; `retry` says whether to listen again. */
@@ -111,7 +113,7 @@ export async function watchChanges(
     }
     // Changes made while not listening were missed: report the gap again now that nothing more will be.
     params.onGap();
-    live = !closed;
+    live = !closing.signal.aborted;
   }
 
   await guard("listen for changes", listen);
@@ -120,9 +122,8 @@ export async function watchChanges(
       return live;
     },
     async close() {
-      closed = true;
+      closing.abort();
       live = false;
-      clearTimeout(retry);
       const held = client;
       client = undefined;
       if (held === undefined) return;
