@@ -3,6 +3,7 @@
  * Messaging REST API, with `fetch` and no Twilio SDK.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/twilio
  */
 import { RateLimitedError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
