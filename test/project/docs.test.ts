@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CampaignKitError, type ErrorCode, ERROR_CODES } from "../../src/errors.js";
+import { CampaignKitError, ERROR_CODES, type ErrorCode } from "../../src/errors.js";
 import { toProblemDocument } from "../../src/http/index.js";
 import { PREREQUISITE_CODES } from "../../src/kit/prerequisites/problems.js";
 import * as testing from "../../src/testing/index.js";

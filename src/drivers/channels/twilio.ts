@@ -77,8 +77,8 @@ function twilioException(answer: HttpAnswer): { code?: number; message?: string 
  *   {@link RateLimitedError} waiting `queueFullRetryAfterMs` (60 s). `503` with `Retry-After`: the same.
  * - `401`, `403` (credentials, account), `404` (unknown account SID: the configuration, not the recipient),
  *   `5xx`, network errors and timeouts: a plain `Error`, retried.
- * - other `4xx`: {@link campaign-kit!PermanentDeliveryError | PermanentDeliveryError} naming Twilio's code and
- *   message, such as `21211` (invalid `To`), `21610` (the recipient replied STOP), `21614` (not a mobile
+ * - other `4xx`: {@link campaign-kit!PermanentDeliveryError | PermanentDeliveryError} naming Twilio's code
+ *   and message, such as `21211` (invalid `To`), `21610` (the recipient replied STOP), `21614` (not a mobile
  *   number), `21408` (region not enabled).
  *
  * @example
