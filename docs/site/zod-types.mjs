@@ -8,8 +8,6 @@
  * - a field declared with a named schema (`schedule: scheduleSchema.optional()`) links to the type named
  *   after it (`Schedule`) instead of spelling it out, when the two are the same type;
  * - a field declared in a zod shape shows no "default value" (TypeDoc would print the schema expression).
- * A field spread into every branch of a union has the same declaration once per branch: TypeDoc's warning that
- * it has several commented declarations is dropped when they are all the same one.
  */
 import {
   ArrayType,
@@ -26,6 +24,7 @@ import {
 export function documentZodTypes(app) {
   completeUnionInterfaces(app);
   linkNamedFieldTypes(app);
+  hideZodExpressions(app);
   // A field spread into every branch of a union (`...storedFields`) is "defined" once per branch, at the same
   // place: say it once.
   app.converter.on(Converter.EVENT_RESOLVE_END, (context) => {
@@ -47,32 +46,7 @@ export function documentZodTypes(app) {
 function completeUnionInterfaces(/** @type {import("typedoc").Application} */ app) {
   /** @type {Set<ts.Node>} */
   const completed = new Set();
-  const unionWarning = i18n.converting_union_as_interface();
-  const warn = app.logger.warn.bind(app.logger);
-  const info = app.logger.info.bind(app.logger);
-  // A field spread into every branch (`...storedFields`) has the same declaration once per branch, and
-  // TypeDoc warns that it has several commented declarations; hold that warning until its list of locations
-  // shows whether they differ.
-  /** @type {any[] | undefined} */
-  let held;
-  const release = () => {
-    if (held !== undefined) warn(...held);
-    held = undefined;
-  };
-  app.logger.warn = (/** @type {any[]} */ ...args) => {
-    release();
-    if (args[0] === unionWarning && completed.has(args[1])) return;
-    if (/has multiple declarations with a comment/.test(String(args[0]))) held = args;
-    else warn(...args);
-  };
-  app.logger.info = (/** @type {any[]} */ ...args) => {
-    const locations = String(args[0]).split("\n").slice(1);
-    if (held !== undefined && locations.length > 1 && new Set(locations).size === 1) held = undefined;
-    else {
-      release();
-      info(...args);
-    }
-  };
+  quietWarnings(app, completed);
 
   app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
     if (!reflection.kindOf(ReflectionKind.Interface)) return;
@@ -101,13 +75,51 @@ function completeUnionInterfaces(/** @type {import("typedoc").Application} */ ap
       }
     });
   });
+}
+
+/** A type's field has no default value: what TypeDoc would show is the zod expression declaring it. */
+function hideZodExpressions(/** @type {import("typedoc").Application} */ app) {
   app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
-    // A type's field has no default value: what TypeDoc would show is the zod expression declaring it.
     if (reflection.defaultValue === undefined || !reflection.kindOf(ReflectionKind.Property)) return;
     const declaration = context.getSymbolFromReflection(reflection)?.getDeclarations()?.[0];
     if (declaration !== undefined && ts.isPropertyAssignment(declaration))
       reflection.defaultValue = undefined;
   });
+}
+
+/**
+ * Drops two warnings that say nothing true here: the union one, for the aliases `completed` handles; and
+ * "has multiple declarations with a comment" for a field spread into every branch (`...storedFields`), whose
+ * declarations are all the same one. That warning is held until the list of locations that follows it
+ * shows whether they differ.
+ */
+function quietWarnings(
+  /** @type {import("typedoc").Application} */ app,
+  /** @type {Set<ts.Node>} */ completed,
+) {
+  const unionWarning = i18n.converting_union_as_interface();
+  const warn = app.logger.warn.bind(app.logger);
+  const info = app.logger.info.bind(app.logger);
+  /** @type {any[] | undefined} */
+  let held;
+  const release = () => {
+    if (held !== undefined) warn(...held);
+    held = undefined;
+  };
+  app.logger.warn = (/** @type {any[]} */ ...args) => {
+    release();
+    if (args[0] === unionWarning && completed.has(args[1])) return;
+    if (/has multiple declarations with a comment/.test(String(args[0]))) held = args;
+    else warn(...args);
+  };
+  app.logger.info = (/** @type {any[]} */ ...args) => {
+    const locations = String(args[0]).split("\n").slice(1);
+    if (held !== undefined && locations.length > 1 && new Set(locations).size === 1) held = undefined;
+    else {
+      release();
+      info(...args);
+    }
+  };
 }
 
 /** "`type` is `"api-triggered"`": the branch's common fields whose type is a single literal. */
