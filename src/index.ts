@@ -10,6 +10,7 @@
  * `campaign-kit/testing`. The root entry imports none of their dependencies.
  *
  * @packageDocumentation
+ * @module campaign-kit
  */
 
 // The dispatcher on its own.

@@ -3,6 +3,7 @@
  * creates and owns.
  *
  * @packageDocumentation
+ * @module campaign-kit/smtp
  */
 import { createHash } from "node:crypto";
 import { PermanentDeliveryError, RateLimitedError } from "../errors.js";

@@ -6,6 +6,7 @@
  * Workers. The guide is docs/http.md.
  *
  * @packageDocumentation
+ * @module campaign-kit/http
  */
 
 export {

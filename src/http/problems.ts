@@ -58,10 +58,10 @@ function withoutStorageWords(details: unknown): Record<string, unknown> {
 }
 
 /**
- * Turns any error into the problem document a REST endpoint answers with: a {@link CampaignKitError} keeps
- * its code, message and details (validation issues name each field), except that `STORAGE_FAILED` says only
- * that storage failed (the driver's message stays in the error's `cause`, for logs); anything else is a 500
- * that says nothing of its cause.
+ * Turns any error into the problem document a REST endpoint answers with: a
+ * {@link campaign-kit!CampaignKitError | CampaignKitError} keeps its code, message and details (validation
+ * issues name each field), except that `STORAGE_FAILED` says only that storage failed (the driver's message
+ * stays in the error's `cause`, for logs); anything else is a 500 that says nothing of its cause.
  *
  * The execution API's handler answers with these already; call it where you expose other kit operations
  * over HTTP yourself.

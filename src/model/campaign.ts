@@ -7,29 +7,43 @@ import { CAMPAIGN_STATUSES } from "./status-machine.js";
 /** Email content: a subject and an HTML and/or text body, all Handlebars templates. */
 export const emailContentSchema = z
   .object({
+    /** The subject line, a template. */
     subject: z.string().min(1, "An email needs a subject"),
+    /** The HTML body, a template; give it, `text`, or both. */
     html: z.string().min(1).optional(),
+    /** The plain-text body, a template; give it, `html`, or both. */
     text: z.string().min(1).optional(),
   })
   .refine((content) => content.html !== undefined || content.text !== undefined, {
     message: "An email needs an `html` or a `text` body",
   });
 /** SMS content: one body template. */
-export const smsContentSchema = z.object({ body: z.string().min(1, "An SMS needs a body").max(1600) });
+export const smsContentSchema = z.object({
+  /** The message text, a template: at most 1600 characters before rendering. */
+  body: z.string().min(1, "An SMS needs a body").max(1600),
+});
 /** Push content: title, body and optional string data, all templates. */
 export const pushContentSchema = z.object({
+  /** The notification's title, a template. */
   title: z.string().min(1, "A push needs a title"),
+  /** The notification's text, a template. */
   body: z.string().min(1, "A push needs a body"),
+  /** Key-value data handed to the app with the notification, each value a template. */
   data: z.record(z.string(), z.string()).optional(),
 });
 /** Webhook content: the request body, a template. */
-export const webhookContentSchema = z.object({ payload: z.string().min(1, "A webhook needs a payload") });
+export const webhookContentSchema = z.object({
+  /** The request body, a template (usually JSON). */
+  payload: z.string().min(1, "A webhook needs a payload"),
+});
 
 const action = <C extends string, S extends z.ZodType>(channel: C, content: S) =>
   z.object({
+    /** The channel this action sends on: `email`, `sms`, `push` or `webhook`. */
     channel: z.literal(channel),
     /** The channel configuration the action sends with; its channel must match. */
     channelConfigurationId: idSchema,
+    /** What to send, as Handlebars templates; its fields depend on the channel. */
     content,
   });
 
@@ -56,10 +70,18 @@ export type ActionContent = CampaignAction["content"];
 export const campaignStatusSchema = z.enum(CAMPAIGN_STATUSES);
 
 const editableFields = {
+  /** A name people recognise it by, 1 to 200 characters. */
   name: z.string().min(1, "A campaign needs a name").max(200),
+  /** Free text, at most 2000 characters. */
   description: z.string().max(2000).optional(),
+  /** Labels approval policies and filters can match on. */
   tags: z.array(z.string().min(1).max(100)).default([]),
+  /**
+   * `marketing` (needs each profile's consent; frequency caps apply) or `transactional` (no consent needed).
+   * It must match the purpose of every action's channel configuration.
+   */
   category: categorySchema,
+  /** One action per channel, sent simultaneously: at least one, at most one per channel. */
   actions: z
     .array(campaignActionSchema)
     .min(1, "A campaign needs at least one action")
@@ -70,7 +92,9 @@ const editableFields = {
   audienceId: idSchema.optional(),
   /** The identity namespace recipients are keyed by (`email`, `phone`, `ecid`...). */
   identityNamespace: z.string().min(1).default("email"),
+  /** When it sends: a start, an end, a recurrence, profile time zones. Absent, it sends when activated. */
   schedule: scheduleSchema.optional(),
+  /** Rate limit, delivery window, waves, quiet hours and frequency cap; absent ones are off. */
   deliveryControls: deliveryControlsSchema.default({ deliveryWindowHours: 12 }),
 };
 
@@ -79,10 +103,19 @@ const apiTriggerSchema = z.object({
   createNewProfile: z.boolean().default(false),
 });
 
-const scheduledFields = { type: z.literal("scheduled"), ...editableFields };
+const scheduledFields = {
+  /**
+   * `scheduled`: sent to its audience when activated or on its schedule. `api-triggered`: sent when called
+   * through the execution API, to the 1-20 recipients of each call (transactional) or to its audience
+   * (marketing).
+   */
+  type: z.literal("scheduled"),
+  ...editableFields,
+};
 const apiTriggeredFields = {
   type: z.literal("api-triggered"),
   ...editableFields,
+  /** How calls through the execution API are handled. */
   apiTrigger: apiTriggerSchema.default({ createNewProfile: false }),
 };
 
@@ -110,11 +143,17 @@ export const campaignDraftSchema = z
   .superRefine(checkCampaignRules);
 /** The fields a user writes to create a campaign, as accepted (dates may be strings). */
 export type CampaignDraftInput = z.input<typeof campaignDraftSchema>;
-/** The fields a user writes to create a campaign, as parsed. */
+/**
+ * The fields a user writes to create a campaign, as parsed.
+ *
+ * @interface
+ */
 export type CampaignDraft = z.infer<typeof campaignDraftSchema>;
 
 const storedFields = {
+  /** Its id, chosen when it is created; unique among campaigns. */
   id: idSchema,
+  /** Where it is in its lifecycle (`draft`, `in-review`, `live`...); only the kit's operations move it. */
   status: campaignStatusSchema.default("draft"),
   /** Optimistic concurrency version, bumped by every write. */
   version: z.number().int().min(1).default(1),
@@ -125,10 +164,15 @@ const storedFields = {
    * so that two concurrent `createVersion` calls can't both make one. Only that version may replace it.
    */
   openVersionId: idSchema.optional(),
+  /** When it was created. */
   createdAt: instantSchema,
+  /** When it was last written. */
   updatedAt: instantSchema,
+  /** The user who created it. */
   createdBy: idSchema,
+  /** The user who last wrote it. */
   updatedBy: idSchema,
+  /** When it last became live or scheduled. */
   activatedAt: instantSchema.optional(),
 };
 
@@ -142,7 +186,13 @@ export const campaignSchema = z
     z.object({ ...apiTriggeredFields, ...storedFields }),
   ])
   .superRefine(checkCampaignRules);
-/** A campaign. */
+/**
+ * A campaign: one-time content delivered to an audience over one or more channels, whose actions run
+ * concurrently, at once or on a schedule. What {@link campaignSchema} parses; the kit's `campaigns.get` and
+ * `list` return it.
+ *
+ * @interface
+ */
 export type Campaign = z.infer<typeof campaignSchema>;
 /** A campaign as accepted by {@link campaignSchema} (dates may be strings, defaults may be absent). */
 export type CampaignInput = z.input<typeof campaignSchema>;

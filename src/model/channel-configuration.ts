@@ -27,12 +27,17 @@ const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-
 
 /** Email send settings. */
 export const emailSettingsSchema = z.object({
+  /** The sender's display name. */
   fromName: z.string().min(1),
+  /** The sender's address, on `subdomain`. */
   fromAddress: emailAddressSchema,
+  /** Where replies go, when not to `fromAddress`. */
   replyTo: emailAddressSchema.optional(),
   /** The delegated subdomain messages are sent from; read-only once active. */
   subdomain: hostname,
+  /** The provider's IP pool to send from, where it has pools. */
   ipPool: z.string().min(1).optional(),
+  /** The `List-Unsubscribe` header's targets (a mailto address, a URL) and whether one click unsubscribes. */
   listUnsubscribe: z
     .object({
       mailto: emailAddressSchema.optional(),
@@ -43,7 +48,9 @@ export const emailSettingsSchema = z.object({
 });
 /** SMS send settings. */
 export const smsSettingsSchema = z.object({
+  /** The SMS provider's name, for your records (`twilio`). */
   provider: z.string().min(1),
+  /** The number messages are sent from, in E.164 form (`+14155550100`). */
   senderNumber: e164Schema,
   /**
    * A Twilio Messaging Service (`MG` + 32 hex digits) to send through, for its features (compliance, link
@@ -56,23 +63,33 @@ export const smsSettingsSchema = z.object({
 });
 /** Push send settings. */
 export const pushSettingsSchema = z.object({
+  /** The app notifications are for. */
   appId: z.string().min(1),
+  /** The app's platform: `ios`, `android` or `web`. */
   platform: z.enum(["ios", "android", "web"]),
 });
 /** Webhook send settings. */
 export const webhookSettingsSchema = z.object({
+  /** Where each message is sent. */
   url: httpUrlSchema,
+  /** `POST` (the default) or `PUT`. */
   method: z.enum(["POST", "PUT"]).default("POST"),
+  /** Headers added to every request (an authorization token, for example). */
   headers: z.record(z.string(), z.string()).default({}),
 });
 
 const common = {
+  /** Its id, which campaign actions name as `channelConfigurationId`. */
   id: idSchema,
+  /** A name people recognise it by, 1 to 200 characters; read-only once active. */
   name: z.string().min(1).max(200),
   /** Marketing or transactional; a campaign's category must match it. */
   purpose: categorySchema,
+  /** Campaigns may select it only when `active`; one used by a live campaign can't be deactivated. */
   status: channelConfigurationStatusSchema.default("draft"),
+  /** When it was registered. */
   createdAt: instantSchema.optional(),
+  /** When it was last written. */
   updatedAt: instantSchema.optional(),
 };
 
@@ -83,14 +100,25 @@ const common = {
 export const channelConfigurationSchema = z.discriminatedUnion(
   "channel",
   [
-    z.object({ ...common, channel: z.literal("email"), settings: emailSettingsSchema }),
+    z.object({
+      ...common,
+      /** The channel it sends on (read-only once active); `settings` depend on it. */
+      channel: z.literal("email"),
+      /** The channel's send settings: sender, reply-to and subdomain for email, sender number for SMS... */
+      settings: emailSettingsSchema,
+    }),
     z.object({ ...common, channel: z.literal("sms"), settings: smsSettingsSchema }),
     z.object({ ...common, channel: z.literal("push"), settings: pushSettingsSchema }),
     z.object({ ...common, channel: z.literal("webhook"), settings: webhookSettingsSchema }),
   ],
   { error: "Expected `channel` to be one of: email, sms, push, webhook" },
 );
-/** A channel's technical send settings. */
+/**
+ * A channel's technical send settings (formerly "preset" or "surface"): it must exist and be active before a
+ * campaign's action can send with it, and its purpose must match the campaign's category.
+ *
+ * @interface
+ */
 export type ChannelConfiguration = z.infer<typeof channelConfigurationSchema>;
 /** A configuration as accepted by {@link channelConfigurationSchema}. */
 export type ChannelConfigurationInput = z.input<typeof channelConfigurationSchema>;

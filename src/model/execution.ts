@@ -27,12 +27,20 @@ export type ExecutionRecipient = z.infer<typeof executionRecipientSchema>;
  * idempotency: the same request id twice is the same execution.
  */
 export const executionSchema = z.object({
+  /** Its id, the `executionId` the execution API answers with. */
   id: idSchema,
+  /** The campaign it runs. */
   campaignId: idSchema,
   /** The caller's idempotency key (API triggers) or the occurrence key (scheduled sends). */
   requestId: idSchema,
+  /**
+   * `occurrence` (a scheduled send), `unitary` (an API call naming its recipients) or `audience` (an API call
+   * to an audience).
+   */
   kind: z.enum(["occurrence", "unitary", "audience"]),
+  /** `scheduled`, `in-progress`, `succeeded`, `failed` or `cancelled`. */
   status: z.enum(EXECUTION_STATUSES),
+  /** The audience it sends to, for occurrences and audience executions. */
   audienceId: idSchema.optional(),
   /** The trigger's real-time context, shared by every recipient of an audience execution. */
   context: attributesSchema.optional(),
@@ -40,6 +48,7 @@ export const executionSchema = z.object({
   recipients: z.array(executionRecipientSchema).max(20).optional(),
   /** When a deferred execution should run, or when the occurrence is due. */
   executeAt: instantSchema.optional(),
+  /** How many profiles it targets, as counted so far. */
   targetedProfileCount: z.number().int().min(0).default(0),
   /**
    * Whether the audience was streamed: its first pass sent what was due and kept the rest as
@@ -55,12 +64,21 @@ export const executionSchema = z.object({
   claim: z.object({ owner: z.string().min(1), until: instantSchema }).optional(),
   /** The audience's size the waves were planned on, counted once on the first pass and kept for the rest. */
   audienceSize: z.number().int().min(0).optional(),
+  /** When it was accepted or claimed. */
   createdAt: instantSchema,
+  /** When sending began. */
   startedAt: instantSchema.optional(),
+  /** When it ended: succeeded, failed or cancelled. */
   finishedAt: instantSchema.optional(),
+  /** Why it failed, for a `failed` execution. */
   error: z.string().optional(),
 });
-/** One run of a campaign. */
+/**
+ * One run of a campaign: an occurrence of a scheduled campaign, or one API trigger. The kit's
+ * `executions.get` returns it; the execution API's status view is made from it.
+ *
+ * @interface
+ */
 export type Execution = z.infer<typeof executionSchema>;
 
 /** The most recipients one {@link ExecutionSlice} holds. */

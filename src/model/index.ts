@@ -1,3 +1,12 @@
+/**
+ * The domain as zod schemas and the types inferred from them (`Campaign`, `Audience`, `ChannelConfiguration`,
+ * `Role`, `Profile`, `Execution`...), the campaign status machine as data, and pure rules (permissions,
+ * audience availability). No I/O. The root entry re-exports the types; the schemas and constants are here,
+ * to validate your own input or build forms.
+ *
+ * @packageDocumentation
+ * @module campaign-kit/model
+ */
 export * from "./approval.js";
 export * from "./audience.js";
 export * from "./audit.js";

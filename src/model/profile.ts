@@ -6,11 +6,13 @@ import { attributesSchema, channelSchema, idSchema, timeZoneSchema } from "./com
  * `{{profile.person.name.firstName}}` reads `attributes.person.name.firstName`).
  */
 export const profileSchema = z.object({
+  /** Its id: the recipient id in messages, the ledger and reports. */
   id: idSchema,
   /** Identities by namespace: `{ email: "ana@example.com", ecid: "123" }`. */
   identities: z.record(z.string(), z.string()).default({}),
   /** Where to reach the profile per channel when it isn't its identity: email address, E.164 phone, push token. */
   addresses: z.partialRecord(channelSchema, z.string()).default({}),
+  /** What templates see as `profile`: `{{profile.person.name.firstName}}` reads `person.name.firstName`. */
   attributes: attributesSchema.default({}),
   /** Marketing consent per channel; marketing sends need an explicit `true`. */
   consent: z.partialRecord(channelSchema, z.boolean()).default({}),
@@ -19,7 +21,11 @@ export const profileSchema = z.object({
   /** The profile's IANA time zone, for sends in profile time zone and quiet hours. */
   timeZone: timeZoneSchema.optional(),
 });
-/** A person who can receive messages. */
+/**
+ * A person who can receive messages.
+ *
+ * @interface
+ */
 export type Profile = z.infer<typeof profileSchema>;
 /** A profile as accepted by {@link profileSchema}. */
 export type ProfileInput = z.input<typeof profileSchema>;

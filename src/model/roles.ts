@@ -23,12 +23,21 @@ export type Permission = z.infer<typeof permissionSchema>;
 
 /** A role: a named set of permissions. Built-in roles and custom ones share this shape. */
 export const roleSchema = z.object({
+  /** Its id, which role assignments name: a built-in one (`campaign-manager`...) or your own. */
   id: idSchema,
+  /** A name people recognise it by. */
   name: z.string().min(1),
+  /** What it is for. */
   description: z.string().optional(),
+  /** What holding it allows, such as `campaign.write` or `campaign.publish`. */
   permissions: z.array(permissionSchema),
 });
-/** A role: a named set of permissions. */
+/**
+ * A role: a named set of permissions, given to users by role assignments. Built-in roles and custom ones
+ * share this shape.
+ *
+ * @interface
+ */
 export type Role = z.infer<typeof roleSchema>;
 
 /** The ids of the four built-in roles. */
@@ -80,7 +89,9 @@ export function isBuiltInRole(roleId: string): roleId is BuiltInRoleId {
 
 /** Gives a user a role. */
 export const roleAssignmentSchema = z.object({
+  /** The user who holds the role. */
   userId: idSchema,
+  /** The role held: a built-in role's id or a custom role's. */
   roleId: idSchema,
 });
 /** Gives a user a role. */

@@ -1,7 +1,7 @@
 /**
  * Schedule maths: when a campaign's occurrences are due, when each profile's time zone is due, quiet hours,
  * and how an audience is cut into waves. Everything here is pure.
- * @module
+ * @module campaign-kit/schedule
  */
 export {
   dueOccurrences,

@@ -5,6 +5,7 @@
  * `virtualClock` without a test runner. An ES module only, as vitest is.
  *
  * @packageDocumentation
+ * @module campaign-kit/testing
  */
 
 export {

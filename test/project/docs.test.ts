@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES } from "../../src/errors.js";
+import { CampaignKitError, ERROR_CODES, type ErrorCode } from "../../src/errors.js";
+import { toProblemDocument } from "../../src/http/index.js";
 import { PREREQUISITE_CODES } from "../../src/kit/prerequisites/problems.js";
 import * as testing from "../../src/testing/index.js";
 
@@ -47,6 +48,22 @@ describe("the documentation", () => {
 
   it("lists every prerequisite problem code in docs/kit.md", () => {
     expect(tableCodes("docs/kit.md", "### Prerequisite problems")).toEqual(
+      expect.arrayContaining(Object.keys(PREREQUISITE_CODES)),
+    );
+  });
+
+  it("gives every error code its HTTP status and fix in docs/troubleshooting.md", () => {
+    const codes = tableCodes("docs/troubleshooting.md", "## Errors by code");
+    expect(codes).toEqual(expect.arrayContaining(Object.keys(ERROR_CODES)));
+    const section = read("docs/troubleshooting.md").split("## Errors by code")[1] ?? "";
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const status = section.match(new RegExp(`^\\| \`${code}\` +\\| (\\d{3}) `, "m"))?.[1];
+      expect(Number(status), code).toBe(toProblemDocument(new CampaignKitError(code)).status);
+    }
+  });
+
+  it("gives every prerequisite problem code its fix in docs/troubleshooting.md", () => {
+    expect(tableCodes("docs/troubleshooting.md", "## Prerequisite problems")).toEqual(
       expect.arrayContaining(Object.keys(PREREQUISITE_CODES)),
     );
   });

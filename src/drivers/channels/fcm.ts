@@ -3,6 +3,7 @@
  * HTTP v1 API with `fetch`; the host supplies OAuth2 access tokens, so no Google library is needed.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/fcm
  */
 import { PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";

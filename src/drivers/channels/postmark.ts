@@ -3,6 +3,7 @@
  * API (`POST /email`, `POST /email/batch`) with the global `fetch`; no SDK needed.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/postmark
  */
 import { PermanentDeliveryError, RateLimitedError } from "../../errors.js";
 import type {

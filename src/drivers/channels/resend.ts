@@ -3,6 +3,7 @@
  * (`POST /emails`, `POST /emails/batch`) with the global `fetch`; no SDK needed.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/resend
  */
 import { createHash } from "node:crypto";
 import { PermanentDeliveryError, RateLimitedError } from "../../errors.js";

@@ -3,6 +3,7 @@
  * Mail Send API (`POST /v3/mail/send`) with the global `fetch`; no SDK needed.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/sendgrid
  */
 import { PermanentDeliveryError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";

@@ -3,6 +3,7 @@
  * an `SESv2Client` from `@aws-sdk/client-sesv2` (an optional peer dependency) that the host creates and owns.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/ses
  */
 import { GetAccountCommand, type SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import { PermanentDeliveryError, RateLimitedError } from "../../errors.js";

@@ -3,6 +3,7 @@
  * Messaging REST API, with `fetch` and no Twilio SDK.
  *
  * @packageDocumentation
+ * @module campaign-kit/channels/twilio
  */
 import { RateLimitedError } from "../../errors.js";
 import type { ChannelAdapter, OutboundMessage, SendContext, SendResult } from "../../ports/channel.js";
@@ -76,8 +77,9 @@ function twilioException(answer: HttpAnswer): { code?: number; message?: string 
  *   {@link RateLimitedError} waiting `queueFullRetryAfterMs` (60 s). `503` with `Retry-After`: the same.
  * - `401`, `403` (credentials, account), `404` (unknown account SID: the configuration, not the recipient),
  *   `5xx`, network errors and timeouts: a plain `Error`, retried.
- * - other `4xx`: {@link PermanentDeliveryError} naming Twilio's code and message, such as `21211` (invalid
- *   `To`), `21610` (the recipient replied STOP), `21614` (not a mobile number), `21408` (region not enabled).
+ * - other `4xx`: {@link campaign-kit!PermanentDeliveryError | PermanentDeliveryError} naming Twilio's code
+ *   and message, such as `21211` (invalid `To`), `21610` (the recipient replied STOP), `21614` (not a mobile
+ *   number), `21408` (region not enabled).
  *
  * @example
  * ```ts

@@ -2,6 +2,7 @@
  * The PostgreSQL {@link Storage}: `campaign-kit/postgres`. Needs the optional peer dependency `pg`.
  *
  * @packageDocumentation
+ * @module campaign-kit/postgres
  */
 import type { Pool } from "pg";
 import type { Storage } from "../../ports/storage.js";

@@ -48,7 +48,8 @@ const PAST_TENSE: Readonly<Record<PrerequisiteIntent, string>> = {
  *   one-shot send is rarely what was meant; remove `startAt` to start on activation).
  * - `trigger`: the campaign is API-triggered and its window has opened.
  *
- * Campaign status is not checked here: the status machine ({@link applyLifecycleAction}) owns it.
+ * Campaign status is not checked here: the status machine
+ * ({@link campaign-kit/model!applyLifecycleAction | applyLifecycleAction}) owns it.
  *
  * @example
  * ```ts
