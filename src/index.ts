@@ -62,8 +62,10 @@ export {
   type CampaignKit,
   type CampaignKitOptions,
   createCampaignKit,
+  type LifecycleOptions,
 } from "./kit/create-campaign-kit.js";
 export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
+export type { CalendarOccurrence, LifecycleApi } from "./kit/lifecycle.js";
 // Prerequisites, checked on their own.
 export { checkPrerequisites } from "./kit/prerequisites/check.js";
 export type {
