@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CampaignKitError, isCampaignKitError } from "../errors.js";
+import { isCampaignKitError } from "../errors.js";
 import type { Runner } from "../executions/runner.js";
 import { haltCampaign } from "../executions/stop.js";
 import type { Campaign } from "../model/campaign.js";
