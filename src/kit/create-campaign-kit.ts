@@ -17,6 +17,7 @@ import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
 import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { checkInvitationOptions, createInviter, type InvitationOptions } from "./invitations.js";
 import { type LifecycleApi, lifecycleApi } from "./lifecycle.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
@@ -67,6 +68,11 @@ export interface CampaignKitOptions {
   readCache?: boolean;
   /** When the scheduler completes and purges campaigns by itself; see {@link LifecycleOptions}. */
   lifecycle?: LifecycleOptions;
+  /**
+   * Invites users to the roles they are assigned: a message with a link to your instance, sent through a
+   * transactional channel configuration by the kit's own dispatcher; see {@link InvitationOptions}.
+   */
+  invitations?: InvitationOptions;
 }
 
 /** When the scheduler moves a campaign on by itself, as the reference product does. */
@@ -135,6 +141,7 @@ export interface CampaignKit {
  */
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   checkKitOptions(options);
+  if (options.invitations !== undefined) checkInvitationOptions(options.invitations);
   const ctx: KitContext = {
     ...createContext({
       storage: options.storage ?? memoryStorage(),
@@ -177,7 +184,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     archiveRetentionMs: retention === false ? undefined : retention * DAY_MS,
   });
   return {
-    roles: rolesApi(ctx),
+    roles: rolesApi(ctx, createInviter(ctx, dispatcher, options.invitations)),
     audiences: audiencesApi(ctx),
     configurations: configurationsApi(ctx),
     campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, runner), ...lifecycleApi(ctx, runner) },
