@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { CampaignKitError } from "../errors.js";
 import { parseWith } from "../model/parse.js";
 import {
@@ -53,6 +54,15 @@ export interface RolesApi {
   get(params: { actor: ActorRef; userId?: string }): Promise<UserAccess>;
 }
 
+const inviteSchema = z
+  .union(
+    [z.boolean(), z.strictObject({ address: z.string().min(1, "An address can't be empty").optional() })],
+    {
+      error: "Expected `invite` to be true, false or `{ address }`",
+    },
+  )
+  .optional();
+
 /** Builds the roles API. */
 export function rolesApi(ctx: KitContext, inviter: Inviter): RolesApi {
   const target = targetsOf("role");
@@ -78,6 +88,7 @@ export function rolesApi(ctx: KitContext, inviter: Inviter): RolesApi {
         target("role.assign", roleId, false, { idPath: "roleId", ids: { userId } }),
         async (a) => {
           parseWith(assignmentSchema, { userId, roleId }, "role assignment");
+          parseWith(inviteSchema, invite, "invite");
           await knownRole(roleId);
           const assignment = { userId, roleId, assignedAt: ctx.now() };
           const prepared = await inviter.prepare({ assignment, invite, invitedBy: a.id });

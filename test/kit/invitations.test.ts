@@ -211,6 +211,30 @@ describe.each(storageTargets("role invitations"))("role invitations on $name", (
     });
   });
 
+  it("refuses a malformed invite before anything is written", async () => {
+    const { kit, email } = await setup();
+    const bad = await refusal(
+      kit.roles.assign({
+        actor: ADMIN,
+        userId: "a@acme.example",
+        roleId: "campaign-viewer",
+        invite: "yes" as never,
+      }),
+    );
+    expect(bad.code).toBe("VALIDATION_FAILED");
+    const empty = await refusal(
+      kit.roles.assign({
+        actor: ADMIN,
+        userId: "a@acme.example",
+        roleId: "campaign-viewer",
+        invite: { address: "" },
+      }),
+    );
+    expect(empty.details).toMatchObject({ issues: [{ path: "address" }] });
+    expect((await kit.roles.get({ actor: ADMIN, userId: "a@acme.example" })).roles).toEqual([]);
+    expect(email.sent).toEqual([]);
+  });
+
   it("checks the option when the kit is made", async () => {
     const bad = await refusal(
       createCampaignKit({ invitations: { channelConfigurationId: "welcome", link: "campaigns.acme" } }),
