@@ -163,9 +163,12 @@ export function createScheduler(ctx: Context, runner: Runner, options: Scheduler
     const retention = options.archiveRetentionMs;
     if (retention === undefined) return [];
     const purged: string[] = [];
-    for await (const campaign of campaignsIn(ctx, ["archived"])) {
-      const archivedAt = (campaign.archivedAt ?? campaign.updatedAt).getTime();
-      if (archivedAt + retention > now.getTime()) continue;
+    // Only those due: an index range, so a tick costs nothing for the archived campaigns still kept.
+    const cutoff = new Date(now.getTime() - retention).toISOString();
+    for await (const campaign of ctx.repos.campaigns.all({
+      status: "archived",
+      archivedAt: { lte: cutoff },
+    })) {
       if (await purgeCampaign(ctx, SCHEDULER_ACTOR, campaign)) purged.push(campaign.id);
     }
     return purged;
