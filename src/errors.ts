@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: "The execution API serves this path with other HTTP methods; see the `allow` header.",
   UNSUPPORTED_MEDIA_TYPE: "The execution API reads JSON bodies only; send `content-type: application/json`.",
   PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
+  INVITATIONS_NOT_CONFIGURED:
+    "An assignment asked to invite its user, but the kit's `invitations` option is absent or its configuration unusable.",
+  INVITEE_ADDRESS_MISSING:
+    "No address is known to invite the user on the invitations' channel; pass `invite: { address }` or `invite: false`.",
 } as const;
 
 /** One reason a value failed validation. */
@@ -110,6 +114,8 @@ export interface ErrorDetails {
   METHOD_NOT_ALLOWED: Known<{ allow: string[] }>;
   UNSUPPORTED_MEDIA_TYPE: Known<{ accepted: string[] }>;
   PAYLOAD_TOO_LARGE: Known<{ maxBytes: number }>;
+  INVITATIONS_NOT_CONFIGURED: Known<{ problem: string; channelConfigurationId: string }>;
+  INVITEE_ADDRESS_MISSING: Known<{ userId: string; channel: string }>;
 }
 
 /** The details of an error whose code isn't narrowed: any code's fields, each optional. */

@@ -62,8 +62,11 @@ export {
   type CampaignKit,
   type CampaignKitOptions,
   createCampaignKit,
+  type LifecycleOptions,
 } from "./kit/create-campaign-kit.js";
 export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
+export type { InvitationOptions, InvitationOutcome, InviteOption } from "./kit/invitations.js";
+export type { CalendarOccurrence, LifecycleApi } from "./kit/lifecycle.js";
 // Prerequisites, checked on their own.
 export { checkPrerequisites } from "./kit/prerequisites/check.js";
 export type {
@@ -75,7 +78,7 @@ export type {
   PrerequisiteSubject,
 } from "./kit/prerequisites/problems.js";
 export type { DeliveryReport, ReportsApi } from "./kit/reports.js";
-export type { RolesApi, UserAccess } from "./kit/roles.js";
+export type { RoleAssignmentResult, RolesApi, UserAccess } from "./kit/roles.js";
 // The domain's types (their schemas are at `campaign-kit/model`).
 export type { ApprovalPolicy, ApprovalPolicyInput, ApprovalRequest } from "./model/approval.js";
 export type { Audience, AudienceInput } from "./model/audience.js";

@@ -80,6 +80,17 @@ const optionsSchema = z.looseObject({
     .optional(),
   claimMs: positive.optional(),
   readCache: z.boolean().optional(),
+  lifecycle: z
+    .looseObject({
+      completeAfterDays: z.number().min(0, "`completeAfterDays` is a number of days, 0 or more").optional(),
+      archiveRetentionDays: z
+        .union([z.number().min(0), z.literal(false)], {
+          error:
+            "`archiveRetentionDays` is a number of days, 0 or more, or `false` to keep archived campaigns",
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

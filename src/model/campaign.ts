@@ -101,6 +101,12 @@ const editableFields = {
 const apiTriggerSchema = z.object({
   /** Transactional calls may create profiles for unknown recipients when this is set. */
   createNewProfile: z.boolean().default(false),
+  /**
+   * High-throughput mode, as the reference product's (transactional only): each unitary call sends from its
+   * payload alone, the recipients' `channelData` addresses and `context`, with no profile look-up and no
+   * profile created. Templates can't use `{{profile.*}}` then (the prerequisites refuse it).
+   */
+  highThroughput: z.boolean().default(false),
 });
 
 const scheduledFields = {
@@ -116,11 +122,15 @@ const apiTriggeredFields = {
   type: z.literal("api-triggered"),
   ...editableFields,
   /** How calls through the execution API are handled. */
-  apiTrigger: apiTriggerSchema.default({ createNewProfile: false }),
+  apiTrigger: apiTriggerSchema.default({ createNewProfile: false, highThroughput: false }),
 };
 
 function checkCampaignRules(
-  campaign: { category: string; deliveryControls: { frequencyCap?: unknown } },
+  campaign: {
+    category: string;
+    deliveryControls: { frequencyCap?: unknown };
+    apiTrigger?: { createNewProfile: boolean; highThroughput: boolean };
+  },
   ctx: z.RefinementCtx,
 ): void {
   if (campaign.category === "transactional" && campaign.deliveryControls.frequencyCap) {
@@ -129,6 +139,25 @@ function checkCampaignRules(
       path: ["deliveryControls", "frequencyCap"],
       message: "Frequency capping applies to marketing campaigns only",
     });
+  }
+  if (campaign.apiTrigger?.highThroughput) {
+    // High throughput skips profiles altogether: nothing to create, and marketing needs a profile's consent.
+    if (campaign.category !== "transactional") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiTrigger", "highThroughput"],
+        message:
+          "High-throughput mode is for transactional campaigns only: marketing sends need each profile's consent",
+      });
+    }
+    if (campaign.apiTrigger.createNewProfile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiTrigger", "createNewProfile"],
+        message:
+          "A high-throughput campaign never reads or creates profiles: set `createNewProfile` to false",
+      });
+    }
   }
 }
 
@@ -174,6 +203,8 @@ const storedFields = {
   updatedBy: idSchema,
   /** When it last became live or scheduled. */
   activatedAt: instantSchema.optional(),
+  /** When it was archived: its retention period (the kit's `lifecycle.archiveRetentionDays`) runs from here. */
+  archivedAt: instantSchema.optional(),
 };
 
 /**

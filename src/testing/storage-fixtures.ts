@@ -64,6 +64,7 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
     createdBy: "ana",
     updatedBy: "ben",
     activatedAt: at(2),
+    archivedAt: at(3),
     ...overrides,
   } as Campaign;
 }
@@ -72,7 +73,7 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
 export function fullApiCampaign(id: string, overrides: Partial<Campaign> = {}): Campaign {
   return fullCampaign(id, {
     type: "api-triggered",
-    apiTrigger: { createNewProfile: false },
+    apiTrigger: { createNewProfile: false, highThroughput: false },
     ...overrides,
   } as Partial<Campaign>);
 }
@@ -90,7 +91,7 @@ export function minimalCampaign(id: string, overrides: Partial<Campaign> = {}): 
     ],
     identityNamespace: "ecid",
     deliveryControls: { deliveryWindowHours: 12 },
-    apiTrigger: { createNewProfile: true },
+    apiTrigger: { createNewProfile: true, highThroughput: false },
     status: "live",
     version: 1,
     createdAt: at(),

@@ -4,6 +4,7 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import {
   ADMIN,
   activeCampaign,
+  COMPLETE_AT_ONCE,
   gatedChannel,
   kitClock,
   people,
@@ -259,6 +260,7 @@ describe("a crash mid-occurrence", () => {
     const fast = memoryChannel({ channel: "email" });
     const survivor = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: crashed.storage,
+      lifecycle: COMPLETE_AT_ONCE,
       clock,
       channels: [fast],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),

@@ -93,6 +93,19 @@ export const ISOLATED: Record<PrerequisiteCode, PrerequisiteInput> = {
   CONFIGURATION_PURPOSE_MISMATCH: base(withConfig({ purpose: "transactional" })),
   CONTENT_MISSING: base({ campaign: withEmail({ subject: "  ", html: "<p>Sale</p>" }) }),
   TEMPLATE_INVALID: base({ campaign: withEmail({ subject: "Hi", html: "Hello {{name" }) }),
+  PROFILE_VARIABLE_IN_HIGH_THROUGHPUT: base({
+    campaign: draft({
+      ...transactionalApi,
+      apiTrigger: { highThroughput: true },
+      actions: [
+        {
+          channel: "email",
+          channelConfigurationId: "tx",
+          content: { subject: "Hi {{profile.firstName}}", text: "{{context.resetLink}}" },
+        },
+      ],
+    }),
+  }),
   SCHEDULE_ENDS_BEFORE_START: base({
     intent: "create",
     campaign: unchecked({ ...draft({}), schedule: { ...draft({}).schedule, endAt: LATER } }),
