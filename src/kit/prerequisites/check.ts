@@ -3,6 +3,7 @@ import { isAudienceAvailable } from "../../model/audience.js";
 import type { CampaignAction } from "../../model/campaign.js";
 import { builtInRolesGranting, can, type Permission } from "../../model/roles.js";
 import { contentProblems } from "./content.js";
+import { experimentProblems } from "./experiments.js";
 import {
   campaignLabel,
   type PrerequisiteInput,
@@ -72,6 +73,7 @@ export function checkPrerequisites(input: PrerequisiteInput): PrerequisiteResult
     ...campaignProblems(input),
     ...audienceProblems(input),
     ...input.campaign.actions.flatMap((action, index) => actionProblems(input, action, index)),
+    ...experimentProblems(input),
     ...scheduleProblems(input),
     ...deliveryControlProblems(input),
   ];
