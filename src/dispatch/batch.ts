@@ -92,7 +92,10 @@ async function processBatch(
       staticExclusion(profile, channel, run.category, namespace, address) ??
       (treatmentId === HOLDOUT_TREATMENT_ID ? "holdout" : undefined);
     if (reason !== undefined) {
-      exclude(run, action, records, id, profile.id, reason, at, undefined, treatmentId);
+      // `holdout` marks only those held out: a holdout recipient excluded for another reason was never at
+      // stake, so the holdout's count compares like with like with the treatments' exposed.
+      const recorded = treatmentId === HOLDOUT_TREATMENT_ID && reason !== "holdout" ? undefined : treatmentId;
+      exclude(run, action, records, id, profile.id, reason, at, undefined, recorded);
       continue;
     }
     if (treatmentId !== undefined) compiled = experiment?.compiled.get(treatmentId) ?? compiled;

@@ -143,7 +143,8 @@ export const deliveryRecordSchema = z.object({
   providerMessageId: z.string().optional(),
   /**
    * The content experiment's treatment the recipient was assigned, on every outcome; `holdout` for a recipient
-   * held out (outcome `excluded`, reason `holdout`). Absent when the action has no experiment.
+   * held out (outcome `excluded`, reason `holdout`), and absent for a holdout recipient excluded for another
+   * reason. Absent when the action has no experiment.
    */
   treatmentId: z.string().min(1).optional(),
   at: instantSchema,
