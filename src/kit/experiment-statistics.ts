@@ -4,8 +4,8 @@
  * is Beta(1 + c, 1 + n - c). "Probability to beat" is P(rate of B > rate of A) under the two posteriors.
  *
  * Why this and not a package: the exact answer for integer parameters is a finite sum (Evan Miller, "Formulas
- * for Bayesian A/B testing", 2015), a dozen lines over a log-gamma; no maintained package computes it without
- * pulling in a numerics library. For large counts the sum gets long (one term per conversion), and there the
+ * for Bayesian A/B testing", 2015), a few lines over a log-gamma, so a dependency would buy little. For large
+ * counts the sum gets long (one term per conversion), and there the
  * posteriors are so close to normal that the normal approximation agrees with it to well under a percentage
  * point (a test checks both against each other where they meet).
  */
