@@ -39,7 +39,11 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
           metric: "custom:purchase",
           treatments: [
             { id: "short", name: "Short", percentage: 45, content: { body: "Sale today" } },
-            { id: "long", percentage: 45, content: { body: "Twenty percent off today, {{profile.firstName}}" } },
+            {
+              id: "long",
+              percentage: 45,
+              content: { body: "Twenty percent off today, {{profile.firstName}}" },
+            },
           ],
           holdoutPercentage: 10,
         },
