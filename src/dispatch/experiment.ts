@@ -21,7 +21,7 @@ export function experimentBucket(experimentId: string, recipientId: string): num
 
 /** What {@link assignTreatment} needs of an experiment: its seed and its split. */
 export interface ExperimentSplit {
-  /** The assignment seed: an experiment's `id`, or its default (see {@link experimentIdOf}). */
+  /** The assignment seed: an experiment's `id`, or its default `<campaign id>:<channel>`. */
   id: string;
   /** The treatments in order, each with its percentage. */
   treatments: readonly { id: string; percentage: number }[];

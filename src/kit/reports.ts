@@ -41,7 +41,7 @@ export interface ReportsApi {
    * The result of the campaign's content experiment, over all its executions: per treatment, the recipients
    * exposed (sent), their conversions for the experiment's metric (feedback recorded for their messages), the
    * rate and the probability to beat the control; the holdout; and the winner, named only when it beats every
-   * other treatment with at least `confidence` probability (default {@link EXPERIMENT_CONFIDENCE}, 0.95).
+   * other treatment with at least `confidence` probability (default 0.95).
    *
    * @throws CampaignKitError `NOT_FOUND` when the campaign does not exist or runs no experiment;
    * `VALIDATION_FAILED` for a `confidence` outside 0.5 to 0.9999.
