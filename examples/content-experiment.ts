@@ -1,6 +1,6 @@
 /**
  * A content experiment: a winter sale email in two subject lines, 45 % each, 10 % of the audience held out.
- * The scheduler sends it to 20,000 people, each getting the treatment the hash assigns; simulated clicks
+ * The scheduler sends it to 10,000 people, each getting the treatment the hash assigns; simulated clicks
  * (8 % of the plain subject's recipients, 10 % of the urgent one's) come back as feedback; the experiment
  * report gives each treatment's rate, its probability to beat the control, and the winner.
  *
@@ -18,7 +18,7 @@ import {
 import { virtualClock } from "../src/testing/index.js";
 
 const ADMIN = "root";
-const SIZE = 20_000;
+const SIZE = 10_000;
 
 const profiles: Profile[] = Array.from({ length: SIZE }, (_, i) => ({
   id: `p${i}`,
@@ -149,7 +149,9 @@ for (const t of result.treatments) {
   const chance =
     t.probabilityToBeatControl === undefined
       ? "control"
-      : `${(t.probabilityToBeatControl * 100).toFixed(2)} % to beat the control`;
+      : t.probabilityToBeatControl > 0.9999
+        ? "over 99.99 % to beat the control"
+        : `${(t.probabilityToBeatControl * 100).toFixed(2)} % to beat the control`;
   console.log(
     `  ${t.id.padEnd(7)} ${t.name?.padEnd(15) ?? ""} exposed ${String(t.exposed).padStart(5)}, ` +
       `clicks ${String(t.conversions).padStart(4)}, rate ${(t.rate * 100).toFixed(2)} %, ${chance}`,
