@@ -3,8 +3,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   EXACT_SUM_LIMIT,
+  exactProbabilityToBeat,
   logGamma,
   normalCdf,
+  normalProbabilityToBeat,
   probabilityToBeat,
   significantWinner,
 } from "../../../src/kit/experiment-statistics.js";
@@ -82,19 +84,21 @@ describe("experiment statistics", () => {
   });
 
   it("switches to the normal approximation where it agrees with the exact sum", () => {
-    const below = EXACT_SUM_LIMIT - 1; // exact: fewer conversions than the limit in each arm
-    const exposed = below * 4;
-    for (const lift of [0, 50, 100, 150, 250]) {
-      const exact = probabilityToBeat(arm(exposed, below), arm(exposed, below - lift));
-      const normal = probabilityToBeat(arm(exposed * 2, below * 2), arm(exposed * 2, (below - lift) * 2));
-      // The same rates with twice the data, above the limit: the approximation, and more certain, never less.
-      expect(normal).toBeGreaterThanOrEqual(exact - 1e-6);
+    // At the sizes where the switch happens, both methods on the same data, from no lift to a clear one.
+    for (const conversions of [1000, 3000, EXACT_SUM_LIMIT]) {
+      for (const lift of [0, 0.02, 0.05, 0.1]) {
+        const incumbent = arm(conversions * 10, conversions);
+        const challenger = arm(conversions * 10, Math.round(conversions * (1 + lift)));
+        const exact = exactProbabilityToBeat(challenger, incumbent);
+        const normal = normalProbabilityToBeat(challenger, incumbent);
+        expect(Math.abs(exact - normal), `${conversions} conversions, lift ${lift}`).toBeLessThan(0.005);
+      }
     }
-    // The same numbers either side of the limit: both methods, within half a percentage point.
-    const big = EXACT_SUM_LIMIT + 10;
-    const approx = probabilityToBeat(arm(big * 5, big + 60), arm(big * 5, big));
-    const exactSame = probabilityToBeat(arm(big * 5 - 100, big - 10 + 60), arm(big * 5 - 100, big - 10));
-    expect(Math.abs(approx - exactSame)).toBeLessThan(0.005);
+    // probabilityToBeat takes the exact sum up to the limit, the approximation beyond.
+    const small = [arm(30_000, EXACT_SUM_LIMIT - 1), arm(30_000, EXACT_SUM_LIMIT - 60)] as const;
+    expect(probabilityToBeat(...small)).toBe(exactProbabilityToBeat(...small));
+    const large = [arm(60_000, EXACT_SUM_LIMIT + 1), arm(60_000, EXACT_SUM_LIMIT + 90)] as const;
+    expect(probabilityToBeat(...large)).toBe(normalProbabilityToBeat(...large));
   });
 
   it("names a winner only when it beats every other arm at the threshold", () => {
