@@ -24,7 +24,10 @@ export interface TreatmentResult {
   control: boolean;
   /** Its share of the recipients, in percent, as configured. */
   percentage: number;
-  /** Recipients sent this treatment: its messages recorded `sent`. */
+  /**
+   * Messages of this treatment recorded `sent`, over every execution: recipients exposed, counted once per
+   * occurrence of a recurring campaign.
+   */
   exposed: number;
   /** Its messages that failed for good. */
   failed: number;
