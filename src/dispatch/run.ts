@@ -10,6 +10,7 @@ import type { ChannelAdapter } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import type { DispatcherEvents } from "./events.js";
+import type { ExperimentSplit } from "./experiment.js";
 import type { TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
@@ -20,7 +21,10 @@ export interface PreparedAction {
   channel: Channel;
   adapter: ChannelAdapter;
   configuration: ChannelConfiguration;
+  /** The content compiled; for an experiment, the control's (see `experiment` for every treatment's). */
   compiled: CompiledAction;
+  /** The action's content experiment: its split, and each treatment's content compiled once. */
+  experiment?: { split: ExperimentSplit; compiled: ReadonlyMap<string, CompiledAction> };
   /** See `messageIdPrefix`: a message id is this plus the recipient id. */
   idPrefix: string;
   /** Messages per provider call: the batch size, capped by the adapter's maximum and the bucket's burst. */
@@ -105,6 +109,7 @@ export function makeRecord(
   attempts: number,
   at: Date,
   reason?: string,
+  treatmentId?: string,
 ): DeliveryRecord {
   run.report.outcomes[outcome]++;
   action.counts[outcome]++;
@@ -119,6 +124,7 @@ export function makeRecord(
     at,
   };
   if (reason !== undefined) record.reason = reason;
+  if (treatmentId !== undefined) record.treatmentId = treatmentId;
   return record;
 }
 
@@ -132,8 +138,9 @@ export function exclude(
   reason: ExclusionReason,
   at: Date,
   variable?: string,
+  treatmentId?: string,
 ): void {
-  const record = makeRecord(run, action, messageId, recipientId, "excluded", 0, at, reason);
+  const record = makeRecord(run, action, messageId, recipientId, "excluded", 0, at, reason, treatmentId);
   run.report.excludedByReason[reason]++;
   records.push(record);
   if (run.emitter.listenerCount("excluded") > 0) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { templateError } from "../dispatch/render/environment.js";
 import { CampaignKitError } from "../errors.js";
-import { type ActionContent, type Campaign, campaignSchema } from "../model/campaign.js";
+import { type ActionContent, actionVariants, type Campaign, campaignSchema } from "../model/campaign.js";
 import type { ChannelConfiguration } from "../model/channel-configuration.js";
 import { type Channel, e164Schema, emailAddressSchema, httpUrlSchema, idSchema } from "../model/common.js";
 import type { DeliveryOutcome } from "../model/execution.js";
@@ -170,8 +170,8 @@ export function createInviter(
       },
       "invitation content",
     );
-    const [action] = campaign.actions;
-    for (const field of action ? actionTemplateFields(action, 0) : []) {
+    const [variant] = campaign.actions.flatMap(actionVariants);
+    for (const field of variant ? actionTemplateFields(variant.action, "content") : []) {
       const error = field.source === undefined ? undefined : templateError(field.source);
       if (error) {
         throw unavailable(

@@ -115,6 +115,30 @@ describe("the prerequisites of a high-throughput campaign", () => {
     expect(checkPrerequisites(off).problems).toEqual([]);
   });
 
+  it("looks into every treatment of a content experiment", () => {
+    const experiment = input("unused");
+    experiment.campaign = campaignDraftSchema.parse({
+      ...experiment.campaign,
+      actions: [
+        {
+          channel: "email",
+          channelConfigurationId: "tx",
+          experiment: {
+            metric: "opened",
+            treatments: [
+              { id: "a", percentage: 50, content: { subject: "Receipt {{context.order}}", text: "x" } },
+              { id: "b", percentage: 50, content: { subject: "Hi {{profile.firstName}}", text: "x" } },
+            ],
+          },
+        },
+      ],
+    });
+    const { problems } = checkPrerequisites(experiment);
+    expect(problems.map((p) => [p.code, p.subject.path])).toEqual([
+      ["PROFILE_VARIABLE_IN_HIGH_THROUGHPUT", "actions.0.experiment.treatments.1.content.subject"],
+    ]);
+  });
+
   it("refuses the flag on a marketing campaign and with createNewProfile", () => {
     const marketing = campaignDraftSchema.safeParse({ ...receipt(true), category: "marketing" });
     expect(marketing.error?.issues.map((i) => i.path.join("."))).toEqual(["apiTrigger.highThroughput"]);

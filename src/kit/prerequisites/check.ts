@@ -3,6 +3,7 @@ import { isAudienceAvailable } from "../../model/audience.js";
 import type { CampaignAction } from "../../model/campaign.js";
 import { builtInRolesGranting, can, type Permission } from "../../model/roles.js";
 import { contentProblems } from "./content.js";
+import { experimentProblems } from "./experiments.js";
 import { highThroughputProblems } from "./high-throughput.js";
 import {
   campaignLabel,
@@ -75,6 +76,7 @@ export function checkPrerequisites(input: PrerequisiteInput): PrerequisiteResult
     ...audienceProblems(input),
     ...input.campaign.actions.flatMap((action, index) => actionProblems(input, action, index)),
     ...highThroughputProblems(input),
+    ...experimentProblems(input),
     ...scheduleProblems(input),
     ...deliveryControlProblems(input),
   ];

@@ -1,4 +1,5 @@
 import { profileVariables } from "../../dispatch/render/profile-paths.js";
+import { actionVariants } from "../../model/campaign.js";
 import { actionTemplateFields } from "./content.js";
 import { campaignLabel, type PrerequisiteInput, type PrerequisiteProblem } from "./problems.js";
 
@@ -11,7 +12,10 @@ export function highThroughputProblems({ campaign }: PrerequisiteInput): Prerequ
   if (campaign.type !== "api-triggered" || !campaign.apiTrigger.highThroughput) return [];
   const problems: PrerequisiteProblem[] = [];
   campaign.actions.forEach((action, index) => {
-    for (const field of actionTemplateFields(action, index)) {
+    const fields = actionVariants(action).flatMap((variant) =>
+      actionTemplateFields(variant.action, `actions.${index}.${variant.contentPath}`),
+    );
+    for (const field of fields) {
       if (field.source === undefined) continue;
       const variables = profileVariables(field.source);
       if (variables.length === 0) continue;
