@@ -130,7 +130,12 @@ const configSchema = z.strictObject(
       .optional(),
     close: fn.optional(),
   },
-  { error: "Expected an object: `export default defineConfig({ kit, actor })`" },
+  {
+    error: (issue) =>
+      issue.code === "invalid_type"
+        ? "Expected an object: `export default defineConfig({ kit, actor })`"
+        : undefined,
+  },
 );
 
 /** Loads and checks the config module at `path`: its default export, called when it is a function. */

@@ -69,7 +69,8 @@ export function errorText(error: unknown): string {
   for (const problem of error.details.problems ?? []) {
     lines.push(`  - ${problem.code}: ${problem.message}`, `    fix: ${problem.fix}`);
   }
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  // A cause says more only where the message doesn't list the issues already (a driver's error, say).
+  const cause = error.cause instanceof Error && !error.details.issues ? error.cause.message : undefined;
   if (cause && !error.message.includes(cause)) lines.push(`  cause: ${cause}`);
   if (error.code === "STORAGE_FAILED" && /does not exist|relation .* not exist/i.test(`${cause ?? ""}`)) {
     lines.push("  fix: the tables are missing: run `campaign-kit migrate` first.");

@@ -137,7 +137,12 @@ function parseCommand(argv: readonly string[], name: string, command: Command) {
       allowPositionals: true,
     }) as { values: Values; positionals: string[] };
   } catch (error) {
-    throw usageError(`${(error as Error).message}.`, name, "flags");
+    // parseArgs' own words, to their first sentence: the rest is about `--`, which no flag here needs.
+    const message = (error as Error).message
+      .split(/(?<=[.?])\s+/)
+      .filter((sentence) => !sentence.startsWith("To specify"))
+      .join(" ");
+    throw usageError(message, name, "flags");
   }
   const positionals = parsed.positionals.slice(1);
   const [min, max] = command.positionals;
