@@ -25,7 +25,7 @@ export interface ProgressDisplay {
   done(): void;
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 30;
 const REDRAW_MS = 80;
 
 /**
@@ -71,11 +71,15 @@ export function progressDisplay(options: ProgressOptions): ProgressDisplay {
     if (!tty) {
       return `progress: ${count(done)}/${count(total)} messages ${percent.trim()} (${count(sent)} sent, ${count(failed)} failed, ${count(excluded)} excluded)${executions}`;
     }
-    const width = Math.max(10, Math.min(BAR_WIDTH, (options.columns ?? 80) - 70));
+    const rest = ` ${percent}  ${count(done)}/${count(total)}  ${counts}${rate}${executions}`;
+    const width = Math.max(10, Math.min(BAR_WIDTH, columns - 1 - "sending ".length - rest.length));
     const filled = Math.round(ratio * width);
-    const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
-    return `sending ${bar} ${percent}  ${count(done)}/${count(total)}  ${counts}${rate}${executions}`;
+    return `sending ${"█".repeat(filled)}${"░".repeat(width - filled)}${rest}`;
   }
+
+  // A line longer than the terminal wraps, and `\r` then redraws only its last row: cut it to fit.
+  const columns = options.columns || 80; // 0 when a pseudo-terminal has no size
+  const toWidth = (text: string) => (text.length < columns ? text : `${text.slice(0, columns - 2)}…`);
 
   function draw(force: boolean): void {
     const at = now();
@@ -84,7 +88,7 @@ export function progressDisplay(options: ProgressOptions): ProgressDisplay {
         dirty = true;
         return;
       }
-      options.write(`\r\x1b[K${line(true)}`);
+      options.write(`\r\x1b[K${toWidth(line(true))}`);
       drawn = true;
     } else {
       if (!force && at - lastWrite < everyMs) {

@@ -101,7 +101,7 @@ describe("campaign-kit, the command line", { timeout: 180_000 }, () => {
     const options = await cli(["tick", "--json", "--config", "bad/options.config.mjs"]);
     expect(options.code).toBe(3);
     expect(options.error()).toMatchObject({ code: "CONFIG_INVALID" });
-    expect(options.error().message).toContain("kit.channels.0: A channel adapter lacks");
+    expect(options.error().message).toContain("kit.channels.0.send: Expected a function");
     const noActor = await cli(["status", "newsletter", "--config", "bad/no-actor.config.mjs"]);
     expect([noActor.code, noActor.stderr]).toEqual([3, expect.stringContaining("pass --actor <userId>")]);
     // The actor from the environment is enough.
@@ -198,6 +198,11 @@ describe("campaign-kit, the command line", { timeout: 180_000 }, () => {
       expect(notJson.code).toBe(EXIT_CODES.REFUSED);
       expect(notJson.error()).toMatchObject({ code: "VALIDATION_FAILED" });
       expect(notJson.error().message).toContain("is not JSON");
+      const empty = await cli(["trigger", ...MEMORY]); // stdin piped, and closed at once
+      expect([empty.code, empty.stderr]).toEqual([
+        4,
+        expect.stringContaining("The payload in stdin is empty"),
+      ]);
       const invalid = await cli(["trigger", "--json", "--kind", "unitary", ...MEMORY], {
         input: JSON.stringify({ requestId: "r", recipients: [] }),
       });

@@ -54,6 +54,13 @@ async function readPayload(context: CommandContext): Promise<{ text: string; whe
 }
 
 function parsePayload(text: string, where: string): unknown {
+  if (text.trim() === "") {
+    throw new CampaignKitError(
+      "VALIDATION_FAILED",
+      `The payload in ${where} is empty: give the execution API's JSON request body (a file, or piped to \`-\`).`,
+      { details: { issues: [{ path: "", message: "Empty: expected a JSON object" }] } },
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
