@@ -77,6 +77,7 @@ export function commandContext(
   positionals: readonly string[],
   output: Output,
   opened: Opened,
+  signal?: AbortSignal,
 ): CommandContext {
   let loading: Promise<{ config: CampaignKitConfig; path: string }> | undefined;
   let building: Promise<CampaignKit> | undefined;
@@ -103,6 +104,11 @@ export function commandContext(
           dispatcher: { progressIntervalMs: 100, ...options.dispatcher },
         }));
         opened.kit = kit;
+        // Interrupted while the kit was being built: nothing was there to close then, so close it now.
+        if (signal?.aborted) {
+          await kit.close();
+          throw new Error("Interrupted while building the kit");
+        }
         return kit;
       })();
       return building;

@@ -191,7 +191,7 @@ export async function runCli(io: CliIo, options: RunOptions = {}): Promise<ExitC
   signal?.addEventListener("abort", onAbort, { once: true });
   let code: ExitCode;
   try {
-    code = await dispatch(io, output, opened);
+    code = await dispatch(io, output, opened, signal);
   } catch (error) {
     code = signal?.aborted ? EXIT_CODES.INTERRUPTED : report(output, error);
   } finally {
@@ -218,7 +218,7 @@ function report(output: Output, error: unknown): ExitCode {
   return exitCodeOf(error);
 }
 
-async function dispatch(io: CliIo, output: Output, opened: Opened): Promise<ExitCode> {
+async function dispatch(io: CliIo, output: Output, opened: Opened, signal?: AbortSignal): Promise<ExitCode> {
   const name = commandName(io.argv);
   if (name === undefined) {
     const { values } = parseArgs({ args: [...io.argv], options: GLOBAL_OPTIONS, strict: false });
@@ -242,7 +242,7 @@ async function dispatch(io: CliIo, output: Output, opened: Opened): Promise<Exit
     return EXIT_CODES.OK;
   }
   const { values, positionals } = parseCommand(io.argv, name, command);
-  return command.run(commandContext(io, values, positionals, output, opened));
+  return command.run(commandContext(io, values, positionals, output, opened, signal));
 }
 
 /** Closes the kit (sends in flight are recorded, and resumed by a later run), then the config's resources. */

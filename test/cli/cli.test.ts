@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -247,6 +247,37 @@ describe("campaign-kit, the command line", { timeout: 180_000 }, () => {
       const viewer = await cli(["report", "newsletter", "--actor", "viewer", ...MEMORY]);
       expect([viewer.code, viewer.stderr]).toEqual([5, expect.stringContaining("campaign-report.read")]);
     });
+  });
+
+  it("on SIGINT closes the kit at once, sends stopped and recorded, and exits 130", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(TSX).href, BIN, "tick", "-c", "slow.config.mjs"],
+      {
+        cwd: FIXTURES,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    const sending = new Promise<void>((resolve) =>
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+        if (stderr.includes("progress:")) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await sending;
+    const interruptedAt = performance.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(EXIT_CODES.INTERRUPTED);
+    // 80 messages at a second each would take over a minute: the sends stopped.
+    expect(performance.now() - interruptedAt).toBeLessThan(20_000);
+    expect(stderr).toContain("interrupted; sends in flight were recorded");
+    expect(stdout).toMatch(/in-progress/);
   });
 
   it("on a terminal, draws a progress bar in place", async () => {
