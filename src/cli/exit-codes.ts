@@ -2,7 +2,7 @@ import { type ErrorCode, isCampaignKitError } from "../errors.js";
 
 /**
  * What `campaign-kit`'s exit status means, so a script or a cron job can react without parsing output. Every
- * refusal maps from its {@link ErrorCode} (see {@link exitCodeOf}); 1 is kept for what no code describes (a
+ * refusal maps from its {@link ErrorCode} (see the CLI guide's table); 1 is kept for what no code describes (a
  * bug, or an error thrown by the host's own config).
  *
  * @example
