@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
-// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, vitest) stay behind their
-// own subpath.
+// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, vitest, jiti) stay behind
+// their own subpath.
 const entries = {
   index: "src/index.ts",
   model: "src/model/index.ts",
@@ -16,6 +16,7 @@ const entries = {
   "channels/postmark": "src/drivers/channels/postmark.ts",
   "channels/sendgrid": "src/drivers/channels/sendgrid.ts",
   "channels/ses": "src/drivers/channels/ses.ts",
+  cli: "src/cli/index.ts",
 };
 
 const shared: Options = {
@@ -23,7 +24,7 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2"],
+  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "jiti"],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)
@@ -42,8 +43,14 @@ export default defineConfig(() => {
   // The two builds run at once, and tsup's `clean` in either would delete the other's output.
   rmSync("dist", { recursive: true, force: true });
   return [
-    // campaign-kit/testing is ESM only: it registers vitest tests, and vitest can't be required.
-    { ...shared, entry: { ...entries, testing: "src/testing/index.ts" }, format: "esm" },
+    // campaign-kit/testing is ESM only: it registers vitest tests, and vitest can't be required. So is the
+    // `campaign-kit` executable (package.json `bin`, kept executable by tsup for its shebang): it awaits at
+    // its top level, and nothing imports it.
+    {
+      ...shared,
+      entry: { ...entries, testing: "src/testing/index.ts", "bin/campaign-kit": "src/cli/bin.ts" },
+      format: "esm",
+    },
     {
       ...shared,
       entry: entries,

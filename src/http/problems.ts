@@ -43,6 +43,9 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  // The CLI's own refusals: a handler never raises them, and a kit that can't be built is the server's fault.
+  INVALID_ARGUMENTS: 400,
+  CONFIG_INVALID: 500,
 };
 
 // Storage errors carry the driver's words (table names, SQL, encodings): for logs, never for callers.

@@ -216,7 +216,11 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     storage: ctx.storage,
     idle: () => runner.idle(),
     async close() {
-      await scheduler.stop();
+      // A tick in progress may be waiting for its sends (`tick()` waits by default): abort them first, so
+      // stopping the scheduler doesn't wait for a whole send; then abort whatever that tick launched after.
+      const stopped = scheduler.stop();
+      await runner.close();
+      await stopped;
       await runner.close();
       await ctx.cache.close();
     },
