@@ -14,15 +14,16 @@
  * execution in the database.
  *
  * Options (after `--`): `--duration=<s>` measured seconds per run (default 6), `--warmup=<s>` (default 2),
- * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory`, `--profile` (one more
+ * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory|layer` (`layer`: the kit's
+ * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`), `--profile` (one more
  * kit run per storage under `--cpu-prof`, summarized; the `.cpuprofile` files go to `bench/profiles/`), and
  * `--pool=<n>` (the pg pool size of both PostgreSQL servers, default 16). `DATABASE_URL` names the database
  * (default `postgres://postgres@127.0.0.1:5432/test`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Session } from "node:inspector";
 import { connect, type Socket } from "node:net";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -34,7 +35,7 @@ import { memoryStorage } from "../src/drivers/memory/storage.js";
 import { migrate, postgresStorage } from "../src/drivers/postgres/index.js";
 import { executionApi } from "../src/http/handler.js";
 import { toNodeHandler } from "../src/http/node.js";
-import { createCampaignKit } from "../src/kit/create-campaign-kit.js";
+import { type CampaignKit, createCampaignKit } from "../src/kit/create-campaign-kit.js";
 import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
 import { messageIdPrefix } from "../src/model/message-id.js";
 import type { OutboundMessage } from "../src/ports/channel.js";
@@ -42,7 +43,7 @@ import type { Storage } from "../src/ports/storage.js";
 import { executionIdFor } from "../src/repositories/index.js";
 import { benchProfiles, median } from "./fixtures.js";
 
-type Kind = "kit-pg" | "hand-pg" | "kit-memory" | "bare";
+type Kind = "kit-pg" | "hand-pg" | "kit-memory" | "bare" | "api-node" | "api-web";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const KIT_SCHEMA = "bench_http_kit";
@@ -61,7 +62,10 @@ const configuration = {
   settings: { fromName: "Acme", fromAddress: "no-reply@mail.acme.example", subdomain: "mail.acme.example" },
 } as const;
 
-const content = { subject: "Reset, {{profile.firstName}}", text: "Use {{context.resetLink}} within an hour." };
+const content = {
+  subject: "Reset, {{profile.firstName}}",
+  text: "Use {{context.resetLink}} within an hour.",
+};
 
 /** The reference execution API's unitary payload: one known recipient, a context for the template. */
 function payload(requestId: string, n: number): string {
@@ -83,7 +87,35 @@ function payload(requestId: string, n: number): string {
 // The servers (child processes)
 // ---------------------------------------------------------------------------------------------------------
 
-async function kitServer(storage: Storage | undefined): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+/**
+ * The kit's HTTP layer alone (`--only=layer`): `toNodeHandler(executionApi(...))` over a kit whose trigger
+ * answers at once, so what is measured is routing, body reading and validation of JSON, and the answer.
+ * `api-node` is the handler as `toNodeHandler` runs it (node lane: no web body stream or `Response`);
+ * `api-web` wraps the same handler in a plain function, which `toNodeHandler` can only run through a web
+ * `Request` and `Response`, as every call went before.
+ */
+function layerServer(web: boolean): (req: IncomingMessage, res: ServerResponse) => void {
+  const createdAt = new Date().toISOString();
+  const api = executionApi(
+    {
+      executions: {
+        triggerUnitary: async ({ request }) => ({
+          executionId: `x-${request.requestId}`,
+          requestId: request.requestId,
+          createdAt,
+          created: true,
+        }),
+      } as CampaignKit["executions"],
+    },
+    { authenticate: () => ADMIN },
+  );
+  const handler = toNodeHandler(web ? (request, context) => api.handler(request, context) : api);
+  return (req, res) => void handler(req, res);
+}
+
+async function kitServer(
+  storage: Storage | undefined,
+): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
   const kit = await createCampaignKit({
     ...(storage ? { storage } : {}),
     channels: [memoryChannel({ channel: "email", record: false })],
@@ -129,7 +161,10 @@ function handServer(store: {
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const profiles = new Map<string, { id: string; firstName: string }>();
   for (const profile of benchProfiles(PROFILES)) {
-    profiles.set(profile.identities.email!, { id: profile.id, firstName: String(profile.attributes.firstName) });
+    profiles.set(profile.identities.email!, {
+      id: profile.id,
+      firstName: String(profile.attributes.firstName),
+    });
   }
   const subject = Handlebars.compile(content.subject);
   const text = Handlebars.compile(content.text);
@@ -184,11 +219,19 @@ function handServer(store: {
           id: `${CAMPAIGN}:${body.requestId}`,
           requestId: body.requestId,
           campaignId: CAMPAIGN,
-          recipient: { profileId: profile.id, email: recipient!.userId as string, firstName: profile.firstName },
+          recipient: {
+            profileId: profile.id,
+            email: recipient!.userId as string,
+            firstName: profile.firstName,
+          },
           context: recipient!.context ?? {},
           createdAt: new Date().toISOString(),
         });
-        reply(res, 202, { executionId: execution.id, requestId: execution.requestId, createdAt: execution.createdAt });
+        reply(res, 202, {
+          executionId: execution.id,
+          requestId: execution.requestId,
+          createdAt: execution.createdAt,
+        });
         send(execution).catch((error) => console.error(error));
       } catch (error) {
         console.error(error);
@@ -216,7 +259,9 @@ async function handPgStore(pool: pg.Pool) {
       );
       if (inserted.rowCount === 1) return execution;
       // The same request id again: answer with the execution the first call stored.
-      const found = await pool.query(`SELECT body FROM ${HAND_SCHEMA}.executions WHERE id = $1`, [execution.id]);
+      const found = await pool.query(`SELECT body FROM ${HAND_SCHEMA}.executions WHERE id = $1`, [
+        execution.id,
+      ]);
       return found.rows[0].body as HandExecution;
     },
     async recordSent(execution: HandExecution, messageId: string): Promise<void> {
@@ -258,10 +303,29 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
     } else {
       listener = handServer(await handPgStore(pool));
     }
+  } else if (kind === "api-node" || kind === "api-web") {
+    listener = layerServer(kind === "api-web");
   } else if (kind === "kit-memory") {
     listener = await kitServer(memoryStorage());
   } else {
     listener = handServer(bareStore());
+  }
+  if (process.env.BENCH_HTTP_DEBUG) {
+    let cpu = process.cpuUsage();
+    let handled = 0;
+    process.on("bench-request" as never, () => handled++);
+    setInterval(() => {
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      console.error(
+        `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} % (user ${Math.round(used.user / 1e4)} %)`,
+      );
+      const resources = process.getActiveResourcesInfo();
+      const timers = resources.filter((r) => r === "Timeout").length;
+      console.error(
+        `[${kind}] timers ${timers} resources ${resources.length} heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB`,
+      );
+    }, 1000).unref();
   }
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);
   server.listen(0, "127.0.0.1", () => {
@@ -314,27 +378,29 @@ interface Options {
   rounds: number;
   pool: number;
   profile: boolean;
-  only: "pg" | "memory" | undefined;
+  only: "pg" | "memory" | "layer" | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const number = (name: string, fallback: number) => {
+  const number = (name: string, fallback: number, min = 1) => {
     const given = value(name);
     if (given === undefined) return fallback;
     const n = Number(given);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got '${given}'`);
+    if (!Number.isFinite(n) || n < min)
+      throw new Error(`--${name} must be a number >= ${min}, got '${given}'`);
     return n;
   };
   const only = value("only");
-  if (only !== undefined && only !== "pg" && only !== "memory") {
-    throw new Error(`--only is 'pg' or 'memory', got '${only}'`);
+  if (only !== undefined && only !== "pg" && only !== "memory" && only !== "layer") {
+    throw new Error(`--only is 'pg', 'memory' or 'layer', got '${only}'`);
   }
   return {
-    duration: number("duration", 6),
-    warmup: number("warmup", 2),
+    duration: number("duration", 6, 0.5),
+    warmup: number("warmup", 2, 0),
     connections: Math.round(number("connections", 64)),
-    rounds: Math.round(number("rounds", 3)),
+    // 0 rounds with --profile: only the profiled runs.
+    rounds: Math.round(number("rounds", 3, 0)),
     pool: Math.round(number("pool", 16)),
     profile: argv.includes("--profile"),
     only,
@@ -345,9 +411,13 @@ const here = fileURLToPath(import.meta.url);
 const PROFILE_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "profiles");
 
 async function startServer(kind: Kind, options: Options, profiled = false) {
-  const child = spawn(process.execPath, ["--import", "tsx", here, "--serve", kind, `--pool=${options.pool}`], {
-    stdio: ["ignore", "pipe", "inherit", ...(profiled ? (["ipc"] as const) : [])],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", here, "--serve", kind, `--pool=${options.pool}`],
+    {
+      stdio: ["ignore", "pipe", "inherit", ...(profiled ? (["ipc"] as const) : [])],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -391,7 +461,7 @@ export async function load(
 
   const drive = (socket: Socket, c: number) =>
     new Promise<void>((resolve, reject) => {
-      let buffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
       let sentAt = 0;
       let requestId = "";
       const next = () => {
@@ -458,7 +528,8 @@ export async function load(
   await Promise.race([driving, new Promise((resolve) => setTimeout(resolve, 2000))]);
   for (const socket of sockets) socket.destroy();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
     rps: completed / ((measuredEnd - measuredStart) / 1000),
     p50: at(0.5),
@@ -499,7 +570,9 @@ async function measure(kind: Kind, round: number, options: Options): Promise<Run
     if (kind === "kit-pg" || kind === "hand-pg") {
       const missing = await missingExecutions(kind, result.accepted);
       if (missing > 0) {
-        throw new Error(`DURABILITY BROKEN: ${missing} of ${result.accepted.length} requests answered 202 by ${kind} have no stored execution`);
+        throw new Error(
+          `DURABILITY BROKEN: ${missing} of ${result.accepted.length} requests answered 202 by ${kind} have no stored execution`,
+        );
       }
     }
     return { kind, ...result };
@@ -528,7 +601,9 @@ async function profiled(kind: Kind, options: Options): Promise<void> {
       start: () => ask({ profile: "start" }, "started"),
       stop: () => ask({ profile: "stop", file }, "stopped"),
     });
-    console.log(`  profiled ${kind}: ${fmt(result.rps)} req/s while profiled; ${join("bench/profiles", basename(file))}`);
+    console.log(
+      `  profiled ${kind}: ${fmt(result.rps)} req/s while profiled; ${join("bench/profiles", basename(file))}`,
+    );
     for (const line of summarizeProfile(file)) console.log(`    ${line}`);
   } finally {
     child.kill("SIGKILL");
@@ -567,9 +642,12 @@ export function summarizeProfile(file: string): string[] {
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) {
+    self.set(id, (self.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0));
+  }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const add = (map: Map<string, number>, key: string, time: number) => map.set(key, (map.get(key) ?? 0) + time);
+  const add = (map: Map<string, number>, key: string, time: number) =>
+    map.set(key, (map.get(key) ?? 0) + time);
   const byPlace = new Map<string, number>();
   const byOwner = new Map<string, number>();
   const name = (frame: ProfileNode["callFrame"]) =>
@@ -588,7 +666,11 @@ export function summarizeProfile(file: string): string[] {
       }
       at = parent.get(at);
     }
-    add(byOwner, owner ?? (frame.url ? `(node, no caller of ours) ${placeOf(frame)}` : frame.functionName), time);
+    add(
+      byOwner,
+      owner ?? (frame.url ? `(node, no caller of ours) ${placeOf(frame)}` : frame.functionName),
+      time,
+    );
   }
   const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
   const top = (map: Map<string, number>, n: number) =>
@@ -624,13 +706,21 @@ async function pair(kit: Kind, baseline: Kind, options: Options): Promise<void> 
   }
   const summary = (kind: Kind) => {
     const runs = results[kind]!;
-    return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+    return {
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+    };
   };
   const k = summary(kit);
   const b = summary(baseline);
   const ratios = results[kit]!.map((r, i) => (r.rps / results[baseline]![i]!.rps).toFixed(2));
-  console.log(`  median ${kit.padEnd(10)} ${fmt(k.rps).padStart(7)} req/s  p50 ${ms(k.p50)}  p99 ${ms(k.p99)}`);
-  console.log(`  median ${baseline.padEnd(10)} ${fmt(b.rps).padStart(7)} req/s  p50 ${ms(b.p50)}  p99 ${ms(b.p99)}`);
+  console.log(
+    `  median ${kit.padEnd(10)} ${fmt(k.rps).padStart(7)} req/s  p50 ${ms(k.p50)}  p99 ${ms(k.p99)}`,
+  );
+  console.log(
+    `  median ${baseline.padEnd(10)} ${fmt(b.rps).padStart(7)} req/s  p50 ${ms(b.p50)}  p99 ${ms(b.p99)}`,
+  );
   console.log(`  ratio ${kit}/${baseline}: ${(k.rps / b.rps).toFixed(2)} (per round: ${ratios.join(", ")})`);
 }
 
@@ -641,11 +731,20 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     `http: unitary triggers, ${options.connections} keep-alive connections, ${options.warmup} s warm-up + ` +
       `${options.duration} s measured per run, ${options.rounds} rounds alternating, pg pool ${options.pool}`,
   );
-  if (options.only !== "memory") {
+  if (options.only === "layer") {
+    console.log(
+      "the HTTP layer alone (a kit whose trigger answers at once), node lane against the web path:",
+    );
+    await pair("api-node", "api-web", options);
+    console.log("the HTTP layer alone against the bare server:");
+    await pair("api-node", "bare", options);
+    return;
+  }
+  if (options.only !== "memory" && options.rounds > 0) {
     console.log("PostgreSQL (synchronous_commit as the server has it), 202 only after the commit:");
     await pair("kit-pg", "hand-pg", options);
   }
-  if (options.only !== "pg") {
+  if (options.only !== "pg" && options.rounds > 0) {
     console.log("memory:");
     await pair("kit-memory", "bare", options);
   }
