@@ -75,6 +75,22 @@ describe("toNodeHandler", () => {
     }
   });
 
+  it("reads a body that starts with a UTF-8 byte order mark, as the web path does", async () => {
+    const body = JSON.stringify({
+      requestId: "bom",
+      campaignId: "nope",
+      recipients: [{ type: "aep", namespace: "email", userId: "a@example.com" }],
+    });
+    const answer = await server.raw({
+      method: "POST",
+      path: "/im/executions/unitary",
+      headers: { "x-api-key": "secret", "content-type": "application/json" },
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]),
+    });
+    // Parsed: the refusal is about the campaign, not about JSON.
+    expect(answer.status, answer.body).toBe(404);
+  });
+
   it("survives a caller who leaves mid-body, and answers the next one", async () => {
     await new Promise<void>((resolve) => {
       const outgoing = request(`${server.base}/im/executions/unitary`, {
