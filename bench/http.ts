@@ -310,21 +310,15 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
   } else {
     listener = handServer(bareStore());
   }
+  // BENCH_HTTP_DEBUG=1: the server's CPU use (of one core), heap and pool, every second, on stderr.
   if (process.env.BENCH_HTTP_DEBUG) {
     let cpu = process.cpuUsage();
-    let handled = 0;
-    process.on("bench-request" as never, () => handled++);
     setInterval(() => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
-      console.error(
-        `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} % (user ${Math.round(used.user / 1e4)} %)`,
-      );
-      const resources = process.getActiveResourcesInfo();
-      const timers = resources.filter((r) => r === "Timeout").length;
-      console.error(
-        `[${kind}] timers ${timers} resources ${resources.length} heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB`,
-      );
+      const heap = Math.round(process.memoryUsage().heapUsed / 1e6);
+      const clients = pool ? `, pool ${pool.totalCount} (${pool.idleCount} idle, ${pool.waitingCount} waiting)` : "";
+      console.error(`[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}`);
     }, 1000).unref();
   }
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);

@@ -10,7 +10,8 @@ export interface ExecutionApiOptions {
   /**
    * Who is calling: return the actor the kit checks permissions for (it needs `campaign.publish` to trigger,
    * `campaign.read` to read), or throw a `CampaignKitError("FORBIDDEN")` to refuse. Authentication is the
-   * host's: the handler trusts what you return. Called before the body is read.
+   * host's: the handler trusts what you return. Called before the body is read; under `toNodeHandler` the
+   * request carries the method, URL and headers but no body (the handler reads it from node:http after).
    */
   authenticate(request: Request): ActorRef | Promise<ActorRef>;
   /** Path prefix the routes live under; defaults to `/im/executions`. */

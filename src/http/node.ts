@@ -259,7 +259,9 @@ function problemResponse(error: unknown): Response {
  * Runs a web-standard handler (the execution API's, from {@link executionApi}) as a `node:http` request
  * listener: the request becomes a `Request` whose body is streamed as the handler reads it (so a body over
  * the limit gets its 413 without being read whole), and the `Response` is written back with its status and
- * headers. A body that a framework's parser already read (`req.body`, as Express's `express.json()` leaves
+ * headers. The execution API's own handler takes a faster lane with the same answers: its body is read from
+ * `incoming` and its answer written to `outgoing` directly, and the `Request` that `authenticate` and
+ * `onError` get carries the method, URL and headers but no body. A body that a framework's parser already read (`req.body`, as Express's `express.json()` leaves
  * it) is handed to the handler instead. Express's `app.use(path, ...)` mounts work: the handler sees the
  * whole path (`req.originalUrl`).
  *
