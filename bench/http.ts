@@ -310,6 +310,12 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
   } else {
     listener = handServer(bareStore());
   }
+  // The parent asks for the CPU time used so far at the edges of its measured window: CPU per request is the
+  // figure this shared machine disturbs least (throughput moves with whatever else runs).
+  process.on("SIGUSR2", () => {
+    const used = process.cpuUsage();
+    process.stdout.write(`cpu ${used.user + used.system}\n`);
+  });
   // BENCH_HTTP_DEBUG=1: the server's CPU use (of one core), heap and pool, every second, on stderr.
   if (process.env.BENCH_HTTP_DEBUG) {
     let cpu = process.cpuUsage();
@@ -317,8 +323,12 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
       const heap = Math.round(process.memoryUsage().heapUsed / 1e6);
-      const clients = pool ? `, pool ${pool.totalCount} (${pool.idleCount} idle, ${pool.waitingCount} waiting)` : "";
-      console.error(`[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}`);
+      const clients = pool
+        ? `, pool ${pool.totalCount} (${pool.idleCount} idle, ${pool.waitingCount} waiting)`
+        : "";
+      console.error(
+        `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}`,
+      );
     }, 1000).unref();
   }
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);
@@ -363,6 +373,10 @@ interface RunResult {
   errors: number;
   /** Request ids answered 202 (the whole run, warm-up included): what the durability check looks for. */
   accepted: string[];
+  /** The server's CPU time (user + system) per answered request in the measured window, in microseconds. */
+  cpuPerRequest: number;
+  /** The server's CPU use in the measured window, in cores (1 = one core busy all along). */
+  cores: number;
 }
 
 interface Options {
@@ -412,17 +426,29 @@ async function startServer(kind: Kind, options: Options, profiled = false) {
       stdio: ["ignore", "pipe", "inherit", ...(profiled ? (["ipc"] as const) : [])],
     },
   );
+  const cpuReadings: ((micros: number) => void)[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /ready (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
+      for (let end = out.indexOf("\n"); end >= 0; end = out.indexOf("\n")) {
+        const line = out.slice(0, end);
+        out = out.slice(end + 1);
+        const ready = /^ready (\d+)/.exec(line);
+        if (ready) resolve(Number(ready[1]));
+        const cpu = /^cpu (\d+)/.exec(line);
+        if (cpu) cpuReadings.shift()?.(Number(cpu[1]));
+      }
     });
     child.once("exit", (code) => reject(new Error(`the ${kind} server exited (${code}) before listening`)));
   });
-  child.stdout!.resume();
-  return { child, port };
+  /** The server's CPU time used so far (user + system), in microseconds. */
+  const cpu = () =>
+    new Promise<number>((resolve) => {
+      cpuReadings.push(resolve);
+      child.kill("SIGUSR2");
+    });
+  return { child, port, cpu };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -442,7 +468,7 @@ export async function load(
   tag: string,
   options: Options,
   window: { start?: () => Promise<void>; stop?: () => Promise<void> } = {},
-): Promise<Omit<RunResult, "kind">> {
+): Promise<Omit<RunResult, "kind" | "cpuPerRequest" | "cores"> & { seconds: number }> {
   const latencies: number[] = [];
   const accepted: string[] = [];
   let errors = 0;
@@ -526,6 +552,7 @@ export async function load(
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
     rps: completed / ((measuredEnd - measuredStart) / 1000),
+    seconds: (measuredEnd - measuredStart) / 1000,
     p50: at(0.5),
     p99: at(0.99),
     errors,
@@ -556,9 +583,24 @@ async function missingExecutions(kind: Kind, accepted: readonly string[]): Promi
 }
 
 async function measure(kind: Kind, round: number, options: Options): Promise<RunResult> {
-  const { child, port } = await startServer(kind, options);
+  const { child, port, cpu } = await startServer(kind, options);
   try {
-    const result = await load(port, `${kind}-${round}-${Date.now()}`, options);
+    let cpuStart = 0;
+    let cpuEnd = 0;
+    const { seconds, ...measured } = await load(port, `${kind}-${round}-${Date.now()}`, options, {
+      start: async () => {
+        cpuStart = await cpu();
+      },
+      stop: async () => {
+        cpuEnd = await cpu();
+      },
+    });
+    const used = cpuEnd - cpuStart;
+    const result = {
+      ...measured,
+      cpuPerRequest: used / Math.max(1, measured.rps * seconds),
+      cores: used / 1e6 / seconds,
+    };
     child.kill("SIGKILL");
     await exited(child);
     if (kind === "kit-pg" || kind === "hand-pg") {
@@ -694,6 +736,7 @@ async function pair(kit: Kind, baseline: Kind, options: Options): Promise<void> 
       const durable = kind.endsWith("-pg") ? `, ${fmt(result.accepted.length)} acknowledged all stored` : "";
       console.log(
         `  round ${round + 1} ${kind.padEnd(10)} ${fmt(result.rps).padStart(7)} req/s  p50 ${ms(result.p50)}  p99 ${ms(result.p99)}` +
+          `  cpu ${fmt(result.cpuPerRequest)} us/req (${result.cores.toFixed(2)} cores)` +
           `${result.errors ? `  ${result.errors} non-202` : ""}${durable}`,
       );
     }
@@ -704,18 +747,22 @@ async function pair(kit: Kind, baseline: Kind, options: Options): Promise<void> 
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      cpu: median(runs.map((r) => r.cpuPerRequest)),
     };
   };
   const k = summary(kit);
   const b = summary(baseline);
   const ratios = results[kit]!.map((r, i) => (r.rps / results[baseline]![i]!.rps).toFixed(2));
-  console.log(
-    `  median ${kit.padEnd(10)} ${fmt(k.rps).padStart(7)} req/s  p50 ${ms(k.p50)}  p99 ${ms(k.p99)}`,
-  );
-  console.log(
-    `  median ${baseline.padEnd(10)} ${fmt(b.rps).padStart(7)} req/s  p50 ${ms(b.p50)}  p99 ${ms(b.p99)}`,
-  );
+  for (const [kind, m] of [
+    [kit, k],
+    [baseline, b],
+  ] as const) {
+    console.log(
+      `  median ${kind.padEnd(10)} ${fmt(m.rps).padStart(7)} req/s  p50 ${ms(m.p50)}  p99 ${ms(m.p99)}  cpu ${fmt(m.cpu)} us/req`,
+    );
+  }
   console.log(`  ratio ${kit}/${baseline}: ${(k.rps / b.rps).toFixed(2)} (per round: ${ratios.join(", ")})`);
+  console.log(`  CPU per request ${kit}/${baseline}: ${(k.cpu / b.cpu).toFixed(2)}`);
 }
 
 /** `npm run bench -- http [--duration=6] [--connections=64] [--rounds=3] [--only=pg|memory] [--profile]`. */
