@@ -13,7 +13,7 @@
  * each PostgreSQL run the server is killed with SIGKILL and every request that got a 202 must have its
  * execution in the database.
  *
- * Options (after `--`): `--duration=<s>` measured seconds per run (default 6), `--warmup=<s>` (default 2),
+ * Options (after `--`): `--duration=<s>` measured seconds per run (default 5), `--warmup=<s>` (default 5),
  * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory|layer` (`layer`: the kit's
  * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`), `--profile` (one more
  * kit run per storage under `--cpu-prof`, summarized; the `.cpuprofile` files go to `bench/profiles/`), and
@@ -404,8 +404,10 @@ function parseOptions(argv: readonly string[]): Options {
     throw new Error(`--only is 'pg', 'memory' or 'layer', got '${only}'`);
   }
   return {
-    duration: number("duration", 6, 0.5),
-    warmup: number("warmup", 2, 0),
+    duration: number("duration", 5, 0.5),
+    // Long enough for V8 to optimize the kit's code: on a busy machine its background compiler threads wait
+    // for a core too, and a kit measured before they are done runs interpreted, at twice the CPU per call.
+    warmup: number("warmup", 5, 0),
     connections: Math.round(number("connections", 64)),
     // 0 rounds with --profile: only the profiled runs.
     rounds: Math.round(number("rounds", 3, 0)),
