@@ -13,7 +13,7 @@
  * each PostgreSQL run the server is killed with SIGKILL and every request that got a 202 must have its
  * execution in the database.
  *
- * Options (after `--`): `--duration=<s>` measured seconds per run (default 5), `--warmup=<s>` (default 5),
+ * Options (after `--`): `--duration=<s>` measured seconds per run (default 5), `--warmup=<s>` (default 8),
  * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory|layer` (`layer`: the kit's
  * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`), `--profile` (one more
  * kit run per storage under `--cpu-prof`, summarized; the `.cpuprofile` files go to `bench/profiles/`), and
@@ -113,9 +113,27 @@ function layerServer(web: boolean): (req: IncomingMessage, res: ServerResponse) 
   return (req, res) => void handler(req, res);
 }
 
+/** Storage calls by operation and collection, for BENCH_HTTP_DEBUG's report. */
+const storageCalls = new Map<string, number>();
+
+function countedStorage(storage: Storage): Storage {
+  const count = (key: string) => storageCalls.set(key, (storageCalls.get(key) ?? 0) + 1);
+  return {
+    ...storage,
+    insert: (params) => (count(`insert ${params.collection}`), storage.insert(params)),
+    replace: (params) => (count(`replace ${params.collection}`), storage.replace(params)),
+    get: (params) => (count(`get ${params.collection}`), storage.get(params)),
+    list: (params) => (count(`list ${params.collection}`), storage.list(params)),
+    delete: (params) => (count(`delete ${params.collection}`), storage.delete(params)),
+    record: (params) => (count("ledger record"), storage.record(params)),
+    findSent: (params) => (count("ledger findSent"), storage.findSent(params)),
+  };
+}
+
 async function kitServer(
   storage: Storage | undefined,
 ): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+  if (storage && process.env.BENCH_HTTP_DEBUG) storage = countedStorage(storage);
   const kit = await createCampaignKit({
     ...(storage ? { storage } : {}),
     channels: [memoryChannel({ channel: "email", record: false })],
@@ -329,6 +347,9 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
       console.error(
         `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}`,
       );
+      const calls = [...storageCalls].map(([key, n]) => `${key} ${n}`).join(", ");
+      storageCalls.clear();
+      if (calls) console.error(`[${kind}] storage calls in the last second: ${calls}`);
     }, 1000).unref();
   }
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);
@@ -407,7 +428,7 @@ function parseOptions(argv: readonly string[]): Options {
     duration: number("duration", 5, 0.5),
     // Long enough for V8 to optimize the kit's code: on a busy machine its background compiler threads wait
     // for a core too, and a kit measured before they are done runs interpreted, at twice the CPU per call.
-    warmup: number("warmup", 5, 0),
+    warmup: number("warmup", 8, 0),
     connections: Math.round(number("connections", 64)),
     // 0 rounds with --profile: only the profiled runs.
     rounds: Math.round(number("rounds", 3, 0)),
