@@ -17,7 +17,8 @@
  * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory|layer` (`layer`: the kit's
  * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`), `--profile` (one more
  * kit run per storage under `--cpu-prof`, summarized; the `.cpuprofile` files go to `bench/profiles/`), and
- * `--pool=<n>` (the pg pool size of both PostgreSQL servers, default 16). `DATABASE_URL` names the database
+ * `--pool=<n>` (the pg pool size of both PostgreSQL servers, default 16), `--node-flags="..."` (extra Node flags for
+ * every server, e.g. `--single-threaded-gc`). `DATABASE_URL` names the database
  * (default `postgres://postgres@127.0.0.1:5432/test`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -118,15 +119,24 @@ const storageCalls = new Map<string, number>();
 
 function countedStorage(storage: Storage): Storage {
   const count = (key: string) => storageCalls.set(key, (storageCalls.get(key) ?? 0) + 1);
+  const counted =
+    <P extends object, R>(name: string, call: (params: P) => Promise<R>) =>
+    (params: P) => {
+      const { collection } = params as { collection?: string };
+      count(collection === undefined ? name : `${name} ${collection}`);
+      return call(params);
+    };
   return {
     ...storage,
-    insert: (params) => (count(`insert ${params.collection}`), storage.insert(params)),
-    replace: (params) => (count(`replace ${params.collection}`), storage.replace(params)),
-    get: (params) => (count(`get ${params.collection}`), storage.get(params)),
-    list: (params) => (count(`list ${params.collection}`), storage.list(params)),
-    delete: (params) => (count(`delete ${params.collection}`), storage.delete(params)),
-    record: (params) => (count("ledger record"), storage.record(params)),
-    findSent: (params) => (count("ledger findSent"), storage.findSent(params)),
+    insert: counted("insert", storage.insert),
+    replace: counted("replace", storage.replace),
+    get: counted("get", storage.get),
+    list: counted("list", storage.list),
+    delete: counted("delete", storage.delete),
+    record: counted("ledger record", storage.record),
+    findSent: counted("ledger findSent", storage.findSent),
+    summarize: counted("ledger summarize", storage.summarize),
+    countSentSince: counted("ledger countSentSince", storage.countSentSince),
   };
 }
 
@@ -408,6 +418,8 @@ interface Options {
   pool: number;
   profile: boolean;
   only: "pg" | "memory" | "layer" | undefined;
+  /** Extra Node flags for the servers (`--node-flags="--single-threaded-gc"`), the same for every server. */
+  nodeFlags: string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -434,6 +446,7 @@ function parseOptions(argv: readonly string[]): Options {
     rounds: Math.round(number("rounds", 3, 0)),
     pool: Math.round(number("pool", 16)),
     profile: argv.includes("--profile"),
+    nodeFlags: (value("node-flags") ?? "").split(" ").filter(Boolean),
     only,
   };
 }
@@ -444,7 +457,7 @@ const PROFILE_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "profiles
 async function startServer(kind: Kind, options: Options, profiled = false) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", here, "--serve", kind, `--pool=${options.pool}`],
+    [...options.nodeFlags, "--import", "tsx", here, "--serve", kind, `--pool=${options.pool}`],
     {
       stdio: ["ignore", "pipe", "inherit", ...(profiled ? (["ipc"] as const) : [])],
     },
