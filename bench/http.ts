@@ -13,13 +13,18 @@
  * each PostgreSQL run the server is killed with SIGKILL and every request that got a 202 must have its
  * execution in the database.
  *
+ * Each run reports req/s, p50 and p99 latency, and the server's CPU time per request in the measured window
+ * (user + system, all its threads): on a shared machine throughput moves with whatever else runs, CPU per
+ * request much less.
+ *
  * Options (after `--`): `--duration=<s>` measured seconds per run (default 5), `--warmup=<s>` (default 8),
  * `--connections=<n>` (default 64), `--rounds=<n>` (default 3), `--only=pg|memory|layer` (`layer`: the kit's
- * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`), `--profile` (one more
- * kit run per storage under `--cpu-prof`, summarized; the `.cpuprofile` files go to `bench/profiles/`), and
- * `--pool=<n>` (the pg pool size of both PostgreSQL servers, default 16), `--node-flags="..."` (extra Node flags for
- * every server, e.g. `--single-threaded-gc`). `DATABASE_URL` names the database
- * (default `postgres://postgres@127.0.0.1:5432/test`).
+ * HTTP layer alone, over a stub kit, through the node lane and through web `Request`/`Response`),
+ * `--profile` (one more kit run per storage, profiled by the inspector over its measured window only,
+ * summarized; the `.cpuprofile` files go to `bench/profiles/`), `--pool=<n>` (the pg pool size of both
+ * PostgreSQL servers, default 16), `--node-flags="..."` (extra Node flags for every server). `DATABASE_URL`
+ * names the database (default `postgres://postgres@127.0.0.1:5432/test`); BENCH_HTTP_DEBUG=1 has each server
+ * print its CPU use, heap, pool and storage calls every second.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
