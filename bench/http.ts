@@ -520,6 +520,8 @@ export async function load(
   let completed = 0;
   let counter = 0;
 
+  const perConnection: number[] = [];
+  let slowest = 0;
   const drive = (socket: Socket, c: number) =>
     new Promise<void>((resolve, reject) => {
       let buffer: Buffer = Buffer.alloc(0);
@@ -551,6 +553,8 @@ export async function load(
           buffer = buffer.subarray(headEnd + 4 + length);
           const now = performance.now();
           if (status === 202) accepted.push(requestId);
+          perConnection[c] = (perConnection[c] ?? 0) + 1;
+          if (now - sentAt > slowest) slowest = now - sentAt;
           if (measuring) {
             latencies.push(now - sentAt);
             completed++;
@@ -589,6 +593,14 @@ export async function load(
   await Promise.race([driving, new Promise((resolve) => setTimeout(resolve, 2000))]);
   for (const socket of sockets) socket.destroy();
   latencies.sort((a, b) => a - b);
+  if (process.env.BENCH_HTTP_DEBUG) {
+    const counts = Array.from({ length: options.connections }, (_, c) => perConnection[c] ?? 0).sort(
+      (a, b) => a - b,
+    );
+    console.error(
+      `[load] answers per connection: min ${counts[0]}, median ${counts[counts.length >> 1]}, max ${counts.at(-1)}; slowest ${Math.round(slowest)} ms; lowest ${counts.slice(0, 8).join(" ")}`,
+    );
+  }
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
