@@ -96,7 +96,9 @@ describe("toNodeHandler", () => {
 
   it("answers 500, and tells onError why, when something read the body and left nothing on req.body", async () => {
     const seen: unknown[] = [];
-    const executions = toNodeHandler(executionApi(kit, { authenticate, onError: (error) => seen.push(error) }));
+    const executions = toNodeHandler(
+      executionApi(kit, { authenticate, onError: (error) => seen.push(error) }),
+    );
     const host = createServer((req, res) => {
       // A middleware that drains the body without leaving what it read.
       req.resume();
