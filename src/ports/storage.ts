@@ -276,5 +276,6 @@ export const STORAGE_METHODS = [
   "findSent",
   "record",
   "countSentSince",
+  "find",
   "summarize",
 ] as const satisfies readonly (keyof Storage)[];

@@ -1,8 +1,9 @@
+import type { DeliveryRecord } from "../model/execution.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import { at, delivery } from "./storage-fixtures.js";
 import { vitest } from "./vitest.js";
 
-/** The delivery ledger: first `sent` wins, findSent, frequency-cap counts and summaries. */
+/** The delivery ledger: first `sent` wins, findSent, find, frequency-cap counts and summaries. */
 export function ledgerTests(storage: () => DeliveryLedger): void {
   const { describe, expect, it } = vitest();
   describe("delivery ledger", () => {
@@ -78,6 +79,29 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
       expect(summary.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });
       expect(summary.firstSentAt).toEqual(at(2));
       expect(summary.excludedByReason).toEqual({ suppressed: 1 });
+    });
+
+    it("finds records by message id and by the provider's id, each once", async () => {
+      const failed = delivery("m2", { outcome: "failed", reason: "mailbox full", attempts: 3 });
+      const withProvider = delivery("m3", { providerMessageId: "prov-3", executionId: "e2" });
+      await storage().record({ records: [delivery("m1"), failed, withProvider] });
+      const byId = (records: readonly DeliveryRecord[]) =>
+        [...records].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+      expect(byId(await storage().find({ messageIds: ["m2", "m1", "unknown"] }))).toEqual([
+        delivery("m1"),
+        failed,
+      ]);
+      expect(await storage().find({ providerMessageIds: ["prov-3", "nope"] })).toEqual([withProvider]);
+      expect(
+        await storage().find({ messageIds: ["m3"], providerMessageIds: ["prov-3", "m1"] }),
+      ).toEqual([withProvider]);
+      expect(await storage().find({})).toEqual([]);
+      expect(await storage().find({ messageIds: [], providerMessageIds: [] })).toEqual([]);
+      // A record written again with another provider id is found by the new id only.
+      await storage().record({ records: [delivery("m2", { providerMessageId: "prov-2b" })] });
+      expect((await storage().find({ providerMessageIds: ["prov-2b"] })).map((r) => r.messageId)).toEqual([
+        "m2",
+      ]);
     });
 
     it("counts sent messages per recipient and channel since an instant, across campaigns", async () => {

@@ -70,6 +70,8 @@ class Stored {
  */
 export function memoryLedger(): MemoryLedger {
   const records = new Map<string, Stored>();
+  // provider message id -> message id, kept as records are written (a provider id is unique to its message).
+  const byProvider = new Map<string, string>();
   // channel \0 recipientId -> times (ms) of its sent messages.
   let sentIndex: Map<string, number[]> | undefined;
   const indexSent = (record: Stored) => {
@@ -99,6 +101,7 @@ export function memoryLedger(): MemoryLedger {
         if (records.get(record.messageId)?.outcome === "sent") continue;
         const stored = new Stored(record);
         records.set(record.messageId, stored);
+        if (stored.providerMessageId !== undefined) byProvider.set(stored.providerMessageId, record.messageId);
         if (stored.outcome === "sent") indexSent(stored);
         written++;
       }
@@ -116,6 +119,20 @@ export function memoryLedger(): MemoryLedger {
         if (sent) counts.set(recipientId, sent);
       }
       return counts;
+    },
+    async find({ messageIds = [], providerMessageIds = [] }) {
+      const ids = new Set(messageIds);
+      for (const providerId of providerMessageIds) {
+        const id = byProvider.get(providerId);
+        // The index may name a message whose later record has another provider id: check the record.
+        if (id !== undefined && records.get(id)?.providerMessageId === providerId) ids.add(id);
+      }
+      const found: DeliveryRecord[] = [];
+      for (const id of ids) {
+        const record = records.get(id);
+        if (record !== undefined) found.push(record.toRecord(id));
+      }
+      return found;
     },
     async summarize({ campaignId, executionId }) {
       const summary: LedgerSummary = {

@@ -70,6 +70,15 @@ const MIGRATIONS: readonly Migration[] = [
     `;
     },
   },
+  {
+    version: 3,
+    name: "find ledger records by the provider's message id",
+    // Delivery feedback names messages by the provider's id: without this index, each webhook scans the ledger.
+    sql: ({ table }) => `
+      CREATE INDEX delivery_ledger_provider_message_id_idx ON ${table("delivery_ledger")} (provider_message_id)
+        WHERE provider_message_id IS NOT NULL;
+    `,
+  },
 ];
 
 /**
