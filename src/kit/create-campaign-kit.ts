@@ -17,6 +17,8 @@ import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
 import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { type FeedbackApi, feedbackApi, type SuppressionsApi, suppressionsApi } from "./feedback/api.js";
+import { storedSuppressionList } from "./feedback/suppression-list.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
@@ -49,7 +51,7 @@ export interface CampaignKitOptions {
    */
   administrators?: readonly string[];
   /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
-  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock">;
+  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock" | "suppressions" | "prepareMessage">;
   /**
    * How long this process's claim on a running execution lasts, in ms (a positive number, default 60000):
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
@@ -85,6 +87,10 @@ export interface CampaignKit {
   executions: ExecutionsApi;
   /** Delivery reports by campaign and by execution. */
   reports: ReportsApi;
+  /** Delivery feedback: providers' events (delivered, bounced, opened...) about sent messages. */
+  feedback: FeedbackApi;
+  /** The suppression list that hard bounces, complaints and unsubscriptions feed: list, add, lift. */
+  suppressions: SuppressionsApi;
   /** Runs scheduled campaigns, deferred executions and waves: drive it with `tick()` or `start()`. */
   scheduler: Scheduler;
   /** The dispatcher: subscribe to its events (`sent`, `failed`, `excluded`, `progress`...). */
@@ -143,6 +149,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     channels: options.channels ?? [],
     ledger: ctx.storage,
     clock: ctx.clock,
+    suppressions: storedSuppressionList(ctx.repos),
   });
   const runner = createRunner(ctx, {
     dispatcher,
@@ -179,6 +186,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       ),
     executions: executionsApi(ctx, runner, options.audiences),
     reports: reportsApi(ctx),
+    feedback: feedbackApi(ctx),
+    suppressions: suppressionsApi(ctx),
     scheduler,
     dispatcher,
     storage: ctx.storage,

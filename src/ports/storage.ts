@@ -43,6 +43,8 @@ export const COLLECTIONS = [
   "executions",
   "execution-slices",
   "audit",
+  "feedback",
+  "suppressions",
 ] as const;
 /** A collection's name; see {@link COLLECTIONS}. */
 export type Collection = (typeof COLLECTIONS)[number];

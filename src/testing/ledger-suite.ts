@@ -92,9 +92,9 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         failed,
       ]);
       expect(await storage().find({ providerMessageIds: ["prov-3", "nope"] })).toEqual([withProvider]);
-      expect(
-        await storage().find({ messageIds: ["m3"], providerMessageIds: ["prov-3", "m1"] }),
-      ).toEqual([withProvider]);
+      expect(await storage().find({ messageIds: ["m3"], providerMessageIds: ["prov-3", "m1"] })).toEqual([
+        withProvider,
+      ]);
       expect(await storage().find({})).toEqual([]);
       expect(await storage().find({ messageIds: [], providerMessageIds: [] })).toEqual([]);
       // A record written again with another provider id is found by the new id only.

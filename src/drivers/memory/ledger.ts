@@ -101,7 +101,8 @@ export function memoryLedger(): MemoryLedger {
         if (records.get(record.messageId)?.outcome === "sent") continue;
         const stored = new Stored(record);
         records.set(record.messageId, stored);
-        if (stored.providerMessageId !== undefined) byProvider.set(stored.providerMessageId, record.messageId);
+        if (stored.providerMessageId !== undefined)
+          byProvider.set(stored.providerMessageId, record.messageId);
         if (stored.outcome === "sent") indexSent(stored);
         written++;
       }
