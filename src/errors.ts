@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: "The execution API serves this path with other HTTP methods; see the `allow` header.",
   UNSUPPORTED_MEDIA_TYPE: "The execution API reads JSON bodies only; send `content-type: application/json`.",
   PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
+  WEBHOOK_SIGNATURE_INVALID:
+    "A provider webhook call's signature or credentials don't check out; check the webhook's secret or key.",
+  TRACKING_TOKEN_INVALID:
+    "A tracking link's token is not one the kit signed; the link was altered, or the tracking secret changed.",
 } as const;
 
 /** One reason a value failed validation. */
@@ -110,6 +114,8 @@ export interface ErrorDetails {
   METHOD_NOT_ALLOWED: Known<{ allow: string[] }>;
   UNSUPPORTED_MEDIA_TYPE: Known<{ accepted: string[] }>;
   PAYLOAD_TOO_LARGE: Known<{ maxBytes: number }>;
+  WEBHOOK_SIGNATURE_INVALID: Known<{ provider: string }>;
+  TRACKING_TOKEN_INVALID: Known<{ problem: string }>;
 }
 
 /** The details of an error whose code isn't narrowed: any code's fields, each optional. */

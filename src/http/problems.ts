@@ -41,6 +41,9 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  // A link no message carried: as absent as any other unknown path.
+  TRACKING_TOKEN_INVALID: 404,
 };
 
 // Storage errors carry the driver's words (table names, SQL, encodings): for logs, never for callers.

@@ -19,6 +19,7 @@ import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
 import { type FeedbackApi, feedbackApi, type SuppressionsApi, suppressionsApi } from "./feedback/api.js";
 import { storedSuppressionList } from "./feedback/suppression-list.js";
+import { applyTracking, type TrackingOptions } from "./feedback/tracking.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
@@ -66,6 +67,12 @@ export interface CampaignKitOptions {
    * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
    */
   readCache?: boolean;
+  /**
+   * Click, open and one-click unsubscribe tracking for the channel configurations that opt in
+   * (`settings.tracking`): the secret links are signed with and the public URL of the feedback handler
+   * (`feedbackEndpoints` of `campaign-kit/http`). Without it nothing is tracked. See docs/tracking.md.
+   */
+  tracking?: TrackingOptions;
 }
 
 /**
@@ -103,6 +110,11 @@ export interface CampaignKit {
   audit(params: { actor: ActorRef; filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
   /** The storage the kit writes to. */
   readonly storage: Storage;
+}
+
+/** The dispatcher's message hook for `options`: tracking as each message's configuration opts in. */
+function trackingFor(options: TrackingOptions) {
+  return (message: Parameters<typeof applyTracking>[1]) => applyTracking(options, message);
 }
 
 /**
@@ -150,6 +162,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     ledger: ctx.storage,
     clock: ctx.clock,
     suppressions: storedSuppressionList(ctx.repos),
+    ...(options.tracking ? { prepareMessage: trackingFor(options.tracking) } : {}),
   });
   const runner = createRunner(ctx, {
     dispatcher,
@@ -186,7 +199,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       ),
     executions: executionsApi(ctx, runner, options.audiences),
     reports: reportsApi(ctx),
-    feedback: feedbackApi(ctx),
+    feedback: feedbackApi(ctx, options.tracking),
     suppressions: suppressionsApi(ctx),
     scheduler,
     dispatcher,

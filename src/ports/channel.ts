@@ -47,6 +47,11 @@ export interface OutboundMessage {
   configuration: ChannelConfiguration;
   /** Per-recipient channel data from an API trigger, passed through untouched. */
   channelData?: Record<string, unknown>;
+  /**
+   * The kit's one-click unsubscribe URL for this message (RFC 8058), when its configuration opts in to
+   * tracking's `unsubscribe`: email adapters put it in `List-Unsubscribe`, with `List-Unsubscribe-Post`.
+   */
+  listUnsubscribeUrl?: string;
 }
 
 /** What the dispatcher tells the adapter about one send attempt. */

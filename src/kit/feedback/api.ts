@@ -7,6 +7,7 @@ import type { Page, PageParams, Where } from "../../ports/storage.js";
 import { suppressionIdFor, suppressionSubject } from "../../repositories/index.js";
 import { type ActorRef, type KitContext, operate, targetsOf } from "../context.js";
 import { type FeedbackRecordResult, mergeSuppression, recordFeedback, upsert } from "./record.js";
+import { readTrackingToken, type TrackingOptions, type TrackingTarget } from "./tracking.js";
 
 /**
  * Delivery feedback: what providers (and the kit's tracking) say happened to messages after they were sent.
@@ -31,7 +32,27 @@ export interface FeedbackApi {
    * ```
    */
   record(params: { events: readonly FeedbackEventInput[] }): Promise<FeedbackRecordResult>;
+  /**
+   * Records what a tracking link says (the feedback handler of `campaign-kit/http` calls it): an open for the
+   * pixel, a click for a redirect (answering the link's URL, the only place it may redirect to), an
+   * unsubscription (with suppression) for the one-click URL. A `HEAD` request records nothing; a known link
+   * scanner's or prefetcher's request counts once per message and link, and repeated clicks within a minute
+   * count once, so security gateways that follow every link don't inflate the figures.
+   *
+   * @throws CampaignKitError `TRACKING_TOKEN_INVALID` when the token isn't one the kit signed (or the kit has
+   * no `tracking` options).
+   */
+  track(params: {
+    kind: TrackingTarget["kind"];
+    token: string;
+    method?: string;
+    userAgent?: string | null;
+  }): Promise<{ url?: string; recorded: boolean }>;
 }
+
+/** User agents of link scanners and prefetchers (mail security gateways, link previews, crawlers). */
+const SCANNER =
+  /bot\b|crawler|spider|preview|scanner|barracuda|mimecast|proofpoint|safelinks|microsoft office|python-requests|curl\/|wget|headless/i;
 
 /** Who a suppression is about: an address on a channel, or, when events named none, a profile. */
 export type SuppressionTarget =
@@ -88,8 +109,43 @@ function targetOf(params: { channel?: unknown; address?: unknown; recipientId?: 
 }
 
 /** Builds the feedback API. */
-export function feedbackApi(ctx: KitContext): FeedbackApi {
-  return { record: ({ events }) => recordFeedback(ctx, events) };
+export function feedbackApi(ctx: KitContext, tracking?: TrackingOptions): FeedbackApi {
+  const secrets = tracking ? [tracking.secret, ...(tracking.previousSecrets ?? [])] : [];
+  return {
+    record: ({ events }) => recordFeedback(ctx, events),
+    async track({ kind, token, method = "GET", userAgent }) {
+      if (secrets.length === 0) {
+        throw new CampaignKitError(
+          "TRACKING_TOKEN_INVALID",
+          "This kit has no tracking options, so it signed no tracking link: pass `tracking` to createCampaignKit.",
+          { details: { problem: "tracking is off" } },
+        );
+      }
+      const target = readTrackingToken(secrets, kind, token);
+      const url = target.kind === "click" ? target.url : undefined;
+      const answer = (recorded: boolean) => (url === undefined ? { recorded } : { url, recorded });
+      if (method.toUpperCase() === "HEAD") return answer(false);
+      const now = ctx.now();
+      const minute = Math.floor(now.getTime() / 60_000);
+      const scanner = typeof userAgent === "string" && SCANNER.test(userAgent);
+      const type = { open: "opened", click: "clicked", unsubscribe: "unsubscribed" }[target.kind];
+      const eventId =
+        target.kind === "unsubscribe"
+          ? "tracking:unsubscribe"
+          : `tracking:${target.kind}:${scanner ? "scanner" : minute}${url === undefined ? "" : `:${url}`}`;
+      const event: FeedbackEventInput = {
+        type: type as FeedbackEventInput["type"],
+        messageId: target.messageId,
+        eventId: eventId.slice(0, 500),
+        at: now,
+        provider: "tracking",
+      };
+      if (url !== undefined) event.url = url.slice(0, 2048);
+      if (target.kind === "unsubscribe" && target.address !== undefined) event.address = target.address;
+      const result = await recordFeedback(ctx, [event]);
+      return answer(result.recorded > 0);
+    },
+  };
 }
 
 /** Builds the suppressions API. */
