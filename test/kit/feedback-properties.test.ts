@@ -77,7 +77,10 @@ describe.each(storageTargets("the feedback properties"))("feedback on $name stor
           const shuffled = [...events, ...noise.map((n) => events[n % events.length] as FeedbackEventInput)];
           for (let i = shuffled.length - 1; i > 0; i--) {
             const j = (noise[i % Math.max(noise.length, 1)] ?? i) % (i + 1);
-            [shuffled[i], shuffled[j]] = [shuffled[j] as FeedbackEventInput, shuffled[i] as FeedbackEventInput];
+            [shuffled[i], shuffled[j]] = [
+              shuffled[j] as FeedbackEventInput,
+              shuffled[i] as FeedbackEventInput,
+            ];
           }
           const other = await target.create();
           const kit = await kitOn(other);
