@@ -52,7 +52,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-feedback";
 
-function snsSigned(fields: Record<string, string>, version: "1" | "2" = "2") {
+function snsSigned(fields: Record<string, string>, version: "1" | "2" = "2"): Record<string, string> {
   const order =
     fields.Type === "Notification"
       ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
@@ -168,7 +168,7 @@ describe.each(storageTargets("the webhook tests"))("feedback webhooks on $name s
     ]);
 
     // Tampered, unsigned, from a foreign host or topic: 401; not SNS at all: 400.
-    const tampered = { ...note, Message: note.Message.replace("Permanent", "Transient") };
+    const tampered = { ...note, Message: (note.Message as string).replace("Permanent", "Transient") };
     for (const bad of [
       tampered,
       { ...note, Signature: undefined },
