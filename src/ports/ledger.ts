@@ -26,6 +26,12 @@ export interface LedgerSummary {
   firstSentAt?: Date;
   /** When the last `sent` message was recorded. */
   lastSentAt?: Date;
+  /**
+   * Optional: `sent` messages by the hour they were recorded in (keys are ISO instants of the hour's start,
+   * `2026-12-01T08:00:00.000Z`), for reports over time. The memory and PostgreSQL ledgers fill it; a ledger
+   * that doesn't leaves reports' hourly `sent` at 0.
+   */
+  sentByHour?: Record<string, number>;
 }
 
 /** Where the dispatcher records what it sent. */

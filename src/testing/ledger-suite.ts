@@ -54,7 +54,9 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         written: 1,
       });
       expect(await storage().findSent({ messageIds: ["m1"] })).toEqual(new Set(["m1"]));
-      expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
+      // `sentByHour` is optional: checked on its own below.
+      const { sentByHour: _hours, ...summary } = await storage().summarize({ campaignId: "c1" });
+      expect(summary).toStrictEqual({
         outcomes: { sent: 1, failed: 0, excluded: 0 },
         byChannel: { email: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: {},
@@ -62,6 +64,22 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         firstSentAt: at(4),
         lastSentAt: at(4),
       });
+    });
+
+    it("counts sent messages by hour, when it offers sentByHour", async () => {
+      const hour = (h: number, minutes = 0) => new Date(Date.UTC(2026, 11, 1, h, minutes));
+      await storage().record({
+        records: [
+          delivery("m1", { at: hour(8, 5) }),
+          delivery("m2", { at: hour(8, 59) }),
+          delivery("m3", { at: hour(10, 0) }),
+          delivery("m4", { at: hour(9), outcome: "failed", reason: "x" }),
+          delivery("m5", { at: hour(9), executionId: "e2" }),
+        ],
+      });
+      const { sentByHour } = await storage().summarize({ campaignId: "c1", executionId: "e1" });
+      if (sentByHour === undefined) return;
+      expect(sentByHour).toEqual({ [hour(8).toISOString()]: 2, [hour(10).toISOString()]: 1 });
     });
 
     it("applies a batch in order when it names one message several times", async () => {

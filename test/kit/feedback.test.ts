@@ -209,4 +209,77 @@ describe.each(storageTargets("the feedback tests"))("delivery feedback on $name 
       ["suppression.add", "denied", ADMIN],
     ]);
   });
+
+  it("reports delivered, bounces, opens, clicks, unsubscribes and complaints with rates, by campaign, execution, action and hour", async () => {
+    const { kit, idOf, executionId } = await sentPromotion();
+    await kit.feedback.record({
+      events: [
+        { type: "delivered", messageId: idOf("p0"), at: at(1) },
+        { type: "opened", messageId: idOf("p0"), at: at(70), eventId: "o1" },
+        { type: "opened", messageId: idOf("p0"), at: at(71), eventId: "o2" },
+        { type: "clicked", messageId: idOf("p0"), at: at(72), url: "https://a.example/1" },
+        { type: "custom:purchase", messageId: idOf("p0"), at: at(80) },
+        // A hard bounce wins over a delivered, whichever came first.
+        { type: "delivered", messageId: idOf("p1"), at: at(2) },
+        { type: "bounced", bounce: "hard", messageId: idOf("p1"), at: at(1) },
+        { type: "bounced", bounce: "soft", messageId: idOf("p2"), at: at(1) },
+        // A soft bounce later delivered is delivered.
+        { type: "bounced", bounce: "soft", messageId: idOf("p3"), at: at(1) },
+        { type: "delivered", messageId: idOf("p3"), at: at(30) },
+        { type: "unsubscribed", messageId: idOf("p3"), at: at(31) },
+        { type: "complained", messageId: idOf("p3"), at: at(32) },
+      ],
+    });
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "promo" });
+    expect(report.outcomes).toEqual({ sent: 5, failed: 0, excluded: 0 });
+    expect(report.targeted).toBe(5);
+    expect(report.engagement).toEqual({
+      sent: 5,
+      delivered: 2,
+      bounces: { total: 2, hard: 1, soft: 1 },
+      opens: { unique: 1, total: 2 },
+      clicks: { unique: 1, total: 1 },
+      unsubscribes: 1,
+      complaints: 1,
+      custom: { purchase: { unique: 1, total: 1 } },
+      rates: {
+        delivery: 2 / 5,
+        bounce: 2 / 5,
+        open: 1 / 2,
+        click: 1 / 2,
+        clickToOpen: 1,
+        unsubscribe: 1 / 2,
+        complaint: 1 / 2,
+      },
+    });
+    expect(report.byAction.email).toEqual(report.engagement);
+    expect(report.byExecution).toEqual({ [executionId]: report.engagement });
+    expect(report.byTreatment).toEqual({});
+    // Hours count events as they came, each message's documents by when they first happened: no precedence.
+    expect(report.hourly).toEqual([
+      {
+        hour: "2026-12-01T08:00:00.000Z",
+        sent: 5,
+        delivered: 3,
+        bounces: 3,
+        opens: 0,
+        clicks: 0,
+        unsubscribes: 1,
+        complaints: 1,
+      },
+      {
+        hour: "2026-12-01T09:00:00.000Z",
+        sent: 0,
+        delivered: 0,
+        bounces: 0,
+        opens: 1,
+        clicks: 1,
+        unsubscribes: 0,
+        complaints: 0,
+      },
+    ]);
+    const one = await kit.reports.execution({ actor: ADMIN, id: executionId });
+    expect(one.engagement).toEqual(report.engagement);
+    expect(one.executionId).toBe(executionId);
+  });
 });

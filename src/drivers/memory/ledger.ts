@@ -142,6 +142,7 @@ export function memoryLedger(): MemoryLedger {
         excludedByReason: {},
         retries: 0,
       };
+      const hours = new Map<string, number>();
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;
       for (const record of records.values()) {
@@ -154,6 +155,8 @@ export function memoryLedger(): MemoryLedger {
           const reason = record.reason ?? "unknown";
           summary.excludedByReason[reason] = (summary.excludedByReason[reason] ?? 0) + 1;
         } else if (record.outcome === "sent") {
+          const hour = new Date(record.at - (record.at % 3_600_000)).toISOString();
+          hours.set(hour, (hours.get(hour) ?? 0) + 1);
           if (record.at < first) first = record.at;
           if (record.at > last) last = record.at;
         }
@@ -161,6 +164,7 @@ export function memoryLedger(): MemoryLedger {
       if (first <= last) {
         summary.firstSentAt = new Date(first);
         summary.lastSentAt = new Date(last);
+        summary.sentByHour = Object.fromEntries([...hours].sort(([a], [b]) => (a < b ? -1 : 1)));
       }
       return summary;
     },

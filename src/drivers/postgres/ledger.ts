@@ -185,6 +185,19 @@ export function ledgerMethods(db: Db): DeliveryLedger {
             summary.lastSentAt = row.last_sent_at;
           }
         }
+        if (summary.firstSentAt !== undefined) {
+          // The messages are indexed by (campaign, execution): the second scan reads what the first did.
+          const hours = await db.pool.query<{ hour: Date; count: number }>(
+            `SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, count(*)::integer AS count
+             FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
+               AND outcome = 'sent'
+             GROUP BY 1 ORDER BY 1`,
+            values,
+          );
+          summary.sentByHour = Object.fromEntries(
+            hours.rows.map((row) => [row.hour.toISOString(), row.count]),
+          );
+        }
         return summary;
       }),
   };
