@@ -109,7 +109,7 @@ describe.each(storageTargets("the tracking tests"))("tracking on $name storage",
     });
 
     // Another URL under the same signature, a forged token, the wrong kind: 404, never a redirect.
-    const [payload, signature] = link.split("/t/c/")[1]?.split(".") as [string, string];
+    const [payload, signature] = (link.split("/t/c/")[1] ?? "").split(".") as [string, string];
     const forged = Buffer.from(JSON.stringify(["c", email.sent[0]?.id, "https://evil.example"])).toString(
       "base64url",
     );
