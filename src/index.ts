@@ -64,6 +64,11 @@ export {
   createCampaignKit,
 } from "./kit/create-campaign-kit.js";
 export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
+// Delivery feedback, suppressions, tracking and the report's engagement figures.
+export type { FeedbackApi, SuppressionsApi, SuppressionTarget } from "./kit/feedback/api.js";
+export type { Engagement, HourlyBucket, Tally } from "./kit/feedback/engagement.js";
+export type { FeedbackRecordResult } from "./kit/feedback/record.js";
+export type { TrackingOptions } from "./kit/feedback/tracking.js";
 // Prerequisites, checked on their own.
 export { checkPrerequisites } from "./kit/prerequisites/check.js";
 export type {
@@ -85,6 +90,14 @@ export type { ChannelConfiguration, ChannelConfigurationInput } from "./model/ch
 export type { Category, Channel } from "./model/common.js";
 export type { DeliveryControls } from "./model/delivery-controls.js";
 export type { DeliveryOutcome, DeliveryRecord, ExclusionReason, Execution } from "./model/execution.js";
+export type {
+  FeedbackDocument,
+  FeedbackEvent,
+  FeedbackEventInput,
+  FeedbackType,
+  Suppression,
+  SuppressionReason,
+} from "./model/feedback.js";
 export { messageId } from "./model/message-id.js";
 export type { Profile, ProfileInput } from "./model/profile.js";
 export type { Actor, Permission, Role } from "./model/roles.js";
