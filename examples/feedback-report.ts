@@ -187,4 +187,8 @@ const expected =
 if (!expected) {
   console.error("The figures are not what the simulated feedback says.");
   process.exitCode = 1;
+} else {
+  console.log(
+    "OK: webhook retries and scanners counted once, bounces and the unsubscription suppressed for the next send.",
+  );
 }
