@@ -21,7 +21,7 @@ import type { KitContext } from "../context.js";
 /** The most events one `record` call takes: a provider's largest webhook batch (SendGrid's) fits. */
 export const MAX_FEEDBACK_EVENTS = 5_000;
 
-/** What {@link FeedbackApi.record} did with a batch of events. */
+/** What `kit.feedback.record` did with a batch of events. */
 export interface FeedbackRecordResult {
   /** Events counted for the first time. */
   recorded: number;
@@ -198,7 +198,7 @@ export async function upsert<T, R>(
   );
 }
 
-/** Records events: see {@link FeedbackApi.record}. */
+/** Records events: see `kit.feedback.record`. */
 export async function recordFeedback(
   ctx: KitContext,
   input: readonly FeedbackEventInput[],
