@@ -18,6 +18,8 @@ export function storedSuppressionList(repos: Pick<Repositories, "suppressions">)
       const subjects = [...byAddress.keys(), ...recipientIds.map((id) => `profile:${id}`)];
       const found = { addresses: new Set<string>(), recipientIds: new Set<string>() };
       if (subjects.length === 0) return found;
+      // No query per batch while the channel's list is empty (the answer is cached until it changes).
+      if (!(await repos.suppressions.anyCached({ channel, active: true }))) return found;
       for await (const entry of repos.suppressions.all({
         channel,
         active: true,
