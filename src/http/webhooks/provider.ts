@@ -10,7 +10,10 @@ export interface WebhookRequest {
   headers: Headers;
   /** The body, exactly as received, as UTF-8 text. */
   body: string;
-  /** The kit's clock, for signature timestamps' tolerance: ms since the epoch. */
+  /**
+   * Now, in ms since the epoch, for signature timestamps' tolerance and events that carry no time: the
+   * system clock, as providers sign with real time.
+   */
   now: number;
 }
 
