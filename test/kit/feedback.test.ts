@@ -282,4 +282,38 @@ describe.each(storageTargets("the feedback tests"))("delivery feedback on $name 
     expect(one.engagement).toEqual(report.engagement);
     expect(one.executionId).toBe(executionId);
   });
+
+  it("groups a report by treatment when feedback documents carry one", async () => {
+    const { kit, storage, idOf, executionId } = await sentPromotion(people(4));
+    // What feedback copies from ledger records that carry a treatment (the experiments write them).
+    const feedback = createRepositories(storage).feedback;
+    const doc = (recipientId: string, type: "opened" | "clicked", treatmentId: string) => ({
+      messageId: idOf(recipientId),
+      campaignId: "promo",
+      executionId,
+      channel: "email" as const,
+      recipientId,
+      treatmentId,
+      type,
+      firstAt: at(5),
+      lastAt: at(5),
+      count: 1,
+      eventIds: ["e"],
+    });
+    await feedback.insert(doc("p0", "opened", "A"));
+    await feedback.insert(doc("p0", "clicked", "A"));
+    await feedback.insert(doc("p1", "opened", "A"));
+    await feedback.insert(doc("p2", "opened", "B"));
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "promo" });
+    expect(report.byTreatment.A).toMatchObject({
+      delivered: 2,
+      opens: { unique: 2, total: 2 },
+      clicks: { unique: 1 },
+    });
+    expect(report.byTreatment.B).toMatchObject({ delivered: 1, opens: { unique: 1 }, clicks: { unique: 0 } });
+    expect(report.engagement.opens.unique).toBe(3);
+    expect(await feedback.list({ campaignId: "promo", type: "opened", treatmentId: "A" })).toMatchObject({
+      items: [{ recipientId: "p0" }, { recipientId: "p1" }],
+    });
+  });
 });
