@@ -151,7 +151,13 @@ export function feedbackEndpoints(
         });
       }
       const kinds = { o: "open", c: "click", u: "unsubscribe" } as const;
-      if (first === "t" && second !== undefined && second in kinds && third && rest.length === 0) {
+      if (
+        first === "t" &&
+        second !== undefined &&
+        Object.hasOwn(kinds, second) &&
+        third &&
+        rest.length === 0
+      ) {
         const kind = kinds[second as keyof typeof kinds];
         allow = kind === "unsubscribe" ? ["GET", "HEAD", "POST"] : ["GET", "HEAD"];
         if (!allow.includes(request.method)) throw notAllowed(request, allow);

@@ -166,4 +166,21 @@ describe.each(storageTargets("the tracking tests"))("tracking on $name storage",
     expect(report.outcomes).toMatchObject({ sent: 1, excluded: 1 });
     expect(report.excludedByReason.suppressed).toBe(1);
   });
+
+  it("answers other methods 405 with allow, odd paths 404, and gives transactional mail no List-Unsubscribe", async () => {
+    const { email, call, kit } = await sent();
+    const html = email.sent[0]?.content.channel === "email" ? (email.sent[0].content.html as string) : "";
+    const link = /href="([^"]+\/t\/c\/[^"]+)"/.exec(html)?.[1] as string;
+    const put = await call(link, { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, HEAD");
+    for (const path of ["/t/toString/x", "/t/c/", "/t/c/a/b", "/webhooks/ses", "/elsewhere"])
+      expect((await call(`${BASE}${path}`)).status, path).toBe(404);
+    expect((await call(email.sent[0]?.listUnsubscribeUrl as string, { method: "HEAD" })).status).toBe(200);
+    expect((await kit.suppressions.list({ actor: ADMIN })).items).toEqual([]);
+    const transactional = { ...email.sent[0], category: "transactional" } as never;
+    expect(
+      listUnsubscribeHeaders({ ...(transactional as object), listUnsubscribeUrl: undefined } as never),
+    ).toEqual({});
+  });
 });
