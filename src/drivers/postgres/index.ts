@@ -51,3 +51,11 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   const db = createDb(options.pool, options.schema ?? DEFAULT_SCHEMA);
   return { ...documentStore(db), ...ledgerMethods(db) };
 }
+
+export {
+  type PostgresAudience,
+  type PostgresAudiencesOptions,
+  type PostgresProfileColumns,
+  type PostgresTableName,
+  postgresAudiences,
+} from "./audiences.js";
