@@ -20,6 +20,7 @@ import { createCampaignKit } from "../src/kit/create-campaign-kit.js";
 import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
 import { messageIdPrefix } from "../src/model/message-id.js";
 import type { OutboundMessage } from "../src/ports/channel.js";
+import { executionIdFor } from "../src/repositories/index.js";
 import { median } from "./fixtures.js";
 
 const URL_ = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -163,8 +164,10 @@ export async function handRun(pool: pg.Pool, count: number, round: number): Prom
   const channel = memoryChannel({ channel: "email", record: false });
   const subject = Handlebars.compile(SUBJECT);
   const text = Handlebars.compile(TEXT);
-  const executionId = `hand-${round}`;
-  const prefix = messageIdPrefix("hand", executionId, "email");
+  // Ids shaped as the kit's (a campaign id, a 28-character execution id), so both ledgers' keys weigh the same.
+  const campaignId = `hand-${round}`;
+  const executionId = executionIdFor(campaignId, "occurrence:1");
+  const prefix = messageIdPrefix(campaignId, executionId, "email");
   const limit = pLimit(CONCURRENCY);
   const signal = new AbortController().signal;
   const inFlight = new Set<Promise<void>>();
@@ -183,7 +186,7 @@ export async function handRun(pool: pg.Pool, count: number, round: number): Prom
       const profile = { firstName: row.first_name, memberId: row.member_id };
       messages.push({
         id: ids[i]!,
-        campaignId: "hand",
+        campaignId,
         executionId,
         recipientId: row.id,
         channel: "email",
@@ -198,9 +201,9 @@ export async function handRun(pool: pg.Pool, count: number, round: number): Prom
     await pool.query(
       `INSERT INTO ${KIT_SCHEMA}.delivery_ledger
          (message_id, campaign_id, execution_id, recipient_id, channel, outcome, attempts, at)
-       SELECT m, 'hand', $2, r, 'email', 'sent', 1, $4 FROM unnest($1::text[], $3::text[]) AS t(m, r)
+       SELECT m, $5, $2, r, 'email', 'sent', 1, $4 FROM unnest($1::text[], $3::text[]) AS t(m, r)
        ON CONFLICT (message_id) DO NOTHING`,
-      [messages.map((m) => m.id), executionId, messages.map((m) => m.recipientId), at],
+      [messages.map((m) => m.id), executionId, messages.map((m) => m.recipientId), at, campaignId],
     );
   };
 

@@ -136,7 +136,7 @@ function readPart(row: Record<string, unknown>, part: Part, nested = false): Rec
   for (const key in part) {
     const value = row[part[key]!];
     if (value === null || value === undefined) continue;
-    if (nested) setPath(out, key, value);
+    if (nested && key.includes(".")) setPath(out, key, value);
     else out[key] = value;
   }
   return out;
