@@ -7,7 +7,8 @@
  * every outcome to the same `delivery_ledger` table with `synchronous_commit` on, on a pool of 16. The ledger
  * is emptied before each run. Environment: `DATABASE_URL` (default the local `test` database),
  * `BENCH_MESSAGES` (recipients, default 1,000,000), `BENCH_REPEATS` (default 3), `BENCH_RSS=0` to skip the
- * peak-RSS children, `BENCH_SIDE=kit` or `=hand` to run one side only (for `--cpu-prof`).
+ * peak-RSS children, `BENCH_SIDE=kit`, `=hand` or `=database` to run one side only (for `--cpu-prof`). Each
+ * round also times PostgreSQL alone writing the same ledger rows in one statement: the ceiling for both.
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -235,6 +236,27 @@ export async function handRun(pool: pg.Pool, count: number, round: number): Prom
   return count / seconds;
 }
 
+/**
+ * What bounds both: PostgreSQL alone writing the same ledger rows, one `INSERT ... SELECT` from
+ * `generate_series`, no client work, no round trips. Neither loop can write its ledger faster than this.
+ */
+export async function databaseRun(pool: pg.Pool, count: number, round: number): Promise<number> {
+  const campaignId = `floor-${round}`;
+  const executionId = executionIdFor(campaignId, "occurrence:1");
+  const prefix = messageIdPrefix(campaignId, executionId, "email");
+  const started = performance.now();
+  await pool.query(
+    `INSERT INTO ${KIT_SCHEMA}.delivery_ledger
+       (message_id, campaign_id, execution_id, recipient_id, channel, outcome, attempts, at)
+     SELECT $1 || 'p' || lpad(n::text, 7, '0'), $2, $3, 'p' || lpad(n::text, 7, '0'), 'email', 'sent', 1, now()
+     FROM generate_series(0, $4 - 1) n`,
+    [prefix, campaignId, executionId, count],
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if ((await sentRows(pool, executionId)) !== count) throw new Error("database: rows missing");
+  return count / seconds;
+}
+
 function peakRss(count: number): number {
   const child = fileURLToPath(new URL("./pg-rss-child.ts", import.meta.url));
   const out = execFileSync(process.execPath, [...process.execArgv, child, String(count)], {
@@ -263,6 +285,7 @@ export async function run(): Promise<void> {
     const sides = [
       { name: "kit", run: kitRun, results: [] as number[] },
       { name: "hand-rolled", run: handRun, results: [] as number[] },
+      { name: "database alone", run: databaseRun, results: [] as number[] },
     ].filter((side) => SIDE === undefined || side.name.startsWith(SIDE));
     for (let i = 0; i < REPEATS; i++) {
       // Alternate which goes first, so neither always runs after the other's checkpoint or garbage.
@@ -275,13 +298,21 @@ export async function run(): Promise<void> {
         `  round ${i + 1}: ${sides.map((s) => `${s.name} ${fmt(s.results[i]!)} msg/s`).join(", ")}`,
       );
     }
-    const [kit, hand] = sides.map((s) => median(s.results));
+    const medianOf = (name: string) => {
+      const side = sides.find((s) => s.name === name);
+      return side && median(side.results);
+    };
+    const [kit, hand, floor] = ["kit", "hand-rolled", "database alone"].map(medianOf);
     if (kit !== undefined)
       console.log(`  median kit (postgresAudiences + postgresStorage, scheduler.tick()): ${fmt(kit)} msg/s`);
     if (hand !== undefined)
       console.log(`  median hand-rolled loop (same table, template, ledger):           ${fmt(hand)} msg/s`);
     if (kit !== undefined && hand !== undefined)
       console.log(`  ratio kit / hand-rolled: ${(kit / hand).toFixed(2)}`);
+    if (floor !== undefined)
+      console.log(
+        `  median PostgreSQL alone, one INSERT ... SELECT of the same ledger rows: ${fmt(floor)} rows/s (the ceiling for both)`,
+      );
     if (!RSS) return;
     const small: number[] = [];
     const large: number[] = [];
