@@ -271,7 +271,12 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /** Opens the bench's pool: 16 connections, `synchronous_commit` on whatever the server's default. */
 export function benchPool(): pg.Pool {
-  return new pg.Pool({ connectionString: URL_, max: POOL, options: "-c synchronous_commit=on" });
+  return new pg.Pool({
+    connectionString: URL_,
+    max: POOL,
+    options: "-c synchronous_commit=on",
+    application_name: "bench-pg",
+  });
 }
 
 export async function run(): Promise<void> {
