@@ -8,7 +8,7 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, activeCampaign, gatedChannel, kitClock, people, promotion, seededKit } from "./fixtures.js";
+import { activeCampaign, gatedChannel, kitClock, people, promotion, seededKit } from "./fixtures.js";
 
 /** `storage` with its `findSent` calls counted. */
 function counting(storage: Storage): Storage & { reads: number } {

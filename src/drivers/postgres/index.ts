@@ -1,12 +1,11 @@
 /**
- * The PostgreSQL {@link Storage} and an {@link AudienceSource} over the host's own tables
+ * The PostgreSQL {@link Storage}, and an audience source over the host's own tables
  * ({@link postgresAudiences}): `campaign-kit/postgres`. Needs the optional peer dependency `pg`.
  *
  * @packageDocumentation
  * @module campaign-kit/postgres
  */
 import type { Pool } from "pg";
-import type { AudienceSource } from "../../ports/audience-source.js";
 import type { Storage } from "../../ports/storage.js";
 import { ledgerMethods } from "./ledger.js";
 import { createDb, DEFAULT_SCHEMA } from "./sql.js";
