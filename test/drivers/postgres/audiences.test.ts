@@ -206,9 +206,9 @@ const columnTable = (schema: string) => `
       const spy = new Proxy(pool, {
         get: (target, prop) =>
           prop === "query"
-            ? (text: string, values: unknown[]) => {
-                queries.push(text);
-                return target.query(text, values);
+            ? (query: string | { text: string }, values?: unknown[]) => {
+                queries.push(typeof query === "string" ? query : query.text);
+                return target.query(query as string, values);
               }
             : Reflect.get(target, prop),
       });
