@@ -11,6 +11,7 @@
  * round also times PostgreSQL alone writing the same ledger rows in one statement: the ceiling for both.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import pLimit from "p-limit";
@@ -257,6 +258,44 @@ export async function databaseRun(pool: pg.Pool, count: number, round: number): 
   return count / seconds;
 }
 
+interface Cpu {
+  /** This process's CPU time per message, in µs. */
+  node: number;
+  /** The bench's PostgreSQL backends' CPU time per message, in µs. */
+  db: number;
+}
+
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+const TICK_MS = 1000 / 100;
+
+/**
+ * CPU time of the bench's PostgreSQL backends (its pool, and the kit's listening connection), in ms, from
+ * `/proc/<pid>/stat` (the database runs on this machine), by pid. Connections that end between two readings
+ * are missed, so the pool never closes idle ones.
+ */
+async function backendCpuMs(pool: pg.Pool): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-pg'",
+  );
+  const now = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      now.set(pid, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // not on this machine, or gone
+    }
+  }
+  return now;
+}
+
+/** The backends' CPU time added between two readings of {@link backendCpuMs}, in ms. */
+function addedMs(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
 function peakRss(count: number): number {
   const child = fileURLToPath(new URL("./pg-rss-child.ts", import.meta.url));
   const out = execFileSync(process.execPath, [...process.execArgv, child, String(count)], {
@@ -276,6 +315,7 @@ export function benchPool(): pg.Pool {
     max: POOL,
     options: "-c synchronous_commit=on",
     application_name: "bench-pg",
+    idleTimeoutMillis: 0,
   });
 }
 
@@ -288,19 +328,32 @@ export async function run(): Promise<void> {
       `pg: ${fmt(MESSAGES)} recipients of ${fmt(TABLE_ROWS)} rows, pool ${POOL}, concurrency ${CONCURRENCY}, batch ${BATCH}, synchronous_commit ${setting}, ${REPEATS} rounds`,
     );
     const sides = [
-      { name: "kit", run: kitRun, results: [] as number[] },
-      { name: "hand-rolled", run: handRun, results: [] as number[] },
-      { name: "database alone", run: databaseRun, results: [] as number[] },
+      { name: "kit", run: kitRun, results: [] as number[], cpu: [] as Cpu[] },
+      { name: "hand-rolled", run: handRun, results: [] as number[], cpu: [] as Cpu[] },
+      { name: "database alone", run: databaseRun, results: [] as number[], cpu: [] as Cpu[] },
     ].filter((side) => SIDE === undefined || side.name.startsWith(SIDE));
     for (let i = 0; i < REPEATS; i++) {
       // Alternate which goes first, so neither always runs after the other's checkpoint or garbage.
       for (let k = 0; k < sides.length; k++) {
         const side = sides[(i + k) % sides.length]!;
         await emptyLedger(pool);
+        const node = process.cpuUsage();
+        const backends = await backendCpuMs(pool);
         side.results.push(await side.run(pool, MESSAGES, i));
+        const nodeMs = cpuMs(process.cpuUsage(node));
+        // Per message, whatever the machine's other load: what each side costs, not how long it waited.
+        side.cpu.push({
+          node: (nodeMs * 1000) / MESSAGES,
+          db: (addedMs(backends, await backendCpuMs(pool)) * 1000) / MESSAGES,
+        });
       }
       console.log(
-        `  round ${i + 1}: ${sides.map((s) => `${s.name} ${fmt(s.results[i]!)} msg/s`).join(", ")}`,
+        `  round ${i + 1}: ${sides
+          .map((s) => {
+            const { node, db } = s.cpu[i]!;
+            return `${s.name} ${fmt(s.results[i]!)} msg/s (CPU per message: node ${node.toFixed(1)} µs, PostgreSQL ${db.toFixed(1)} µs)`;
+          })
+          .join(", ")}`,
       );
     }
     const medianOf = (name: string) => {
@@ -308,6 +361,11 @@ export async function run(): Promise<void> {
       return side && median(side.results);
     };
     const [kit, hand, floor] = ["kit", "hand-rolled", "database alone"].map(medianOf);
+    for (const side of sides) {
+      console.log(
+        `  median CPU per message, ${side.name}: node ${median(side.cpu.map((c) => c.node)).toFixed(1)} µs, PostgreSQL backends ${median(side.cpu.map((c) => c.db)).toFixed(1)} µs`,
+      );
+    }
     if (kit !== undefined)
       console.log(`  median kit (postgresAudiences + postgresStorage, scheduler.tick()): ${fmt(kit)} msg/s`);
     if (hand !== undefined)
