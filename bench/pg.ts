@@ -177,11 +177,13 @@ export async function handRun(pool: pg.Pool, count: number, round: number): Prom
   type Row = { id: string; email: string; first_name: string; member_id: number; email_opt_in: boolean };
   const sendBatch = async (rows: Row[]) => {
     const ids = rows.map((row) => prefix + row.id);
-    const sent = await pool.query<{ message_id: string }>(
-      `SELECT message_id FROM ${KIT_SCHEMA}.delivery_ledger WHERE message_id = ANY($1) AND outcome = 'sent'`,
+    // The kit's own findSent statement: `AND outcome = 'sent'` in the WHERE lets PostgreSQL pick a plan that
+    // scans the ledger's whole partial index on a table not analysed since it was truncated (each run's).
+    const found = await pool.query<{ message_id: string; outcome: string }>(
+      `SELECT message_id, outcome FROM ${KIT_SCHEMA}.delivery_ledger WHERE message_id = ANY($1)`,
       [ids],
     );
-    const skip = new Set(sent.rows.map((row) => row.message_id));
+    const skip = new Set(found.rows.filter((row) => row.outcome === "sent").map((row) => row.message_id));
     const messages: OutboundMessage[] = [];
     for (const [i, row] of rows.entries()) {
       if (skip.has(ids[i]!) || !row.email_opt_in) continue;

@@ -136,11 +136,16 @@ export function ledgerMethods(db: Db): DeliveryLedger {
     findSent: ({ messageIds }) =>
       guard("read the delivery ledger", async () => {
         if (messageIds.length === 0) return new Set<string>();
-        const result = await db.pool.query<{ message_id: string }>(
-          `SELECT message_id FROM ${ledger} WHERE message_id = ANY($1::text[]) AND outcome = 'sent'`,
+        // By the primary key alone, the outcome checked here: with `AND outcome = 'sent'` in the WHERE, a
+        // ledger not analysed since it filled up (just migrated, or truncated) gets a plan that ANDs in a
+        // scan of the whole partial index on sent rows: a third of a second per batch at a million rows.
+        const result = await db.pool.query<{ message_id: string; outcome: string }>(
+          `SELECT message_id, outcome FROM ${ledger} WHERE message_id = ANY($1::text[])`,
           [messageIds],
         );
-        return new Set(result.rows.map((row) => row.message_id));
+        const sent = new Set<string>();
+        for (const row of result.rows) if (row.outcome === "sent") sent.add(row.message_id);
+        return sent;
       }),
 
     record: ({ records }) =>
