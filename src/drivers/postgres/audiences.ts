@@ -66,7 +66,7 @@ export interface PostgresAudiencesOptions {
   audiences: Readonly<Record<string, PostgresAudience>>;
   /**
    * The id column's type, so range bounds are compared as it is indexed. `"text"` (default): compared
-   * `COLLATE "C"`, the code-point order of {@link AudienceRange} (declare the column `COLLATE "C"`, or index
+   * `COLLATE "C"`, the code-point order of an audience range (declare the column `COLLATE "C"`, or index
    * `(id COLLATE "C")`); `"uuid"`: the same order; `"bigint"`: numeric order (bounds are still strings).
    */
   idType?: "text" | "uuid" | "bigint";
