@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   dispatcher: () => import("./dispatcher.js"),
   trigger: () => import("./trigger.js"),
   http: () => import("./http.js"),
+  pg: () => import("./pg.js"),
 };
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

@@ -1,8 +1,9 @@
+import type { LimitFunction } from "p-limit";
 import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import { HOLDOUT_TREATMENT_ID } from "../model/experiment.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
-import { deliver } from "./deliver.js";
+import { deliver, flush } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { assignTreatment } from "./experiment.js";
 import { RenderTooLargeError } from "./render/budget.js";
@@ -23,6 +24,7 @@ export async function runBatch(
   run: Run,
   action: PreparedAction,
   profiles: readonly Profile[],
+  lane: LimitFunction,
   planned?: ReadonlyMap<string, ExclusionReason>,
 ): Promise<void> {
   const n = profiles.length;
@@ -42,10 +44,15 @@ export async function runBatch(
   }
   try {
     const { ledger } = run;
-    const alreadySent = run.fresh
-      ? NOTHING_SENT
-      : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-    await processBatch(run, action, profiles, ids, alreadySent, mine, planned);
+    const records = await lane(async () => {
+      const alreadySent = run.fresh
+        ? NOTHING_SENT
+        : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+      return processBatch(run, action, profiles, ids, alreadySent, mine, planned);
+    });
+    // Written once the batch has left its lane: a slow commit holds no provider slot, and the batch stays
+    // claimed (and counted in the pump's bound) until it is durable.
+    await flush(run, records);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
   }
@@ -59,7 +66,7 @@ async function processBatch(
   alreadySent: ReadonlySet<string>,
   mine: readonly boolean[],
   planned: ReadonlyMap<string, ExclusionReason> | undefined,
-): Promise<void> {
+): Promise<DeliveryRecord[]> {
   const now = run.clock.now();
   const at = new Date(now);
   const records: DeliveryRecord[] = [];
@@ -169,7 +176,7 @@ async function processBatch(
     );
     if (message) messages.push(message);
   }
-  await deliver(run, action, messages, records);
+  return deliver(run, action, messages, records);
 }
 
 function render(

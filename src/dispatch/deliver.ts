@@ -20,17 +20,17 @@ interface Trouble {
  * (backoff or retry-after) and sends what is left again. `records` holds earlier records of the batch
  * (exclusions) so they go out in the first write, or on their own when nothing is left to send: a batch whose
  * every recipient was excluded is still recorded.
+ *
+ * @returns the last round's records, not yet written: the caller writes them ({@link flush}) once the batch
+ * has left its lane, so a slow commit holds no provider slot.
  */
 export async function deliver(
   run: Run,
   action: PreparedAction,
   messages: OutboundMessage[],
   earlier: DeliveryRecord[],
-): Promise<void> {
-  if (messages.length === 0) {
-    await flush(run, earlier);
-    return;
-  }
+): Promise<DeliveryRecord[]> {
+  if (messages.length === 0) return earlier;
   let records = earlier;
   let round = messages;
   let attempt = 1;
@@ -155,8 +155,6 @@ export async function deliver(
         }
       }
     }
-    await flush(run, records);
-    records = [];
     if (throttledCount > 0) {
       run.report.rateLimited += throttledCount;
       run.bucket.slowDown(retryAfter);
@@ -171,7 +169,9 @@ export async function deliver(
         });
       }
     }
-    if (next.length === 0) break;
+    if (next.length === 0) return records;
+    await flush(run, records);
+    records = [];
     if (run.signal.aborted) {
       run.report.interrupted += next.length;
       break;
@@ -209,6 +209,7 @@ export async function deliver(
     round = next;
     attempt++;
   }
+  return records;
 }
 
 /** One provider call per slice with batch adapters; one send at a time otherwise. Never throws. */
@@ -249,7 +250,7 @@ async function call(
 }
 
 /** Writes records in one ledger call, then tells listeners about the sent ones. */
-async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
+export async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
   if (records.length === 0) return;
   await ledgerCall("record", () => run.ledger.record({ records }));
   if (run.emitter.listenerCount("sent") > 0) {

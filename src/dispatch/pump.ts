@@ -85,7 +85,7 @@ export async function pump(
       ? await applyPlan(run, plan, chunk, position)
       : { now: chunk, planned: undefined };
     if (now.length === 0) return;
-    await Promise.all(actions.map((action) => lane(() => runBatch(run, action, now, planned))));
+    await Promise.all(actions.map((action) => runBatch(run, action, now, lane, planned)));
   };
   const launch = (chunk: readonly Profile[]) => {
     inFlight++;

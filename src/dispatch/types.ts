@@ -16,7 +16,11 @@ export interface DispatcherOptions {
   ledger: DeliveryLedger;
   /** Time source; defaults to the system clock. Tests pass a virtual one. */
   clock?: Clock;
-  /** Batches (or single sends, for adapters without batch) in flight in the marketing lane; defaults to 32. */
+  /**
+   * Batches (or single sends, for adapters without batch) being sent at once in the marketing lane; defaults
+   * to 32. A batch leaves its lane once sent, while its ledger write commits (at most twice this many batches
+   * are held in all).
+   */
   concurrency?: number;
   /**
    * Batches in flight in the transactional lane, a separate limiter so a password reset never queues behind

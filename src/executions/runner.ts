@@ -64,8 +64,11 @@ export interface LaunchOptions {
   /** Its campaign, as read to accept the execution. */
   campaign?: Campaign;
   /**
-   * The execution was created for this launch and its recipients are distinct (a unitary call's): nothing of
-   * it can be in the ledger yet, so its first pass skips the ledger reads.
+   * The execution was created for this launch, so nothing of it can be in the ledger yet: its first pass
+   * skips the ledger reads when its recipients are distinct (a unitary call naming no profile twice, or an
+   * audience source that declares {@link AudienceSource.distinctMembers}). Without it the runner decides
+   * alone: an execution no process had started, started by this one at the first try, is fresh too; a
+   * resumed or taken-over one never is.
    */
   fresh?: boolean;
 }
@@ -162,20 +165,30 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   async function unitaryPass(campaign: Campaign, execution: Execution, signal: AbortSignal, fresh: boolean) {
     const recipients = execution.recipients ?? [];
     const overrides = new Map(recipients.map((r) => [r.profile.id, r]));
+    // Fresh only when no profile is named twice: the ledger is what would catch the second.
+    const distinct = overrides.size === recipients.length;
     const report = await dispatch(
       campaign,
       execution,
-      { recipients: [recipients.map((r) => r.profile)], recipientOverrides: overrides, fresh },
+      {
+        recipients: [recipients.map((r) => r.profile)],
+        recipientOverrides: overrides,
+        fresh: fresh && distinct,
+      },
       signal,
     );
     return { reports: [report], targeted: recipients.length };
   }
 
-  /** Streams the audience once: sends what is due, keeps the rest as slices. */
+  /**
+   * Streams the audience once: sends what is due, keeps the rest as slices. `fresh`: no pass of this
+   * execution ever ran, so over a source of distinct members no batch needs to ask the ledger what it sent.
+   */
   async function firstPass(
     campaign: Campaign,
     execution: Execution,
     signal: AbortSignal,
+    fresh: boolean,
   ): Promise<PassOutcome> {
     const audienceId = execution.audienceId ?? campaign.audienceId;
     if (!audienceId) {
@@ -190,8 +203,14 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     const plan = planExecution(campaign, execution, audienceSize);
     const window = { start: ctx.now(), end: plan.window.end };
     const members = audiences.members({ audienceId, signal });
+    const skipLedger = fresh && audiences.distinctMembers === true ? { fresh: true } : {};
     if (!plan.slices) {
-      const report = await dispatch(campaign, execution, { recipients: members, window }, signal);
+      const report = await dispatch(
+        campaign,
+        execution,
+        { recipients: members, window, ...skipLedger },
+        signal,
+      );
       return { reports: [report], targeted: report.recipients };
     }
     const slices = sliceWriter(ctx, execution, campaign.identityNamespace);
@@ -202,6 +221,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         recipients: members,
         window,
         plan: plan.dispatchPlan((profiles, dueAt) => slices.add(profiles, dueAt)),
+        ...skipLedger,
       },
       signal,
     );
@@ -248,7 +268,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal, fresh);
     return execution.streamed
       ? slicePass(campaign, execution, signal)
-      : firstPass(campaign, execution, signal);
+      : firstPass(campaign, execution, signal, fresh);
   }
 
   /** Whether every message the execution recorded failed: a send that delivered nothing at all. */
@@ -281,11 +301,16 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         return;
       }
       const execution = { ...stored, status: "in-progress" as const, startedAt: stored.startedAt ?? now };
+      let fresh = start.fresh === true;
       if (stored.status !== "in-progress" || stored.startedAt === undefined) {
+        const version = held.current.version;
         await settle(held, { status: "in-progress", startedAt: execution.startedAt });
+        // Fresh when no process had started it and this one's start went through at the first try: a
+        // conflict means someone else wrote it meanwhile, and a resumed or taken-over execution is never fresh.
+        fresh ||= stored.startedAt === undefined && held.current.version === version + 1;
       }
       started = true;
-      const outcome = await pass(campaign, execution, controller.signal, start.fresh === true);
+      const outcome = await pass(campaign, execution, controller.signal, fresh);
       const counted: Partial<Execution> = {
         ...outcome.changes,
         targetedProfileCount: Math.max(execution.targetedProfileCount, outcome.targeted),
@@ -362,10 +387,8 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         return { execution: (await ctx.repos.executions.find(execution.id)).value, created: false };
       }
       if (!waits) {
-        // A unitary call's recipients are in hand: fresh when no profile is named twice.
-        const ids = execution.recipients?.map((recipient) => recipient.profile.id) ?? [];
-        const fresh = execution.kind === "unitary" && new Set(ids).size === ids.length;
-        void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign, fresh });
+        // Just stored by this call: nothing of it can be in the ledger.
+        void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign, fresh: true });
       }
       return { execution: stored, created: true };
     },

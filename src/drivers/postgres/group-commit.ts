@@ -39,19 +39,24 @@ export function groupCommit<I, R>(options: GroupCommitOptions<I, R>): (item: I) 
     setImmediate(start);
   }
 
-  /** Takes the queued items that fit one statement: no row twice, none a running statement touches. */
+  /**
+   * Takes the queued items that fit one statement (no row twice, none a running statement touches) and
+   * marks their keys busy at once, so a later item of the same statement sharing one waits.
+   */
   function take(): Waiting<I, R>[] {
     const batch: Waiting<I, R>[] = [];
-    const taken = new Set<string>();
+    // Keys of items left waiting (rare): made only when one is.
+    let held: Set<string> | undefined;
     for (let i = 0; i < queue.length && batch.length < options.maxItems; ) {
       const waiting = queue[i]!;
-      if (waiting.keys.some((key) => busyKeys.has(key) || taken.has(key))) {
+      if (waiting.keys.some((key) => busyKeys.has(key) || held?.has(key))) {
         // It waits for its turn, but it holds its keys, so nothing after it on those rows overtakes it.
-        for (const key of waiting.keys) taken.add(key);
+        held ??= new Set();
+        for (const key of waiting.keys) held.add(key);
         i++;
         continue;
       }
-      for (const key of waiting.keys) taken.add(key);
+      for (const key of waiting.keys) busyKeys.add(key);
       batch.push(waiting);
       queue.splice(i, 1);
     }
@@ -64,7 +69,6 @@ export function groupCommit<I, R>(options: GroupCommitOptions<I, R>): (item: I) 
       const batch = take();
       if (batch.length === 0) return;
       inFlight++;
-      for (const waiting of batch) for (const key of waiting.keys) busyKeys.add(key);
       void commit(batch).finally(() => {
         inFlight--;
         for (const waiting of batch) for (const key of waiting.keys) busyKeys.delete(key);

@@ -1,5 +1,6 @@
 /**
- * The PostgreSQL {@link Storage}: `campaign-kit/postgres`. Needs the optional peer dependency `pg`.
+ * The PostgreSQL {@link Storage}, and an audience source over the host's own tables
+ * ({@link postgresAudiences}): `campaign-kit/postgres`. Needs the optional peer dependency `pg`.
  *
  * @packageDocumentation
  * @module campaign-kit/postgres
@@ -51,3 +52,11 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   const db = createDb(options.pool, options.schema ?? DEFAULT_SCHEMA);
   return { ...documentStore(db), ...ledgerMethods(db) };
 }
+
+export {
+  type PostgresAudience,
+  type PostgresAudiencesOptions,
+  type PostgresProfileColumns,
+  type PostgresTableName,
+  postgresAudiences,
+} from "./audiences.js";
