@@ -1,7 +1,7 @@
 import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
-import { deliver } from "./deliver.js";
+import { type BatchTally, deliver } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { RenderTooLargeError } from "./render/budget.js";
 import type { PreparedAction, Run } from "./run.js";
@@ -36,14 +36,40 @@ export async function runBatch(
     claimed.push(recipientId);
     mine[i] = true;
   }
-  try {
+  const { telemetry } = run;
+  const span = telemetry?.startSpan("campaign-kit.batch", {
+    attributes: {
+      "campaign_kit.campaign.id": run.campaignId,
+      "campaign_kit.execution.id": run.executionId,
+      "campaign_kit.channel": action.channel,
+      "campaign_kit.category": run.category,
+      "campaign_kit.batch.recipients": n,
+    },
+    parent: run.span,
+  });
+  const tally: BatchTally | undefined = span ? { sent: 0, failed: 0, excluded: 0 } : undefined;
+  const work = async () => {
     const { ledger } = run;
     const alreadySent = run.fresh
       ? NOTHING_SENT
       : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-    await processBatch(run, action, profiles, ids, alreadySent, mine, planned);
+    await processBatch(run, action, profiles, ids, alreadySent, mine, planned, tally);
+  };
+  try {
+    await (span && telemetry?.withSpan ? telemetry.withSpan(span, work) : work());
+  } catch (error) {
+    span?.fail(error);
+    throw error;
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
+    if (span && tally) {
+      span.setAttributes({
+        "campaign_kit.messages.sent": tally.sent,
+        "campaign_kit.messages.failed": tally.failed,
+        "campaign_kit.messages.excluded": tally.excluded,
+      });
+      span.end();
+    }
   }
 }
 
@@ -55,6 +81,7 @@ async function processBatch(
   alreadySent: ReadonlySet<string>,
   mine: readonly boolean[],
   planned: ReadonlyMap<string, ExclusionReason> | undefined,
+  tally: BatchTally | undefined,
 ): Promise<void> {
   const now = run.clock.now();
   const at = new Date(now);
@@ -118,7 +145,7 @@ async function processBatch(
     const message = render(run, action, profiles[i]!, ids[i]!, addresses[i], context, records, at);
     if (message) messages.push(message);
   }
-  await deliver(run, action, messages, records);
+  await deliver(run, action, messages, records, tally);
 }
 
 function render(

@@ -1,14 +1,19 @@
 import { hostname } from "node:os";
+import type { EventEmitter } from "eventemitter3";
 import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
 import type { DispatcherOptions } from "../dispatch/types.js";
 import { memoryStorage } from "../drivers/memory/storage.js";
 import { createRunner } from "../executions/runner.js";
 import { createScheduler, type Scheduler } from "../executions/scheduler.js";
 import type { AuditEntry } from "../model/audit.js";
+import type { KitEvents } from "../observe/events.js";
+import { createObserver } from "../observe/observer.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import type { ChannelAdapter } from "../ports/channel.js";
 import { type Clock, systemClock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
 import type { Page, PageParams, Storage, Where } from "../ports/storage.js";
+import type { Telemetry } from "../ports/telemetry.js";
 import { createContext } from "../repositories/context.js";
 import { type ActivationApi, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
@@ -49,7 +54,7 @@ export interface CampaignKitOptions {
    */
   administrators?: readonly string[];
   /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
-  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock">;
+  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock" | "logger" | "telemetry">;
   /**
    * How long this process's claim on a running execution lasts, in ms (a positive number, default 60000):
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
@@ -64,6 +69,20 @@ export interface CampaignKitOptions {
    * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
    */
   readCache?: boolean;
+  /**
+   * A pino-compatible logger (`{ debug, info, warn, error, child? }`, called as `(fields, message)`); silent
+   * by default. The kit logs executions starting, finishing and failing, campaign status changes and
+   * approvals (`info`), provider throttling and retries used up (`warn`), failures and storage trouble
+   * (`error`), and each scheduler tick (`debug`): ids, counts, durations and error codes, never message
+   * content, addresses or profile attributes. See docs/observability.md.
+   */
+  logger?: Logger;
+  /**
+   * Traces triggers, executions and batches and counts messages sent, failed and excluded: pass
+   * `openTelemetry()` from `campaign-kit/otel` (which needs `@opentelemetry/api`), or your own
+   * {@link Telemetry}. Off by default.
+   */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -87,8 +106,22 @@ export interface CampaignKit {
   reports: ReportsApi;
   /** Runs scheduled campaigns, deferred executions and waves: drive it with `tick()` or `start()`. */
   scheduler: Scheduler;
-  /** The dispatcher: subscribe to its events (`sent`, `failed`, `excluded`, `progress`...). */
+  /** The dispatcher: subscribe to its per-message events (`sent`, `failed`, `excluded`, `retry`...). */
   dispatcher: Dispatcher;
+  /**
+   * The kit's lifecycle events ({@link KitEvents}): executions started, progressing (with a total and a
+   * percentage where known), finished or failed, campaigns changing status, approvals requested and decided.
+   * Emitted by the process that does the work, in that process only.
+   *
+   * @example
+   * ```ts
+   * kit.events.on("execution-progress", ({ campaignId, processed, total, percentage }) =>
+   *   console.log(`${campaignId}: ${processed}/${total ?? "?"} (${percentage ?? "?"} %)`),
+   * );
+   * kit.events.once("campaign-status-changed", ({ campaignId, to }) => console.log(campaignId, to));
+   * ```
+   */
+  events: EventEmitter<KitEvents>;
   /** Resolves once every send this process started is done. */
   idle(): Promise<void>;
   /** Stops the scheduler and aborts sends in flight (recorded; resumed later from the ledger), then waits. */
@@ -115,11 +148,13 @@ export interface CampaignKit {
  */
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   checkKitOptions(options);
+  const observe = createObserver({ logger: options.logger, telemetry: options.telemetry });
   const ctx: KitContext = {
     ...createContext({
       storage: options.storage ?? memoryStorage(),
       clock: options.clock ?? systemClock,
       newId: options.newId,
+      observe,
     }),
     channels: new Set((options.channels ?? []).map((adapter) => adapter.channel)),
   };
@@ -143,6 +178,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     channels: options.channels ?? [],
     ledger: ctx.storage,
     clock: ctx.clock,
+    logger: observe.log,
+    ...(observe.telemetry ? { telemetry: observe.telemetry } : {}),
   });
   const runner = createRunner(ctx, {
     dispatcher,
@@ -181,6 +218,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     reports: reportsApi(ctx),
     scheduler,
     dispatcher,
+    events: observe.events,
     storage: ctx.storage,
     idle: () => runner.idle(),
     async close() {

@@ -80,6 +80,8 @@ const optionsSchema = z.looseObject({
     .optional(),
   claimMs: positive.optional(),
   readCache: z.boolean().optional(),
+  logger: withMethods("A logger", ["debug", "info", "warn", "error"]).optional(),
+  telemetry: withMethods("A telemetry", ["startSpan", "count"]).optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */
