@@ -31,7 +31,9 @@ export type Recorded = {
 export function recordEvents(kit: CampaignKit): Recorded[] {
   const seen: Recorded[] = [];
   for (const name of KIT_EVENT_NAMES) {
-    kit.events.on(name, (event: never) => seen.push({ name, event } as Recorded));
+    kit.events.on(name, (event: unknown) => {
+      seen.push({ name, event } as Recorded);
+    });
   }
   return seen;
 }
