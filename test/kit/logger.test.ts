@@ -129,7 +129,7 @@ describe("the kit's logger", () => {
       fields: { campaignId: "sale", channel: "email", attempts: 2, error: { name: "Error" } },
     });
     expect(exhausted.reduce((n, l) => n + (l.fields.messages as number), 0)).toBe(4);
-    expect((exhausted[0]?.fields.messageIds as string[])[0]).toMatch(/:email:p\d$/);
+    expect((exhausted[0]?.fields.messageIds as string[] | undefined)?.[0]).toMatch(/:email:p\d$/);
     expect(lines.find((l) => l.message === "execution failed")).toMatchObject({ level: "error" });
     expectNoPersonalData(lines);
   });
