@@ -56,6 +56,12 @@ describe("the package", () => {
     }
   });
 
+  it("keeps @opentelemetry/api behind campaign-kit/otel: the root entry types telemetry structurally", async () => {
+    expect(await packagesImportedBy("src/drivers/otel.ts")).toEqual(["@opentelemetry/api"]);
+    for (const entry of ["src/index.ts", "src/http/index.ts", "src/drivers/postgres/index.ts"])
+      expect(await packagesImportedBy(entry), entry).not.toContain("@opentelemetry/api");
+  });
+
   it("ships the Twilio and FCM channels with no dependency at all: fetch is enough", async () => {
     expect(await packagesImportedBy("src/drivers/channels/twilio.ts")).toEqual([]);
     expect(await packagesImportedBy("src/drivers/channels/fcm.ts")).toEqual([]);
