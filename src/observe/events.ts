@@ -24,32 +24,39 @@ export interface ExecutionStartedEvent extends ExecutionEventBase {
 }
 
 /**
- * Payload of `execution-progress`: how far this process is through the execution's current pass, at most
- * once per the dispatcher's `progressIntervalMs` and once at the end of the pass.
+ * Payload of `execution-progress`: how far this process is through the execution's current dispatch, at
+ * most once per the dispatcher's `progressIntervalMs` and once at its end. Most executions are one dispatch;
+ * a later pass sends each due slice (a wave, a profile time zone's hour) as a dispatch of its own, whose
+ * progress runs from 0 to 100 again.
  */
 export interface ExecutionProgressEvent extends ExecutionEventBase {
-  /** Recipients this pass has pulled so far, including those it held back for a later wave or hour. */
+  /**
+   * Recipients this dispatch is done with: every action's message to them recorded (sent, failed, excluded,
+   * or skipped as sent before), or held back for a later wave or local hour. Recipients pulled from the
+   * audience but still queued for sending don't count yet.
+   */
   processed: number;
   /**
    * How many recipients this pass will pull, when known: the recipients named in a unitary call, the
    * recipients of a later pass's due slice, the audience's size when its waves needed it counted, and
    * otherwise the audience's `estimatedSize` as registered (then `estimated` is `true`). `undefined` when
-   * the audience was registered without one: the kit never streams an audience twice just to count it.
+   * the audience was registered without one: the kit never streams an audience twice just to count it. The
+   * last event of a completed dispatch (`final`) carries the exact count, whatever was known before.
    */
   total: number | undefined;
   /**
    * Whether `total` is the audience's registered `estimatedSize` rather than a count: the audience may have
-   * grown or shrunk since, so `processed` can pass it (the percentage then stays at 100) or stop short of it.
+   * grown or shrunk since, so `processed` can pass it (the percentage then holds at 99.9) or stop short of it.
    */
   estimated: boolean;
   /**
-   * `processed / total` as a percentage from 0 to 100 with one decimal, capped at 100; exactly 100 on the
-   * pass's last event unless it was aborted. `undefined` when `total` is.
+   * `processed / total` as a percentage with one decimal, held at 99.9 at most until the dispatch's last
+   * event, which says 100 unless the dispatch was aborted. `undefined` when `total` is.
    */
   percentage: number | undefined;
-  /** Whether this is the pass's last progress event. */
+  /** Whether this is the dispatch's last progress event. */
   final: boolean;
-  /** Messages by outcome so far in this pass (one per recipient and action). */
+  /** Messages by outcome so far in this dispatch (one per recipient and action). */
   outcomes: Record<DeliveryOutcome, number>;
   /** Send attempts beyond the first, so far. */
   retries: number;
