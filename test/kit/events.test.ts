@@ -4,6 +4,7 @@ import { memoryStorage } from "../../src/drivers/memory/storage.js";
 import { type CampaignKit, createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { CampaignDraftInput } from "../../src/model/campaign.js";
 import type { ExecutionProgressEvent } from "../../src/observe/events.js";
+import type { ChannelAdapter } from "../../src/ports/channel.js";
 import type { Storage } from "../../src/ports/storage.js";
 import { storageTargets } from "../support/storages.js";
 import { ADMIN, kitClock, people, promotion } from "./fixtures.js";
@@ -291,7 +292,24 @@ describe("kit events", () => {
   });
 
   it("tell a send cut short by a stop as finished, cancelled", async () => {
-    const email = memoryChannel({ channel: "email", latencyMs: 5 });
+    // The first send goes through; the second stops the campaign, and it and every later one are held until
+    // the stop aborts the dispatch: the stop always lands mid-send, whatever the machine's speed.
+    let calls = 0;
+    let stop = () => {};
+    const email: ChannelAdapter = {
+      name: "held-email",
+      channel: "email",
+      capabilities: { batch: false, idempotencyKeys: true },
+      async send(_message, { signal }) {
+        if (++calls === 1) return {};
+        if (calls === 2) stop();
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        return {};
+      },
+    };
     const { kit } = await observedKit(memoryStorage(), {
       size: 2000,
       members: people(2000),
@@ -300,9 +318,7 @@ describe("kit events", () => {
     const seen = recordEvents(kit);
     await kit.campaigns.create({ actor: ADMIN, campaign: { ...promotion, id: "sale" } });
     await kit.campaigns.activate({ actor: ADMIN, id: "sale" });
-    kit.events.once("execution-progress", () => {
-      void kit.campaigns.stop({ actor: ADMIN, id: "sale" });
-    });
+    stop = () => void kit.campaigns.stop({ actor: ADMIN, id: "sale" });
     await kit.scheduler.tick();
     await kit.idle();
     const finished = seen.find((e) => e.name === "execution-finished")?.event;
