@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
 // One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, @opentelemetry/api,
-// vitest) stay behind their own subpath.
+// vitest, jiti) stay behind their own subpath.
 const entries = {
   index: "src/index.ts",
   model: "src/model/index.ts",
@@ -17,6 +17,7 @@ const entries = {
   "channels/postmark": "src/drivers/channels/postmark.ts",
   "channels/sendgrid": "src/drivers/channels/sendgrid.ts",
   "channels/ses": "src/drivers/channels/ses.ts",
+  cli: "src/cli/index.ts",
 };
 
 const shared: Options = {
@@ -24,7 +25,7 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "@opentelemetry/api"],
+  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "@opentelemetry/api", "jiti"],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)
@@ -43,8 +44,14 @@ export default defineConfig(() => {
   // The two builds run at once, and tsup's `clean` in either would delete the other's output.
   rmSync("dist", { recursive: true, force: true });
   return [
-    // campaign-kit/testing is ESM only: it registers vitest tests, and vitest can't be required.
-    { ...shared, entry: { ...entries, testing: "src/testing/index.ts" }, format: "esm" },
+    // campaign-kit/testing is ESM only: it registers vitest tests, and vitest can't be required. So is the
+    // `campaign-kit` executable (package.json `bin`, kept executable by tsup for its shebang): it awaits at
+    // its top level, and nothing imports it.
+    {
+      ...shared,
+      entry: { ...entries, testing: "src/testing/index.ts", "bin/campaign-kit": "src/cli/bin.ts" },
+      format: "esm",
+    },
     {
       ...shared,
       entry: entries,

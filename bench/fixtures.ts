@@ -39,6 +39,7 @@ export function nullLedger(): DeliveryLedger {
       outcomes: { sent: 0, failed: 0, excluded: 0 },
       byChannel: {},
       excludedByReason: {},
+      byTreatment: {},
       retries: 0,
     }),
   };

@@ -115,6 +115,8 @@ async function main(): Promise<void> {
     }),
     administrators: ["ada"],
     dispatcher: { concurrency: 16, progressIntervalMs: 100 },
+    // Completed on the tick after the send, not 3 days later as by default (the reference product's delay).
+    lifecycle: { completeAfterDays: 0 },
   });
   // Closing stops the scheduler's timer: without it a failed step would leave the process running.
   try {

@@ -42,6 +42,9 @@ const kit = await createCampaignKit({
   // A generator: the kit streams audiences page by page and never needs the whole list.
   audiences: memoryAudiences({ audiences: { shoppers: () => profiles.values() } }),
   administrators: [ADMIN],
+  // The reference product completes a one-shot 3 days after its send (the default); this example completes
+  // it on the tick after, to show the whole life in a few ticks.
+  lifecycle: { completeAfterDays: 0 },
 });
 
 await kit.audiences.register({

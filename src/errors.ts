@@ -25,6 +25,13 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: "The execution API serves this path with other HTTP methods; see the `allow` header.",
   UNSUPPORTED_MEDIA_TYPE: "The execution API reads JSON bodies only; send `content-type: application/json`.",
   PAYLOAD_TOO_LARGE: "The request body is larger than any valid call; send less.",
+  INVITATIONS_NOT_CONFIGURED:
+    "An assignment asked to invite its user, but the kit's `invitations` option is absent or its configuration unusable.",
+  INVITEE_ADDRESS_MISSING:
+    "No address is known to invite the user on the invitations' channel; pass `invite: { address }` or `invite: false`.",
+  INVALID_ARGUMENTS: "The command line is not valid; see `campaign-kit --help` for the commands and flags.",
+  CONFIG_INVALID:
+    "The campaign-kit config was not found, did not load, or did not build a kit; see the message for the fix.",
 } as const;
 
 /** One reason a value failed validation. */
@@ -110,6 +117,10 @@ export interface ErrorDetails {
   METHOD_NOT_ALLOWED: Known<{ allow: string[] }>;
   UNSUPPORTED_MEDIA_TYPE: Known<{ accepted: string[] }>;
   PAYLOAD_TOO_LARGE: Known<{ maxBytes: number }>;
+  INVITATIONS_NOT_CONFIGURED: Known<{ problem: string; channelConfigurationId: string }>;
+  INVITEE_ADDRESS_MISSING: Known<{ userId: string; channel: string }>;
+  INVALID_ARGUMENTS: Known<{ command: string; argument: string }>;
+  CONFIG_INVALID: Known<{ path: string; issues: ValidationIssue[] }>;
 }
 
 /** The details of an error whose code isn't narrowed: any code's fields, each optional. */

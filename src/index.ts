@@ -16,6 +16,8 @@
 // The dispatcher on its own.
 export { createDispatcher, Dispatcher } from "./dispatch/dispatcher.js";
 export type { DispatcherEvents } from "./dispatch/events.js";
+// Content experiments: which treatment a recipient gets, computed anywhere.
+export { assignTreatment, type ExperimentSplit } from "./dispatch/experiment.js";
 export type { DispatcherOptions, DispatchReport, DispatchRequest } from "./dispatch/types.js";
 // The embedded drivers.
 export {
@@ -62,8 +64,12 @@ export {
   type CampaignKit,
   type CampaignKitOptions,
   createCampaignKit,
+  type LifecycleOptions,
 } from "./kit/create-campaign-kit.js";
 export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
+export type { ExperimentReport, TreatmentResult } from "./kit/experiment-report.js";
+export type { InvitationOptions, InvitationOutcome, InviteOption } from "./kit/invitations.js";
+export type { CalendarOccurrence, LifecycleApi } from "./kit/lifecycle.js";
 // Prerequisites, checked on their own.
 export { checkPrerequisites } from "./kit/prerequisites/check.js";
 export type {
@@ -75,16 +81,23 @@ export type {
   PrerequisiteSubject,
 } from "./kit/prerequisites/problems.js";
 export type { DeliveryReport, ReportsApi } from "./kit/reports.js";
-export type { RolesApi, UserAccess } from "./kit/roles.js";
+export type { RoleAssignmentResult, RolesApi, UserAccess } from "./kit/roles.js";
 // The domain's types (their schemas are at `campaign-kit/model`).
 export type { ApprovalPolicy, ApprovalPolicyInput, ApprovalRequest } from "./model/approval.js";
 export type { Audience, AudienceInput } from "./model/audience.js";
 export type { AuditEntry } from "./model/audit.js";
-export type { Campaign, CampaignAction, CampaignDraftInput, CampaignInput } from "./model/campaign.js";
+export type {
+  ActionExperiment,
+  Campaign,
+  CampaignAction,
+  CampaignDraftInput,
+  CampaignInput,
+} from "./model/campaign.js";
 export type { ChannelConfiguration, ChannelConfigurationInput } from "./model/channel-configuration.js";
 export type { Category, Channel } from "./model/common.js";
 export type { DeliveryControls } from "./model/delivery-controls.js";
 export type { DeliveryOutcome, DeliveryRecord, ExclusionReason, Execution } from "./model/execution.js";
+export type { ExperimentMetric } from "./model/experiment.js";
 export { messageId } from "./model/message-id.js";
 export type { Profile, ProfileInput } from "./model/profile.js";
 export type { Actor, Permission, Role } from "./model/roles.js";

@@ -132,7 +132,13 @@ export const CONFIGURATION = emailConfiguration.id;
  * and the active marketing email configuration: pass `false` for a second kit on storage already set up.
  */
 export async function readyKit(options: CampaignKitOptions, setUp = true): Promise<CampaignKit> {
-  const kit = await createCampaignKit({ administrators: [ADMIN], channels: [memoryChannel()], ...options });
+  // The torture runs check a one-shot ends `completed` once sent: no 3-day wait (the reference's default).
+  const kit = await createCampaignKit({
+    administrators: [ADMIN],
+    channels: [memoryChannel()],
+    lifecycle: { completeAfterDays: 0 },
+    ...options,
+  });
   if (!setUp) return kit;
   await kit.audiences.register({
     actor: ADMIN,

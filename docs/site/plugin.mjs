@@ -25,6 +25,7 @@ const FOLDER_GROUPS = [
   ["drivers/", "Drivers"],
   ["http/", "HTTP"],
   ["testing/", "Testing"],
+  ["cli/", "CLI"],
   ["errors.ts", "Errors"],
 ];
 const TYPE_KINDS = ReflectionKind.Interface | ReflectionKind.TypeAlias | ReflectionKind.Class;

@@ -1,9 +1,12 @@
 import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
+import { HOLDOUT_TREATMENT_ID } from "../model/experiment.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
 import { type BatchTally, deliver } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
+import { assignTreatment } from "./experiment.js";
 import { RenderTooLargeError } from "./render/budget.js";
+import type { CompiledAction } from "./render/compile.js";
 import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord } from "./run.js";
 
@@ -86,11 +89,15 @@ async function processBatch(
   const now = run.clock.now();
   const at = new Date(now);
   const records: DeliveryRecord[] = [];
-  const { channel, compiled } = action;
+  const { channel, experiment } = action;
   const namespace = run.campaign.identityNamespace;
   let kept: number[] = [];
   const addresses = new Array<string | undefined>(profiles.length);
   const contexts = run.overrides ? new Array<Record<string, unknown>>(profiles.length) : undefined;
+  // Each recipient's treatment, drawn before any exclusion so that every record of an experiment says which
+  // treatment it belongs to; the holdout is applied after the static exclusions, so it holds out only people
+  // who could have been sent (like against like).
+  const treatments = experiment ? new Array<string>(profiles.length) : undefined;
 
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
@@ -100,13 +107,25 @@ async function processBatch(
       action.counts.skippedAlreadySent++;
       continue;
     }
+    let compiled: CompiledAction = action.compiled;
+    let treatmentId: string | undefined;
+    if (experiment && treatments) {
+      treatmentId = assignTreatment(experiment.split, profile.id);
+      treatments[i] = treatmentId;
+    }
     const address = resolveAddress(profile, channel);
     const reason =
-      planned?.get(profile.id) ?? staticExclusion(profile, channel, run.category, namespace, address);
+      planned?.get(profile.id) ??
+      staticExclusion(profile, channel, run.category, namespace, address) ??
+      (treatmentId === HOLDOUT_TREATMENT_ID ? "holdout" : undefined);
     if (reason !== undefined) {
-      exclude(run, action, records, id, profile.id, reason, at);
+      // `holdout` marks only those held out: a holdout recipient excluded for another reason was never at
+      // stake, so the holdout's count compares like with like with the treatments' exposed.
+      const recorded = treatmentId === HOLDOUT_TREATMENT_ID && reason !== "holdout" ? undefined : treatmentId;
+      exclude(run, action, records, id, profile.id, reason, at, undefined, recorded);
       continue;
     }
+    if (treatmentId !== undefined) compiled = experiment?.compiled.get(treatmentId) ?? compiled;
     let context = run.context;
     if (contexts) {
       const override = run.overrides?.get(profile.id);
@@ -115,7 +134,7 @@ async function processBatch(
     }
     const variable = compiled.findMissing(profile, context);
     if (variable !== undefined) {
-      exclude(run, action, records, id, profile.id, "missing-variable", at, variable);
+      exclude(run, action, records, id, profile.id, "missing-variable", at, variable, treatmentId);
       continue;
     }
     addresses[i] = address;
@@ -134,7 +153,7 @@ async function processBatch(
     kept = kept.filter((i) => {
       const profile = profiles[i]!;
       if ((counts.get(profile.id) ?? 0) < cap.max) return true;
-      exclude(run, action, records, ids[i]!, profile.id, "frequency-capped", at);
+      exclude(run, action, records, ids[i]!, profile.id, "frequency-capped", at, undefined, treatments?.[i]);
       return false;
     });
   }
@@ -142,7 +161,18 @@ async function processBatch(
   const messages: OutboundMessage[] = [];
   for (const i of kept) {
     const context = contexts?.[i] ?? run.context;
-    const message = render(run, action, profiles[i]!, ids[i]!, addresses[i], context, records, at);
+    const treatmentId = treatments?.[i];
+    const message = render(
+      run,
+      action,
+      treatmentId,
+      profiles[i]!,
+      ids[i]!,
+      addresses[i],
+      context,
+      records,
+      at,
+    );
     if (message) messages.push(message);
   }
   await deliver(run, action, messages, records, tally);
@@ -151,6 +181,7 @@ async function processBatch(
 function render(
   run: Run,
   action: PreparedAction,
+  treatmentId: string | undefined,
   profile: Profile,
   id: string,
   address: string | undefined,
@@ -159,16 +190,20 @@ function render(
   at: Date,
 ): OutboundMessage | undefined {
   let content: OutboundMessage["content"];
+  const compiled =
+    treatmentId === undefined
+      ? action.compiled
+      : (action.experiment?.compiled.get(treatmentId) ?? action.compiled);
   try {
-    content = action.compiled.render(profile, context);
+    content = compiled.render(profile, context);
   } catch (error) {
     if (error instanceof RenderTooLargeError) {
-      exclude(run, action, records, id, profile.id, "render-too-large", at);
+      exclude(run, action, records, id, profile.id, "render-too-large", at, undefined, treatmentId);
       return undefined;
     }
     // A helper can throw at render time (a bad time zone): that recipient fails, the batch goes on.
     const reason = `Rendering failed: ${error instanceof Error ? error.message : String(error)}`;
-    const record = makeRecord(run, action, id, profile.id, "failed", 0, at, reason);
+    const record = makeRecord(run, action, id, profile.id, "failed", 0, at, reason, treatmentId);
     records.push(record);
     if (run.emitter.listenerCount("failed") > 0) run.emitter.emit("failed", record, error);
     return undefined;
@@ -184,6 +219,7 @@ function render(
     configuration: action.configuration,
   };
   if (address) message.to = address;
+  if (treatmentId !== undefined) message.treatmentId = treatmentId;
   const channelData = run.overrides?.get(profile.id)?.channelData;
   if (channelData) message.channelData = channelData;
   return message;

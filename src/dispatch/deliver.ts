@@ -57,7 +57,17 @@ export async function deliver(
     return state;
   };
   const fail = (message: OutboundMessage, at: Date, reason: string, error: unknown) => {
-    const record = makeRecord(run, action, message.id, message.recipientId, "failed", attempt, at, reason);
+    const record = makeRecord(
+      run,
+      action,
+      message.id,
+      message.recipientId,
+      "failed",
+      attempt,
+      at,
+      reason,
+      message.treatmentId,
+    );
     records.push(record);
     if (run.emitter.listenerCount("failed") > 0) run.emitter.emit("failed", record, error);
   };
@@ -107,7 +117,18 @@ export async function deliver(
           const state = trouble?.get(message);
           if (state)
             giveUp(message, at, `${errorReason(state.lastError)} (delivery window closed)`, state.lastError);
-          else exclude(run, action, records, message.id, message.recipientId, "outside-window", at);
+          else
+            exclude(
+              run,
+              action,
+              records,
+              message.id,
+              message.recipientId,
+              "outside-window",
+              at,
+              undefined,
+              message.treatmentId,
+            );
         }
         continue;
       }
@@ -130,7 +151,17 @@ export async function deliver(
           continue;
         }
         if (result.ok) {
-          const record = makeRecord(run, action, message.id, message.recipientId, "sent", attempt, at);
+          const record = makeRecord(
+            run,
+            action,
+            message.id,
+            message.recipientId,
+            "sent",
+            attempt,
+            at,
+            undefined,
+            message.treatmentId,
+          );
           if (result.providerMessageId !== undefined) record.providerMessageId = result.providerMessageId;
           records.push(record);
           continue;

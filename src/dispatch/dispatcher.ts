@@ -1,7 +1,7 @@
 import { EventEmitter } from "eventemitter3";
 import pLimit, { type LimitFunction } from "p-limit";
 import { CampaignKitError } from "../errors.js";
-import type { Campaign } from "../model/campaign.js";
+import { actionVariants, type Campaign, type ContentAction } from "../model/campaign.js";
 import type { ChannelConfiguration } from "../model/channel-configuration.js";
 import type { Channel } from "../model/common.js";
 import { messageIdPrefix } from "../model/message-id.js";
@@ -11,6 +11,7 @@ import { systemClock } from "../ports/clock.js";
 import { kitLogger, type Logger } from "../ports/logger.js";
 import { safeTelemetry, type Telemetry } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
+import { experimentIdOf } from "./experiment.js";
 import { pump } from "./pump.js";
 import { TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
@@ -174,7 +175,32 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
           },
         );
       }
-      const compiled = this.compile(campaign, action);
+      // Each treatment is compiled once (and cached by content), as an action of its own.
+      const variants = actionVariants(action);
+      if (variants.length === 0) {
+        throw new CampaignKitError(
+          "VALIDATION_FAILED",
+          `The ${action.channel} action of campaign "${campaign.id}" has no content: give it \`content\` or an \`experiment\`.`,
+          {
+            details: {
+              issues: [{ path: "content", message: "An action needs `content` or an `experiment`" }],
+            },
+          },
+        );
+      }
+      const compiledVariants = variants.map((variant) => ({
+        treatmentId: variant.treatmentId,
+        compiled: this.compile(campaign, variant.action, variant.treatmentId),
+      }));
+      const compiled = compiledVariants[0]!.compiled;
+      const experiment = action.experiment && {
+        split: {
+          id: experimentIdOf(campaign.id, action),
+          treatments: action.experiment.treatments,
+          holdoutPercentage: action.experiment.holdoutPercentage,
+        },
+        compiled: new Map(compiledVariants.map((variant) => [variant.treatmentId!, variant.compiled])),
+      };
       const counts = { sent: 0, failed: 0, excluded: 0, skippedAlreadySent: 0 };
       report.byChannel[action.channel] = counts;
       return {
@@ -182,6 +208,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         adapter,
         configuration,
         compiled,
+        ...(experiment ? { experiment } : {}),
         idPrefix: messageIdPrefix(campaign.id, executionId, action.channel),
         maxBatch: Math.max(
           1,
@@ -193,13 +220,18 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     });
   }
 
-  /** Compiles an action once; the cache key is its content, so an edited campaign is compiled again. */
-  private compile(campaign: Campaign, action: Campaign["actions"][number]): CompiledAction {
-    const key = `${campaign.id}\u0000${action.channel}\u0000${JSON.stringify(action.content)}`;
+  /** Compiles a content once; the cache key is the content, so an edited campaign is compiled again. */
+  private compile(
+    campaign: Campaign,
+    action: ContentAction,
+    treatmentId: string | undefined,
+  ): CompiledAction {
+    const key = `${campaign.id}\u0000${action.channel}\u0000${treatmentId ?? ""}\u0000${JSON.stringify(action.content)}`;
     let compiled = this.compiled.get(key);
     if (!compiled) {
       compiled = compileAction(action, {
         campaignId: campaign.id,
+        ...(treatmentId === undefined ? {} : { treatmentId }),
         ...(this.options.maxMessageChars === undefined ? {} : { maxChars: this.options.maxMessageChars }),
       });
       if (this.compiled.size >= COMPILE_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value!);

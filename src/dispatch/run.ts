@@ -12,6 +12,7 @@ import type { DeliveryLedger } from "../ports/ledger.js";
 import type { Logger } from "../ports/logger.js";
 import type { Telemetry, TelemetrySpan } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
+import type { ExperimentSplit } from "./experiment.js";
 import type { TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
@@ -22,7 +23,10 @@ export interface PreparedAction {
   channel: Channel;
   adapter: ChannelAdapter;
   configuration: ChannelConfiguration;
+  /** The content compiled; for an experiment, the control's (see `experiment` for every treatment's). */
   compiled: CompiledAction;
+  /** The action's content experiment: its split, and each treatment's content compiled once. */
+  experiment?: { split: ExperimentSplit; compiled: ReadonlyMap<string, CompiledAction> };
   /** See `messageIdPrefix`: a message id is this plus the recipient id. */
   idPrefix: string;
   /** Messages per provider call: the batch size, capped by the adapter's maximum and the bucket's burst. */
@@ -112,6 +116,7 @@ export function makeRecord(
   attempts: number,
   at: Date,
   reason?: string,
+  treatmentId?: string,
 ): DeliveryRecord {
   run.report.outcomes[outcome]++;
   action.counts[outcome]++;
@@ -126,6 +131,7 @@ export function makeRecord(
     at,
   };
   if (reason !== undefined) record.reason = reason;
+  if (treatmentId !== undefined) record.treatmentId = treatmentId;
   return record;
 }
 
@@ -139,8 +145,9 @@ export function exclude(
   reason: ExclusionReason,
   at: Date,
   variable?: string,
+  treatmentId?: string,
 ): void {
-  const record = makeRecord(run, action, messageId, recipientId, "excluded", 0, at, reason);
+  const record = makeRecord(run, action, messageId, recipientId, "excluded", 0, at, reason, treatmentId);
   run.report.excludedByReason[reason]++;
   records.push(record);
   if (run.emitter.listenerCount("excluded") > 0) {

@@ -43,6 +43,39 @@ async function lookUp(
 }
 
 /**
+ * The recipients of a unitary call to a high-throughput campaign, built from the payload alone: no profile is
+ * looked up or created, whatever the recipient's `type`. Each becomes a profile of its identity
+ * (`namespace`, `userId`) and its `channelData` addresses, with no attributes, consent or suppression of its
+ * own (the campaign is transactional); its `context` comes along. A recipient with no address for a channel
+ * (and no identity that is one) is excluded there as `missing-address`, counted like any other.
+ */
+export function payloadRecipients(recipients: readonly UnitaryRecipient[]): ExecutionRecipient[] {
+  return recipients.map((recipient) => {
+    const profile: Profile = {
+      id: `${recipient.namespace}:${recipient.userId}`,
+      identities: { [recipient.namespace]: recipient.userId },
+      addresses: {},
+      attributes: {},
+      consent: {},
+      suppressedChannels: [],
+    };
+    applyChannelData(profile, recipient);
+    const resolved: ExecutionRecipient = { profile };
+    if (recipient.context) resolved.context = recipient.context;
+    if (recipient.channelData) resolved.channelData = recipient.channelData;
+    return resolved;
+  });
+}
+
+/** Puts the recipient's `channelData` addresses on the profile, over its own. */
+function applyChannelData(profile: Profile, recipient: UnitaryRecipient): void {
+  for (const [key, channel] of Object.entries(CHANNEL_DATA_ADDRESSES)) {
+    const address = recipient.channelData?.[key];
+    if (typeof address === "string") profile.addresses[channel] = address;
+  }
+}
+
+/**
  * Resolves each named recipient to the profile to send to. `aep` recipients are profiles found by identity;
  * an unknown one becomes a new profile when the campaign allows it (`createNewProfile`), else it is listed in
  * `unknown`. `external` recipients are built from the call alone and never stored. The call's `profile`
@@ -77,10 +110,7 @@ export async function resolveUnitaryRecipients(
       attributes: { ...base.attributes, ...recipient.profile },
       addresses: { ...base.addresses },
     };
-    for (const [key, channel] of Object.entries(CHANNEL_DATA_ADDRESSES)) {
-      const address = recipient.channelData?.[key];
-      if (typeof address === "string") profile.addresses[channel] = address;
-    }
+    applyChannelData(profile, recipient);
     const resolvedRecipient: ExecutionRecipient = { profile };
     if (recipient.context) resolvedRecipient.context = recipient.context;
     if (recipient.channelData) resolvedRecipient.channelData = recipient.channelData;

@@ -8,6 +8,7 @@ import { campaignsIn, getCampaign, transitionCampaign } from "../repositories/ca
 import type { Context } from "../repositories/context.js";
 import { executionIdFor } from "../repositories/index.js";
 import { dueOccurrences, nextOccurrence } from "../schedule/occurrences.js";
+import { purgeCampaign } from "./purge.js";
 import { FINISHED_EXECUTION, type Runner } from "./runner.js";
 import { retireReplaced } from "./stop.js";
 
@@ -22,6 +23,16 @@ export interface TickSummary {
   launched: string[];
   /** Campaigns that completed (or failed) because nothing is left to send. */
   completed: string[];
+  /** Archived campaigns purged because their retention period is over. */
+  purged: string[];
+}
+
+/** When the scheduler moves campaigns on by itself; see `CampaignKitOptions.lifecycle`. */
+export interface SchedulerOptions {
+  /** How long after its send ends a one-shot scheduled campaign stays live before it is completed, in ms. */
+  completeAfterMs: number;
+  /** How long an archived campaign is kept before it is purged, in ms; `undefined` keeps it for ever. */
+  archiveRetentionMs: number | undefined;
 }
 
 /**
@@ -33,8 +44,9 @@ export interface TickSummary {
 export interface Scheduler {
   /**
    * Does what is due now: starts scheduled campaigns whose time has come, launches due occurrences, deferred
-   * executions and next slices (waves, time zones), resumes abandoned ones, and completes campaigns with
-   * nothing left to send. With `wait` (the default) it resolves once the launched sends are done.
+   * executions and next slices (waves, time zones), resumes abandoned ones, completes campaigns with nothing
+   * left to send (a one-shot once `lifecycle.completeAfterDays` have passed since its send ended), and purges
+   * archived campaigns whose retention period is over. With `wait` (the default) it resolves once the launched sends are done.
    */
   tick(options?: { wait?: boolean }): Promise<TickSummary>;
   /**
@@ -57,7 +69,7 @@ function scheduleOf(campaign: Campaign): NonNullable<Campaign["schedule"]> {
 const MISSED_LOOKBACK_MS = 7 * 24 * 3_600_000;
 
 /** Builds the scheduler. */
-export function createScheduler(ctx: Context, runner: Runner): Scheduler {
+export function createScheduler(ctx: Context, runner: Runner, options: SchedulerOptions): Scheduler {
   let stopTimer: (() => Promise<void>) | undefined;
   // The latest occurrence this process claimed, per campaign: later ticks start after it, not a week back.
   const claimedThrough = new Map<string, number>();
@@ -138,11 +150,34 @@ export function createScheduler(ctx: Context, runner: Runner): Scheduler {
     // A one-shot is done once its occurrence ran, never before it was claimed.
     if (oneShot && executions.length === 0) return false;
     const failed = oneShot && executions.length > 0 && executions.every((e) => e.status === "failed");
+    // With no delay it completes on the tick that saw its send end (which may end after the tick's `now`).
+    if (oneShot && !failed && options.completeAfterMs > 0) {
+      // The reference product completes a one-shot days after its send: it stays live (reports still fill
+      // with feedback, it can still be stopped) until then. A failure is reported at once.
+      const sentAt = Math.max(...executions.map((e) => (e.finishedAt ?? e.createdAt).getTime()));
+      if (now.getTime() < sentAt + options.completeAfterMs) return false;
+    }
     return move(campaign, failed ? "fail" : "complete");
   }
 
+  /** Purges the archived campaigns whose retention period is over; returns their ids. */
+  async function purgeExpired(now: Date): Promise<string[]> {
+    const retention = options.archiveRetentionMs;
+    if (retention === undefined) return [];
+    const purged: string[] = [];
+    // Only those due: an index range, so a tick costs nothing for the archived campaigns still kept.
+    const cutoff = new Date(now.getTime() - retention).toISOString();
+    for await (const campaign of ctx.repos.campaigns.all({
+      status: "archived",
+      archivedAt: { lte: cutoff },
+    })) {
+      if (await purgeCampaign(ctx, SCHEDULER_ACTOR, campaign)) purged.push(campaign.id);
+    }
+    return purged;
+  }
+
   async function tick(wait: boolean): Promise<TickSummary> {
-    const summary: TickSummary = { started: [], launched: [], completed: [] };
+    const summary: TickSummary = { started: [], launched: [], completed: [], purged: [] };
     const now = ctx.now();
     const began = ctx.clock.now();
     try {
@@ -197,6 +232,7 @@ export function createScheduler(ctx: Context, runner: Runner): Scheduler {
       // count as past either.
       if (fresh?.status === "live" && (await settle(fresh, now))) summary.completed.push(campaign.id);
     }
+    summary.purged = await purgeExpired(now);
   }
 
   const scheduler: Scheduler = {

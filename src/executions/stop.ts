@@ -14,24 +14,27 @@ import type { Runner } from "./runner.js";
  * Everything stopping a campaign does beyond its status, in one place: this process's sends for it are
  * aborted (what was sent stays in the ledger; nothing more goes out), and its open executions (future
  * occurrences, deferred triggers, unsent waves and time zones) are cancelled. Other processes notice the stop
- * with their next claim renewal and abort their own sends.
+ * with their next claim renewal and abort their own sends. Returns the ids of the executions it cancelled.
  */
 export async function haltCampaign(
   ctx: Context,
   runner: Runner,
   campaign: Pick<Campaign, "id">,
-): Promise<void> {
+): Promise<string[]> {
   await runner.abortCampaign(campaign.id);
+  const cancelled: string[] = [];
   for await (const execution of ctx.repos.executions.all({
     campaignId: campaign.id,
     status: { in: ["scheduled", "in-progress"] },
   })) {
-    await ctx.repos.executions.update(execution.id, (current) =>
-      current.status === "scheduled" || current.status === "in-progress"
-        ? { ...current, status: "cancelled", finishedAt: ctx.now() }
-        : undefined,
-    );
+    let changed = false;
+    await ctx.repos.executions.update(execution.id, (current) => {
+      changed = current.status === "scheduled" || current.status === "in-progress";
+      return changed ? { ...current, status: "cancelled", finishedAt: ctx.now() } : undefined;
+    });
+    if (changed) cancelled.push(execution.id);
   }
+  return cancelled;
 }
 
 /** Stops a running campaign: the status change, then {@link haltCampaign}. */

@@ -37,10 +37,15 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   WRONG_CAMPAIGN_TYPE: 422,
   CHANNEL_NOT_REGISTERED: 500,
   AUDIENCE_SOURCE_MISSING: 500,
+  INVITATIONS_NOT_CONFIGURED: 500,
+  INVITEE_ADDRESS_MISSING: 422,
   STORAGE_FAILED: 503,
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  // The CLI's own refusals: a handler never raises them, and a kit that can't be built is the server's fault.
+  INVALID_ARGUMENTS: 400,
+  CONFIG_INVALID: 500,
 };
 
 // Storage errors carry the driver's words (table names, SQL, encodings): for logs, never for callers.

@@ -11,13 +11,7 @@ import { parseWith } from "../model/parse.js";
 import type { CampaignStatus } from "../model/status-machine.js";
 import { applyLifecycleAction } from "../model/status-machine.js";
 import { type Page, type PageParams, pageLimit, type Where } from "../ports/storage.js";
-import {
-  findCampaign,
-  getCampaign,
-  isRunning,
-  saveCampaign,
-  transitionCampaign,
-} from "../repositories/campaigns.js";
+import { findCampaign, getCampaign, isRunning, saveCampaign } from "../repositories/campaigns.js";
 import { type ActorRef, type KitContext, operate, type ResolvedActor, targetsOf } from "./context.js";
 import { checkPrerequisites } from "./prerequisites/check.js";
 import { prerequisiteInputs, requirePrerequisites } from "./prerequisites/inputs.js";
@@ -57,7 +51,7 @@ function whereOf(filter: CampaignFilter): Where {
   return where;
 }
 
-/** Campaign authoring: create, read, edit drafts, duplicate, archive, delete, and new versions of live ones. */
+/** Campaign authoring: create, read, edit drafts, duplicate, delete, and new versions of live ones. */
 export interface CampaignsApi {
   /**
    * Creates a draft campaign, after checking every prerequisite (permission, audience, configurations,
@@ -81,11 +75,18 @@ export interface CampaignsApi {
     changes: ReadonlyDeep<Partial<CampaignDraftInput>>;
     expectedVersion?: number;
   }): Promise<Campaign>;
-  /** Copies a campaign of any status into a new draft. Needs `campaign.write`. */
+  /**
+   * Copies a campaign of any status (archived included) into a new draft: a new id (`newId`, or a fresh one),
+   * `name` or the source's name with " (copy)", and the source's content (type, category, tags, actions,
+   * audience, schedule, delivery controls, API-trigger settings). None of its history comes along: no
+   * status, versions, activation or archive date, approval requests, executions or deliveries, nor its link
+   * to a campaign it was a new version of. Needs `campaign.write`.
+   */
   duplicate(params: { actor: ActorRef; id: string; newId?: string; name?: string }): Promise<Campaign>;
-  /** Archives a campaign of any status but draft. Needs `campaign.write`. */
-  archive(params: { actor: ActorRef; id: string }): Promise<Campaign>;
-  /** Deletes a draft. Needs `campaign.delete`. */
+  /**
+   * Deletes a draft (`INVALID_TRANSITION` for any other status: archive it instead), with its approval
+   * requests; the audit log keeps its history. Needs `campaign.delete`.
+   */
   delete(params: { actor: ActorRef; id: string }): Promise<void>;
   /**
    * Modifying a live recurring campaign: creates a new draft version beside it; activating that draft
@@ -110,6 +111,7 @@ const draftFields = (campaign: Campaign) => {
     createdBy,
     updatedBy,
     activatedAt,
+    archivedAt,
     replacesCampaignId,
     openVersionId,
     ...draft
@@ -255,10 +257,6 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
         });
         return { result: copy, toStatus: copy.status, detail: { copyId: copy.id } };
       }),
-    archive: ({ actor, id }) =>
-      operate(ctx, actor, "campaign.write", target("campaign.archive", id), async (a) =>
-        transitionCampaign(ctx, a.id, await findCampaign(ctx, id), "archive"),
-      ),
     delete: ({ actor, id }) =>
       operate(ctx, actor, "campaign.delete", target("campaign.delete", id), async () => {
         const current = await findCampaign(ctx, id);
@@ -270,6 +268,10 @@ export function campaignsApi(ctx: KitContext): CampaignsApi {
             `Campaign '${id}' changed while it was being deleted; read it again and retry.`,
             { details: { id, expectedVersion: current.version } },
           );
+        }
+        // A draft's requests were all decided (changes requested, cancelled): nothing else refers to them.
+        for (const request of await ctx.repos.requests.every({ campaignId: id })) {
+          await ctx.repos.requests.delete(request.id);
         }
         return { result: undefined, fromStatus: current.status };
       }),

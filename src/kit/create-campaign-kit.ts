@@ -22,6 +22,8 @@ import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
 import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { checkInvitationOptions, createInviter, type InvitationOptions } from "./invitations.js";
+import { type LifecycleApi, lifecycleApi } from "./lifecycle.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
@@ -83,6 +85,30 @@ export interface CampaignKitOptions {
    * {@link Telemetry}. Off by default.
    */
   telemetry?: Telemetry;
+  /** When the scheduler completes and purges campaigns by itself; see {@link LifecycleOptions}. */
+  lifecycle?: LifecycleOptions;
+  /**
+   * Invites users to the roles they are assigned: a message with a link to your instance, sent through a
+   * transactional channel configuration by the kit's own dispatcher; see {@link InvitationOptions}.
+   */
+  invitations?: InvitationOptions;
+}
+
+/** When the scheduler moves a campaign on by itself, as the reference product does. */
+export interface LifecycleOptions {
+  /**
+   * Days a one-shot scheduled campaign stays live after its send ends before the scheduler completes it
+   * (default 3, as the reference product); 0 completes it on the first tick after its send. A recurring
+   * campaign completes at its end date (or once its `maxOccurrences` are sent); an API-triggered one at its
+   * end date. A failed send fails the campaign at once.
+   */
+  completeAfterDays?: number;
+  /**
+   * Days an archived campaign is kept before the scheduler purges it (default 30, as the reference
+   * product); `false` keeps archived campaigns for ever. Purging removes the campaign, its executions and
+   * their slices, and its approval requests; the audit log and the delivery ledger keep their records.
+   */
+  archiveRetentionDays?: number | false;
 }
 
 /**
@@ -96,8 +122,8 @@ export interface CampaignKit {
   audiences: AudiencesApi;
   /** Channel configurations: register, update, activate, deactivate. */
   configurations: ConfigurationsApi;
-  /** Authoring plus the lifecycle: activate, stop, approvals. */
-  campaigns: CampaignsApi & ActivationApi;
+  /** Authoring plus the lifecycle: activate, stop, approvals, archive, tags, the calendar. */
+  campaigns: CampaignsApi & ActivationApi & LifecycleApi;
   /** Approval policies: who must approve which campaigns. */
   approvalPolicies: ApprovalPoliciesApi;
   /** API-triggered executions: unitary (transactional) and audience (marketing) calls, and their status. */
@@ -149,6 +175,7 @@ export interface CampaignKit {
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   checkKitOptions(options);
   const observe = createObserver({ logger: options.logger, telemetry: options.telemetry });
+  if (options.invitations !== undefined) checkInvitationOptions(options.invitations);
   const ctx: KitContext = {
     ...createContext({
       storage: options.storage ?? memoryStorage(),
@@ -187,12 +214,17 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
     claimMs: options.claimMs ?? 60_000,
   });
-  const scheduler = createScheduler(ctx, runner);
+  const DAY_MS = 86_400_000;
+  const retention = options.lifecycle?.archiveRetentionDays ?? 30;
+  const scheduler = createScheduler(ctx, runner, {
+    completeAfterMs: (options.lifecycle?.completeAfterDays ?? 3) * DAY_MS,
+    archiveRetentionMs: retention === false ? undefined : retention * DAY_MS,
+  });
   return {
-    roles: rolesApi(ctx),
+    roles: rolesApi(ctx, createInviter(ctx, dispatcher, options.invitations)),
     audiences: audiencesApi(ctx),
     configurations: configurationsApi(ctx),
-    campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, runner) },
+    campaigns: { ...campaignsApi(ctx), ...activationApi(ctx, runner), ...lifecycleApi(ctx, runner) },
     approvalPolicies: approvalPoliciesApi(ctx),
     audit: ({ actor, filter, ...page }) =>
       operate(
@@ -222,7 +254,11 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     storage: ctx.storage,
     idle: () => runner.idle(),
     async close() {
-      await scheduler.stop();
+      // A tick in progress may be waiting for its sends (`tick()` waits by default): abort them first, so
+      // stopping the scheduler doesn't wait for a whole send; then abort whatever that tick launched after.
+      const stopped = scheduler.stop();
+      await runner.close();
+      await stopped;
       await runner.close();
       await ctx.cache.close();
     },

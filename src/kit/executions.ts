@@ -5,13 +5,15 @@ import {
   type ExecutionAccepted,
   type ExecutionStatusView,
   type UnitaryExecutionRequest,
+  type UnitaryRecipient,
   unitaryExecutionRequestSchema,
 } from "../executions/payloads.js";
-import { resolveUnitaryRecipients } from "../executions/recipients.js";
+import { payloadRecipients, resolveUnitaryRecipients } from "../executions/recipients.js";
 import type { Runner } from "../executions/runner.js";
 import type { Campaign } from "../model/campaign.js";
 import type { ReadonlyDeep } from "../model/common.js";
-import type { Execution, ExecutionStatus } from "../model/execution.js";
+import type { Execution, ExecutionRecipient, ExecutionStatus } from "../model/execution.js";
+import { validationFailed } from "../model/input-guard.js";
 import { parseWith } from "../model/parse.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import type { Page, PageParams, Where } from "../ports/storage.js";
@@ -77,6 +79,26 @@ const REFERENCE_STATUS: Record<Execution["status"], ExecutionStatusView["status"
   failed: "Failed",
   cancelled: "Cancelled",
 };
+
+/**
+ * The recipients of a unitary call to a high-throughput campaign: its payload, refusing `profile` attributes,
+ * which such a campaign never reads (the values belong in `context`).
+ */
+function fromPayload(request: { recipients: readonly UnitaryRecipient[] }): ExecutionRecipient[] {
+  const issues = request.recipients.flatMap((recipient, index) =>
+    recipient.profile === undefined
+      ? []
+      : [
+          {
+            path: `recipients.${index}.profile`,
+            message:
+              "This campaign is high-throughput: it sends from `context` and `channelData` only; move these values to `context`",
+          },
+        ],
+  );
+  if (issues.length > 0) throw validationFailed("unitary execution request", issues);
+  return payloadRecipients(request.recipients);
+}
 
 /** Builds the executions API. */
 export function executionsApi(
@@ -208,6 +230,24 @@ export function executionsApi(
     }
   }
 
+  function unitaryExecution(
+    campaign: Campaign,
+    requestId: string,
+    recipients: ExecutionRecipient[],
+  ): Execution {
+    return {
+      id: executionIdFor(campaign.id, requestId),
+      campaignId: campaign.id,
+      requestId,
+      kind: "unitary",
+      status: "in-progress",
+      recipients,
+      targetedProfileCount: recipients.length,
+      streamed: false,
+      createdAt: ctx.now(),
+    };
+  }
+
   return {
     triggerUnitary: ({ actor, request }) =>
       traced("unitary", (span) =>
@@ -220,6 +260,15 @@ export function executionsApi(
             const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
             return orEarlier(parsed, async () => {
               const campaign = await triggerable(a, parsed.campaignId, "transactional");
+              span?.setAttributes({
+                "campaign_kit.campaign.id": campaign.id,
+                "campaign_kit.trigger.recipients": parsed.recipients.length,
+              });
+              if (campaign.type === "api-triggered" && campaign.apiTrigger.highThroughput) {
+                // The payload is all there is: no look-up, no profile created, no audience source needed.
+                return () =>
+                  accept(unitaryExecution(campaign, parsed.requestId, fromPayload(parsed)), campaign, span);
+              }
               if (!audiences) {
                 throw new CampaignKitError(
                   "AUDIENCE_SOURCE_MISSING",
@@ -240,22 +289,7 @@ export function executionsApi(
                 );
               }
               for (const profile of created) await audiences.saveProfile({ profile });
-              const execution: Execution = {
-                id: executionIdFor(campaign.id, parsed.requestId),
-                campaignId: campaign.id,
-                requestId: parsed.requestId,
-                kind: "unitary",
-                status: "in-progress",
-                recipients,
-                targetedProfileCount: recipients.length,
-                streamed: false,
-                createdAt: ctx.now(),
-              };
-              span?.setAttributes({
-                "campaign_kit.campaign.id": campaign.id,
-                "campaign_kit.trigger.recipients": recipients.length,
-              });
-              return () => accept(execution, campaign, span);
+              return () => accept(unitaryExecution(campaign, parsed.requestId, recipients), campaign, span);
             });
           },
         ),

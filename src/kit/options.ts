@@ -82,6 +82,17 @@ const optionsSchema = z.looseObject({
   readCache: z.boolean().optional(),
   logger: withMethods("A logger", ["debug", "info", "warn", "error"]).optional(),
   telemetry: withMethods("A telemetry", ["startSpan", "count"]).optional(),
+  lifecycle: z
+    .looseObject({
+      completeAfterDays: z.number().min(0, "`completeAfterDays` is a number of days, 0 or more").optional(),
+      archiveRetentionDays: z
+        .union([z.number().min(0), z.literal(false)], {
+          error:
+            "`archiveRetentionDays` is a number of days, 0 or more, or `false` to keep archived campaigns",
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { CampaignKitError } from "../errors.js";
 import { parseWith } from "../model/parse.js";
 import {
@@ -8,6 +9,7 @@ import {
   roleSchema,
 } from "../model/roles.js";
 import { type ActorRef, type KitContext, operate, resolveActor, targetsOf } from "./context.js";
+import type { InvitationOutcome, InviteOption, Inviter } from "./invitations.js";
 
 /** A user's roles and the permissions they add up to. */
 export interface UserAccess {
@@ -19,10 +21,31 @@ export interface UserAccess {
   permissions: Permission[];
 }
 
+/** What {@link RolesApi.assign} did. */
+export interface RoleAssignmentResult {
+  /** Whether this call gave the role; `false` when the user already had it. */
+  assigned: boolean;
+  /** The invitation, when the assignment invited its user (see the kit's `invitations` option). */
+  invitation?: InvitationOutcome;
+}
+
 /** Role management: assigning and revoking roles (administrators only) and custom roles. */
 export interface RolesApi {
-  /** Gives `userId` the role `roleId` (built-in or custom). Needs `role.manage`. */
-  assign(params: { actor: ActorRef; userId: string; roleId: string }): Promise<void>;
+  /**
+   * Gives `userId` the role `roleId` (built-in or custom); assigning a role the user has changes nothing.
+   * When the kit has an `invitations` option, the user is also sent an invitation (a link to your instance)
+   * through its transactional configuration, exactly once per assignment: assigning the role again sends
+   * nothing more (unless the first invitation failed), and a role revoked then given again invites again.
+   * `invite: false` assigns without inviting; `invite: { address }` says where to send it. The invitation is
+   * checked before anything is written: `INVITATIONS_NOT_CONFIGURED` or `INVITEE_ADDRESS_MISSING` refuse the
+   * assignment. Needs `role.manage`.
+   */
+  assign(params: {
+    actor: ActorRef;
+    userId: string;
+    roleId: string;
+    invite?: InviteOption;
+  }): Promise<RoleAssignmentResult>;
   /** Takes `roleId` from `userId`. Needs `role.manage`. Returns whether the user had it. */
   revoke(params: { actor: ActorRef; userId: string; roleId: string }): Promise<boolean>;
   /** Defines or replaces a custom role. Needs `role.manage`; built-in ids are reserved. */
@@ -31,8 +54,17 @@ export interface RolesApi {
   get(params: { actor: ActorRef; userId?: string }): Promise<UserAccess>;
 }
 
+const inviteSchema = z
+  .union(
+    [z.boolean(), z.strictObject({ address: z.string().min(1, "An address can't be empty").optional() })],
+    {
+      error: "Expected `invite` to be true, false or `{ address }`",
+    },
+  )
+  .optional();
+
 /** Builds the roles API. */
-export function rolesApi(ctx: KitContext): RolesApi {
+export function rolesApi(ctx: KitContext, inviter: Inviter): RolesApi {
   const target = targetsOf("role");
 
   async function knownRole(roleId: string): Promise<void> {
@@ -48,18 +80,38 @@ export function rolesApi(ctx: KitContext): RolesApi {
   }
 
   return {
-    assign: ({ actor, userId, roleId }) =>
+    assign: ({ actor, userId, roleId, invite }) =>
       operate(
         ctx,
         actor,
         "role.manage",
         target("role.assign", roleId, false, { idPath: "roleId", ids: { userId } }),
-        async () => {
+        async (a) => {
           parseWith(assignmentSchema, { userId, roleId }, "role assignment");
+          parseWith(inviteSchema, invite, "invite");
           await knownRole(roleId);
-          // Assigning a role twice is a no-op: the assignment's id is taken.
-          await ctx.repos.assignments.insert({ userId, roleId });
-          return { result: undefined, detail: { userId } };
+          const assignment = { userId, roleId, assignedAt: ctx.now() };
+          const prepared = await inviter.prepare({ assignment, invite, invitedBy: a.id });
+          // Assigning a role twice is a no-op: the assignment's id is taken, and the stored one stands.
+          const assigned = await ctx.repos.assignments.insert(assignment);
+          const result: RoleAssignmentResult = { assigned };
+          if (prepared) {
+            const held = assigned
+              ? assignment
+              : (await ctx.repos.assignments.find(ctx.repos.assignments.idOf(assignment))).value;
+            result.invitation = await inviter.send(prepared, held);
+          }
+          const { invitation } = result;
+          return {
+            result,
+            detail: {
+              userId,
+              assigned,
+              ...(invitation
+                ? { invitation: { messageId: invitation.messageId, status: invitation.status } }
+                : {}),
+            },
+          };
         },
       ),
     revoke: ({ actor, userId, roleId }) =>

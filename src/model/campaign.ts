@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { categorySchema, idSchema, instantSchema } from "./common.js";
 import { deliveryControlsSchema } from "./delivery-controls.js";
+import { experimentIssues, experimentSchema } from "./experiment.js";
 import { scheduleSchema } from "./schedule.js";
 import { CAMPAIGN_STATUSES } from "./status-machine.js";
 
@@ -43,8 +44,16 @@ const action = <C extends string, S extends z.ZodType>(channel: C, content: S) =
     channel: z.literal(channel),
     /** The channel configuration the action sends with; its channel must match. */
     channelConfigurationId: idSchema,
-    /** What to send, as Handlebars templates; its fields depend on the channel. */
-    content,
+    /**
+     * What to send, as Handlebars templates; its fields depend on the channel. Absent when `experiment` is
+     * set: each treatment then carries its own.
+     */
+    content: content.optional(),
+    /**
+     * A content experiment: 2 to 5 treatments, each with its own content and share of the recipients, an
+     * optional holdout and a success metric. Give it or `content`, not both; a campaign runs at most one.
+     */
+    experiment: experimentSchema(content).optional(),
   });
 
 /**
@@ -63,8 +72,10 @@ export const campaignActionSchema = z.discriminatedUnion(
 );
 /** One channel of a campaign, with its configuration and content. */
 export type CampaignAction = z.infer<typeof campaignActionSchema>;
-/** The content of one channel's action. */
-export type ActionContent = CampaignAction["content"];
+/** The content of one channel's action (or of one treatment of its experiment). */
+export type ActionContent = NonNullable<CampaignAction["content"]>;
+/** A content experiment on an action, as parsed; see {@link experimentSchema}. */
+export type ActionExperiment = NonNullable<CampaignAction["experiment"]>;
 
 /** A campaign's status. */
 export const campaignStatusSchema = z.enum(CAMPAIGN_STATUSES);
@@ -101,6 +112,12 @@ const editableFields = {
 const apiTriggerSchema = z.object({
   /** Transactional calls may create profiles for unknown recipients when this is set. */
   createNewProfile: z.boolean().default(false),
+  /**
+   * High-throughput mode, as the reference product's (transactional only): each unitary call sends from its
+   * payload alone, the recipients' `channelData` addresses and `context`, with no profile look-up and no
+   * profile created. Templates can't use `{{profile.*}}` then (the prerequisites refuse it).
+   */
+  highThroughput: z.boolean().default(false),
 });
 
 const scheduledFields = {
@@ -116,11 +133,16 @@ const apiTriggeredFields = {
   type: z.literal("api-triggered"),
   ...editableFields,
   /** How calls through the execution API are handled. */
-  apiTrigger: apiTriggerSchema.default({ createNewProfile: false }),
+  apiTrigger: apiTriggerSchema.default({ createNewProfile: false, highThroughput: false }),
 };
 
 function checkCampaignRules(
-  campaign: { category: string; deliveryControls: { frequencyCap?: unknown } },
+  campaign: {
+    category: string;
+    deliveryControls: { frequencyCap?: unknown };
+    apiTrigger?: { createNewProfile: boolean; highThroughput: boolean };
+    actions: readonly { content?: unknown; experiment?: ActionExperiment | undefined }[];
+  },
   ctx: z.RefinementCtx,
 ): void {
   if (campaign.category === "transactional" && campaign.deliveryControls.frequencyCap) {
@@ -130,6 +152,57 @@ function checkCampaignRules(
       message: "Frequency capping applies to marketing campaigns only",
     });
   }
+  if (campaign.apiTrigger?.highThroughput) {
+    // High throughput skips profiles altogether: nothing to create, and marketing needs a profile's consent.
+    if (campaign.category !== "transactional") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiTrigger", "highThroughput"],
+        message:
+          "High-throughput mode is for transactional campaigns only: marketing sends need each profile's consent",
+      });
+    }
+    if (campaign.apiTrigger.createNewProfile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiTrigger", "createNewProfile"],
+        message:
+          "A high-throughput campaign never reads or creates profiles: set `createNewProfile` to false",
+      });
+    }
+  }
+  let experiments = 0;
+  campaign.actions.forEach((action, index) => {
+    if (action.content === undefined && action.experiment === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actions", index, "content"],
+        message: "An action needs `content`, or an `experiment` whose treatments carry it",
+      });
+    }
+    if (action.experiment === undefined) return;
+    if (action.content !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actions", index, "content"],
+        message: "An action with an `experiment` takes its content from the treatments; remove `content`",
+      });
+    }
+    if (++experiments === 2) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actions", index, "experiment"],
+        message: "A campaign runs at most one content experiment; remove this one or split the campaign",
+      });
+    }
+    for (const issue of experimentIssues(action.experiment)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actions", index, "experiment", ...issue.path],
+        message: issue.message,
+      });
+    }
+  });
 }
 
 /**
@@ -174,6 +247,8 @@ const storedFields = {
   updatedBy: idSchema,
   /** When it last became live or scheduled. */
   activatedAt: instantSchema.optional(),
+  /** When it was archived: its retention period (the kit's `lifecycle.archiveRetentionDays`) runs from here. */
+  archivedAt: instantSchema.optional(),
 };
 
 /**
@@ -198,3 +273,40 @@ export type Campaign = z.infer<typeof campaignSchema>;
 export type CampaignInput = z.input<typeof campaignSchema>;
 /** The type of a campaign. */
 export type CampaignType = Campaign["type"];
+
+/**
+ * One content an action sends, as an action of its own: the action's `content`, or one treatment's. What
+ * rendering and template checks take, so an experiment's treatments are compiled and checked like any action.
+ */
+export type ContentAction = CampaignAction extends infer A
+  ? A extends { channel: infer C; channelConfigurationId: string; content?: infer X }
+    ? { channel: C; channelConfigurationId: string; content: NonNullable<X> }
+    : never
+  : never;
+
+/** One content of an action: which treatment it is (none without an experiment) and where it sits. */
+export interface ActionVariant {
+  /** The treatment's id; absent for an action without an experiment. */
+  treatmentId?: string;
+  /** The content, as an action of its own. */
+  action: ContentAction;
+  /** Where the content sits in the action: `content` or `experiment.treatments.<n>.content`. */
+  contentPath: string;
+}
+
+/**
+ * The contents an action sends: its `content`, or each treatment's, in order (the control first). An action
+ * that has neither (only a campaign built without the schema can) has none.
+ */
+export function actionVariants(action: CampaignAction): ActionVariant[] {
+  const { channel, channelConfigurationId } = action;
+  if (action.experiment !== undefined) {
+    return action.experiment.treatments.map((treatment, index) => ({
+      treatmentId: treatment.id,
+      action: { channel, channelConfigurationId, content: treatment.content } as ContentAction,
+      contentPath: `experiment.treatments.${index}.content`,
+    }));
+  }
+  if (action.content === undefined) return [];
+  return [{ action: action as ContentAction, contentPath: "content" }];
+}

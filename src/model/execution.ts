@@ -105,7 +105,10 @@ export const DELIVERY_OUTCOMES = ["sent", "failed", "excluded"] as const;
 /** What happened to one message. */
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
-/** Why a recipient was not sent a message. */
+/**
+ * Why a recipient was not sent a message. `holdout` is not a delivery problem: the recipient fell in a content
+ * experiment's holdout, which is sent nothing on purpose and counted to compare against.
+ */
 export const EXCLUSION_REASONS = [
   "no-consent",
   "suppressed",
@@ -116,6 +119,7 @@ export const EXCLUSION_REASONS = [
   "outside-window",
   "missing-variable",
   "render-too-large",
+  "holdout",
 ] as const;
 /** Why a recipient was not sent a message. */
 export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
@@ -137,6 +141,12 @@ export const deliveryRecordSchema = z.object({
   attempts: z.number().int().min(0),
   /** The provider's id for the message, when it gave one. */
   providerMessageId: z.string().optional(),
+  /**
+   * The content experiment's treatment the recipient was assigned, on every outcome; `holdout` for a recipient
+   * held out (outcome `excluded`, reason `holdout`), and absent for a holdout recipient excluded for another
+   * reason. Absent when the action has no experiment.
+   */
+  treatmentId: z.string().min(1).optional(),
   at: instantSchema,
 });
 /** One message's entry in the delivery ledger. */

@@ -15,6 +15,7 @@ export * from "./channel-configuration.js";
 export * from "./common.js";
 export * from "./delivery-controls.js";
 export * from "./execution.js";
+export * from "./experiment.js";
 export * from "./parse.js";
 export * from "./profile.js";
 export * from "./roles.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema } from "./common.js";
+import { idSchema, instantSchema } from "./common.js";
 
 /**
  * Every permission. The six `campaign*` ones are the reference product's; the three `manage` ones are held
@@ -93,6 +93,11 @@ export const roleAssignmentSchema = z.object({
   userId: idSchema,
   /** The role held: a built-in role's id or a custom role's. */
   roleId: idSchema,
+  /**
+   * When it was assigned: with the user and the role, it names the assignment's invitation, so a role
+   * revoked and given again invites again, while assigning it twice invites once.
+   */
+  assignedAt: instantSchema.optional(),
 });
 /** Gives a user a role. */
 export type RoleAssignment = z.infer<typeof roleAssignmentSchema>;

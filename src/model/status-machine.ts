@@ -27,14 +27,16 @@ export const LIFECYCLE_ACTIONS = [
   "fail",
   "archive",
   "delete",
+  "purge",
 ] as const;
 /** An action on a campaign's status. */
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
 
 /**
  * Where each action leads from each status; an absent entry means "not allowed". `activate` and `approve` lead
- * to `live`, or to `scheduled` when the campaign starts later (see {@link applyLifecycleAction}); `delete`
- * leads nowhere: the campaign is removed. `start`, `complete` and `fail` are the engine's own.
+ * to `live`, or to `scheduled` when the campaign starts later (see {@link applyLifecycleAction}); `delete` (of a
+ * draft) and `purge` (of an archived campaign once its retention period is over) lead nowhere: the campaign is
+ * removed. `start`, `complete`, `fail` and `purge` are the engine's own (the scheduler's).
  */
 export const CAMPAIGN_TRANSITIONS: Readonly<
   Record<CampaignStatus, Readonly<Partial<Record<LifecycleAction, CampaignStatus | null>>>>
@@ -51,7 +53,7 @@ export const CAMPAIGN_TRANSITIONS: Readonly<
   stopped: { archive: "archived" },
   completed: { archive: "archived" },
   failed: { archive: "archived" },
-  archived: {},
+  archived: { purge: null },
 };
 
 /** The actions allowed from `status`. */
@@ -66,7 +68,7 @@ export interface TransitionContext {
 }
 
 /**
- * The status `action` leads to from `status`, or `null` when it removes the campaign (`delete`).
+ * The status `action` leads to from `status`, or `null` when it removes the campaign (`delete`, `purge`).
  *
  * @throws CampaignKitError `INVALID_TRANSITION`, naming the status, the action and the actions allowed there.
  * @example

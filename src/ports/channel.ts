@@ -47,6 +47,8 @@ export interface OutboundMessage {
   configuration: ChannelConfiguration;
   /** Per-recipient channel data from an API trigger, passed through untouched. */
   channelData?: Record<string, unknown>;
+  /** The content experiment's treatment this message renders, when the action runs an experiment. */
+  treatmentId?: string;
 }
 
 /** What the dispatcher tells the adapter about one send attempt. */

@@ -20,6 +20,11 @@ export interface LedgerSummary {
   byChannel: Partial<Record<Channel, Record<DeliveryOutcome, number>>>;
   /** Excluded messages by reason. */
   excludedByReason: Record<string, number>;
+  /**
+   * Messages by outcome for each content experiment treatment that has any (records with a `treatmentId`),
+   * `holdout` included; empty when the campaign runs no experiment.
+   */
+  byTreatment: Record<string, Record<DeliveryOutcome, number>>;
   /** Attempts beyond the first, summed. */
   retries: number;
   /** When the first and last `sent` messages were recorded. */
@@ -65,4 +70,16 @@ export function countByChannel(
   const counts = summary.byChannel[channel] ?? { sent: 0, failed: 0, excluded: 0 };
   counts[outcome] += count;
   summary.byChannel[channel] = counts;
+}
+
+/** Adds `count` messages of `outcome` of treatment `treatmentId` to a summary being built: for ledgers. */
+export function countByTreatment(
+  summary: LedgerSummary,
+  treatmentId: string,
+  outcome: DeliveryOutcome,
+  count = 1,
+): void {
+  const counts = summary.byTreatment[treatmentId] ?? { sent: 0, failed: 0, excluded: 0 };
+  counts[outcome] += count;
+  summary.byTreatment[treatmentId] = counts;
 }

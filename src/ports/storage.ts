@@ -43,6 +43,7 @@ export const COLLECTIONS = [
   "executions",
   "execution-slices",
   "audit",
+  "feedback",
 ] as const;
 /** A collection's name; see {@link COLLECTIONS}. */
 export type Collection = (typeof COLLECTIONS)[number];

@@ -75,6 +75,8 @@ export function createRepositories(store: Store, cache?: ReadCache) {
             configurations: c.actions.map((action) => action.channelConfigurationId),
             tags: c.tags,
             replacesCampaignId: c.replacesCampaignId,
+            // The scheduler finds the archived campaigns due for purging by a range on it.
+            archivedAt: c.archivedAt?.toISOString(),
           }),
       },
       cache,

@@ -1,5 +1,5 @@
 import type { Profile } from "../model/profile.js";
-import type { AudienceSource } from "../ports/audience-source.js";
+import type { AudienceRange, AudienceSource } from "../ports/audience-source.js";
 import { vitest } from "./vitest.js";
 
 /** What {@link AudienceSuiteOptions.create} must put in the source it makes. */
@@ -54,13 +54,33 @@ async function pagesOf(source: AudienceSource, audienceId: string, pageSize?: nu
   return pages;
 }
 
+/** Every range of an audience, as `ranges` cuts it. */
+async function rangesOf(source: AudienceSource, audienceId: string, size: number): Promise<AudienceRange[]> {
+  const ranges: AudienceRange[] = [];
+  for await (const range of source.ranges!({ audienceId, size })) ranges.push(range);
+  return ranges;
+}
+
+/** One range's members, read whole. */
+async function membersIn(
+  source: AudienceSource,
+  audienceId: string,
+  range: AudienceRange,
+): Promise<Profile[]> {
+  const members: Profile[] = [];
+  for await (const page of source.members({ audienceId, pageSize: 2, range })) members.push(...page);
+  return members;
+}
+
 /**
  * The conformance suite of the {@link AudienceSource} contract: registers vitest tests that check `members`
  * streams exactly an audience's members, each once and deep-equal to what was loaded, in non-empty pages
  * of about `pageSize`, as a fresh stream on every call (two executions read one audience at once); that an
  * unknown audience is `NOT_FOUND`; that aborting the signal stops the stream early; that `findProfiles` finds
  * a profile by each of its identities and nothing under another namespace; and that `saveProfile` creates and
- * replaces profiles by id. Every source shipped with campaign-kit passes it; run it on yours.
+ * replaces profiles by id; and, for a source with `ranges`, that the ranges are consecutive, about `size`
+ * members each, and together hold every member exactly once, that `members` honours a range, and that a
+ * source promising `distinctMembers` streams no member twice. Every source shipped with campaign-kit passes it; run it on yours.
  *
  * Call it at the top level of a vitest test file (it uses `describe`, `it`, `expect` and the hooks).
  *
@@ -145,6 +165,45 @@ export function runAudienceSuite(options: AudienceSuiteOptions): void {
       })().catch(() => undefined);
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.length).toBeLessThan(MEMBERS.length);
+    });
+
+    it("ranges (when the source has them) cut an audience into consecutive parts holding each member once", async () => {
+      const audiences = source();
+      if (audiences.ranges === undefined) return;
+      const ranges = await rangesOf(audiences, "everyone", 3);
+      // 7 members by 3: three ranges, the first open below, the last open above, each starting where the last ended.
+      expect(ranges).toHaveLength(3);
+      expect(ranges[0]!.after).toBeUndefined();
+      expect(ranges.at(-1)!.until).toBeUndefined();
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i]!.after).toBe(ranges[i - 1]!.until);
+      const parts = await Promise.all(ranges.map((range) => membersIn(audiences, "everyone", range)));
+      expect(parts.map((part) => part.length)).toEqual([3, 3, 1]);
+      expect(parts.flat().sort(byId)).toEqual([...MEMBERS].sort(byId));
+      expect(await rangesOf(audiences, "everyone", 100)).toEqual([{}]);
+      expect(await rangesOf(audiences, "empty", 3)).toEqual([]);
+      await expect(rangesOf(audiences, "no-such-audience", 3)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+
+    it("members honours a range's bounds: after is exclusive, until inclusive, either may be absent", async () => {
+      const audiences = source();
+      if (audiences.ranges === undefined) return;
+      const ids = (profiles: Profile[]) => profiles.map((p) => p.id).sort();
+      expect(ids(await membersIn(audiences, "everyone", { after: "p-1", until: "p-4" }))).toEqual([
+        "p-2",
+        "p-3",
+        "p-4",
+      ]);
+      expect(ids(await membersIn(audiences, "everyone", { after: "p-4" }))).toEqual(["p-5", "p-6"]);
+      expect(ids(await membersIn(audiences, "everyone", { until: "p-0" }))).toEqual(["p-0"]);
+      expect(await membersIn(audiences, "everyone", { after: "p-6" })).toEqual([]);
+      expect(ids(await membersIn(audiences, "one", { after: "p-2", until: "p-3" }))).toEqual(["p-3"]);
+    });
+
+    it("a source promising distinct members streams each member once", async () => {
+      const audiences = source();
+      if (audiences.distinctMembers !== true) return;
+      const ids = (await pagesOf(audiences, "everyone", 2)).flat().map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
     });
 
     it("findProfiles finds many profiles in one call, by value, leaving out unknown values", async () => {

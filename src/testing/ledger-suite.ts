@@ -57,6 +57,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         outcomes: { sent: 1, failed: 0, excluded: 0 },
         byChannel: { email: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: {},
+        byTreatment: {},
         retries: 2,
         firstSentAt: at(4),
         lastSentAt: at(4),
@@ -130,6 +131,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         outcomes: { sent: 3, failed: 1, excluded: 3 },
         byChannel: { email: { sent: 2, failed: 1, excluded: 3 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 2, "quiet-hours": 1 },
+        byTreatment: {},
         retries: 1 + 3 + 2,
         firstSentAt: at(1),
         lastSentAt: at(9),
@@ -138,6 +140,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         outcomes: { sent: 2, failed: 1, excluded: 2 },
         byChannel: { email: { sent: 1, failed: 1, excluded: 2 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 1, "quiet-hours": 1 },
+        byTreatment: {},
         retries: 1 + 2,
         firstSentAt: at(1),
         lastSentAt: at(5),
@@ -146,8 +149,37 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         outcomes: { sent: 0, failed: 0, excluded: 0 },
         byChannel: {},
         excludedByReason: {},
+        byTreatment: {},
         retries: 0,
       });
+    });
+  });
+
+  describe("delivery ledger of content experiments", () => {
+    it("keeps each message's treatment and counts outcomes by treatment, the holdout included", async () => {
+      await storage().record({
+        records: [
+          delivery("m1", { treatmentId: "a" }),
+          delivery("m2", { treatmentId: "a", outcome: "failed", reason: "bounced" }),
+          delivery("m3", { treatmentId: "b" }),
+          delivery("m4", { treatmentId: "b", outcome: "excluded", reason: "no-consent", attempts: 0 }),
+          delivery("m5", { treatmentId: "holdout", outcome: "excluded", reason: "holdout", attempts: 0 }),
+          delivery("m6", { treatmentId: "holdout", outcome: "excluded", reason: "holdout", attempts: 0 }),
+          delivery("m7"),
+          delivery("m8", { treatmentId: "a", campaignId: "other" }),
+          // A later run replaces the failure; the treatment is the same, as assignment is deterministic.
+          delivery("m2", { treatmentId: "a", at: at(3) }),
+        ],
+      });
+      const summary = await storage().summarize({ campaignId: "c1" });
+      expect(summary.byTreatment).toStrictEqual({
+        a: { sent: 2, failed: 0, excluded: 0 },
+        b: { sent: 1, failed: 0, excluded: 1 },
+        holdout: { sent: 0, failed: 0, excluded: 2 },
+      });
+      expect(summary.outcomes).toEqual({ sent: 4, failed: 0, excluded: 3 });
+      expect(summary.excludedByReason).toEqual({ "no-consent": 1, holdout: 2 });
+      expect((await storage().summarize({ campaignId: "c1", executionId: "e2" })).byTreatment).toEqual({});
     });
   });
 

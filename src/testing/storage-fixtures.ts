@@ -31,7 +31,23 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
         channelConfigurationId: "email-marketing",
         content: { subject: "Hi {{profile.person.name.firstName}}", html: "<p>Sale</p>", text: "Sale" },
       },
-      { channel: "sms", channelConfigurationId: "sms-marketing", content: { body: "Sale today" } },
+      {
+        channel: "sms",
+        channelConfigurationId: "sms-marketing",
+        experiment: {
+          id: "spring-sms",
+          metric: "custom:purchase",
+          treatments: [
+            { id: "short", name: "Short", percentage: 45, content: { body: "Sale today" } },
+            {
+              id: "long",
+              percentage: 45,
+              content: { body: "Twenty percent off today, {{profile.firstName}}" },
+            },
+          ],
+          holdoutPercentage: 10,
+        },
+      },
     ],
     audienceId: "newsletter",
     identityNamespace: "email",
@@ -64,6 +80,7 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
     createdBy: "ana",
     updatedBy: "ben",
     activatedAt: at(2),
+    archivedAt: at(3),
     ...overrides,
   } as Campaign;
 }
@@ -72,7 +89,7 @@ export function fullCampaign(id: string, overrides: Partial<Campaign> = {}): Cam
 export function fullApiCampaign(id: string, overrides: Partial<Campaign> = {}): Campaign {
   return fullCampaign(id, {
     type: "api-triggered",
-    apiTrigger: { createNewProfile: false },
+    apiTrigger: { createNewProfile: false, highThroughput: false },
     ...overrides,
   } as Partial<Campaign>);
 }
@@ -90,7 +107,7 @@ export function minimalCampaign(id: string, overrides: Partial<Campaign> = {}): 
     ],
     identityNamespace: "ecid",
     deliveryControls: { deliveryWindowHours: 12 },
-    apiTrigger: { createNewProfile: true },
+    apiTrigger: { createNewProfile: true, highThroughput: false },
     status: "live",
     version: 1,
     createdAt: at(),
@@ -347,6 +364,17 @@ const defOf = (schema: z.core.$ZodType): SchemaDef => schema._zod.def as unknown
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 
+/** Whether `value` has a property at `segments` (`["content", "html"]`; `name[]` looks into any item). */
+function hasPath(value: unknown, segments: readonly string[]): boolean {
+  if (segments.length === 0) return true;
+  const [head, ...rest] = segments as [string, ...string[]];
+  const key = head.endsWith("[]") ? head.slice(0, -2) : head;
+  if (!isPlainObject(value) || !Object.hasOwn(value, key)) return false;
+  const next = value[key];
+  if (!head.endsWith("[]")) return hasPath(next, rest);
+  return Array.isArray(next) && next.some((item) => hasPath(item, rest));
+}
+
 /** The member of a union `value` belongs to: by discriminator when there is one, else the first it parses as. */
 function unionMember(def: SchemaDef, value: unknown): z.core.$ZodType | undefined {
   const options = def.options ?? [];
@@ -400,10 +428,13 @@ export function missingFields(schema: z.core.$ZodType, value: unknown, path = "$
         Object.hasOwn(value, key) ? missingFields(field, value[key], `${path}.${key}`) : [`${path}.${key}`],
       );
     case "array": {
+      // A field counts as set when some item sets it: items of a union (an email action and an SMS one, an
+      // action with content and one with an experiment) can't each hold every member's fields.
       const { element } = def;
-      return Array.isArray(value) && element !== undefined
-        ? value.flatMap((item, index) => missingFields(element, item, `${path}[${index}]`))
-        : [];
+      if (!Array.isArray(value) || element === undefined) return [];
+      const missing = new Set(value.flatMap((item) => missingFields(element, item, `${path}[]`)));
+      const relative = (full: string) => full.slice(`${path}[]`.length).split(".").filter(Boolean);
+      return [...missing].filter((full) => !value.some((item) => hasPath(item, relative(full))));
     }
     default:
       return [];

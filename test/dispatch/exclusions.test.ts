@@ -66,6 +66,7 @@ describe("dispatcher exclusions", () => {
       "outside-window": 0,
       "missing-variable": 1,
       "render-too-large": 0,
+      holdout: 0,
     });
     expect(email.sent.map((m) => m.recipientId)).toEqual(["ok", "ok2"]);
     expect(details).toContainEqual({ reason: "missing-variable", variable: "profile.firstName" });

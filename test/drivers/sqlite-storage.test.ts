@@ -38,6 +38,7 @@ function createTables(db: Database.Database): void {
       reason TEXT,
       attempts INTEGER NOT NULL,
       provider_message_id TEXT,
+      treatment_id TEXT,
       at INTEGER NOT NULL -- milliseconds since the epoch
     );
     CREATE INDEX IF NOT EXISTS delivery_ledger_campaign ON delivery_ledger (campaign_id, execution_id);
@@ -145,6 +146,7 @@ interface SummaryRow {
   outcome: DeliveryOutcome;
   channel: Channel;
   reason: string | null;
+  treatmentId: string | null;
   count: number;
   retries: number;
   firstAt: number | null;
@@ -157,6 +159,7 @@ function summaryOf(rows: readonly SummaryRow[]): LedgerSummary {
     outcomes: { sent: 0, failed: 0, excluded: 0 },
     byChannel: {},
     excludedByReason: {},
+    byTreatment: {},
     retries: 0,
   };
   for (const row of rows) {
@@ -164,6 +167,11 @@ function summaryOf(rows: readonly SummaryRow[]): LedgerSummary {
     const channel = summary.byChannel[row.channel] ?? { sent: 0, failed: 0, excluded: 0 };
     channel[row.outcome] += row.count;
     summary.byChannel[row.channel] = channel;
+    if (row.treatmentId !== null) {
+      const treatment = summary.byTreatment[row.treatmentId] ?? { sent: 0, failed: 0, excluded: 0 };
+      treatment[row.outcome] += row.count;
+      summary.byTreatment[row.treatmentId] = treatment;
+    }
     summary.retries += row.retries;
     if (row.outcome === "excluded") {
       const reason = row.reason ?? "unknown";
@@ -202,14 +210,15 @@ function sqliteStorage({ db }: { db: Database.Database }): Storage {
   // Applied in order, each record on its own: the DO UPDATE's WHERE keeps the first `sent`.
   const upsert = db.prepare(`
     INSERT INTO delivery_ledger (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason,
-      attempts, provider_message_id, at)
+      attempts, provider_message_id, treatment_id, at)
     VALUES (@messageId, @campaignId, @executionId, @recipientId, @channel, @outcome, @reason, @attempts,
-      @providerMessageId, @at)
+      @providerMessageId, @treatmentId, @at)
     ON CONFLICT (message_id) DO UPDATE SET
       campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
       recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
       reason = excluded.reason, attempts = excluded.attempts,
-      provider_message_id = excluded.provider_message_id, at = excluded.at
+      provider_message_id = excluded.provider_message_id, treatment_id = excluded.treatment_id,
+      at = excluded.at
     WHERE delivery_ledger.outcome <> 'sent'`);
   const recordAll = db.transaction((records: Parameters<Storage["record"]>[0]["records"]) => {
     let written = 0;
@@ -218,6 +227,7 @@ function sqliteStorage({ db }: { db: Database.Database }): Storage {
         ...record,
         reason: record.reason ?? null,
         providerMessageId: record.providerMessageId ?? null,
+        treatmentId: record.treatmentId ?? null,
         at: record.at.getTime(),
       }).changes;
     }
@@ -293,10 +303,10 @@ function sqliteStorage({ db }: { db: Database.Database }): Storage {
     async summarize({ campaignId, executionId }) {
       const rows = db
         .prepare<[string, string | null, string | null], SummaryRow>(
-          `SELECT outcome, channel, reason, count(*) AS count, coalesce(sum(max(attempts - 1, 0)), 0) AS retries,
-             min(at) AS firstAt, max(at) AS lastAt
+          `SELECT outcome, channel, reason, treatment_id AS treatmentId, count(*) AS count,
+             coalesce(sum(max(attempts - 1, 0)), 0) AS retries, min(at) AS firstAt, max(at) AS lastAt
            FROM delivery_ledger WHERE campaign_id = ? AND (? IS NULL OR execution_id = ?)
-           GROUP BY outcome, channel, reason`,
+           GROUP BY outcome, channel, reason, treatment_id`,
         )
         .all(campaignId, executionId ?? null, executionId ?? null);
       return summaryOf(rows);

@@ -11,7 +11,7 @@ import { type CampaignKit, createCampaignKit } from "../../src/kit/create-campai
 import type { Storage } from "../../src/ports/storage.js";
 import { createRepositories } from "../../src/repositories/index.js";
 import { storageTargets } from "../support/storages.js";
-import { ADMIN, emailConfiguration, kitClock, person, promotion } from "./fixtures.js";
+import { ADMIN, COMPLETE_AT_ONCE, emailConfiguration, kitClock, person, promotion } from "./fixtures.js";
 
 const ROUNDS = 20;
 const weekly = {
@@ -29,6 +29,7 @@ async function kitOn(
     channels: [email],
     audiences: memoryAudiences({ audiences: { vip: [person(1), person(2)] } }),
     administrators: [ADMIN],
+    lifecycle: COMPLETE_AT_ONCE,
   });
   await kit.audiences.register({
     actor: ADMIN,
@@ -90,6 +91,7 @@ describe.each(storageTargets("the concurrency tests"))(
       const behindClock = kitClock();
       const behind = await createCampaignKit({
         storage,
+        lifecycle: COMPLETE_AT_ONCE,
         clock: behindClock,
         channels: [email],
         audiences: memoryAudiences({ audiences: { vip: [person(1), person(2)] } }),

@@ -106,7 +106,7 @@ describe("untyped callers", () => {
 
   it("get VALIDATION_FAILED naming a missing user or role", async () => {
     const kit = await seededKit();
-    const assign = kit.roles.assign as (params: Record<string, unknown>) => Promise<void>;
+    const assign = kit.roles.assign as unknown as (params: Record<string, unknown>) => Promise<unknown>;
     for (const [params, path] of [
       [{ actor: ADMIN, roleId: "campaign-manager" }, "userId"],
       [{ actor: ADMIN, userId: "ana" }, "roleId"],

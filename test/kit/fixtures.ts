@@ -60,10 +60,17 @@ export const promotion: CampaignDraftInput = {
   ],
 };
 
+/**
+ * What the kit tests mostly expect of completion: a one-shot completes on the tick after its send (the
+ * default, 3 days later as the reference product, is tested in lifecycle-scheduler.test.ts).
+ */
+export const COMPLETE_AT_ONCE = { completeAfterDays: 0 } as const;
+
 /** A kit on memory storage with an administrator, an available audience and active configurations. */
 export async function seededKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   const kit = await createCampaignKit({
     clock: kitClock(),
+    lifecycle: COMPLETE_AT_ONCE,
     administrators: [ADMIN],
     channels: [memoryChannel({ channel: "email" }), memoryChannel({ channel: "sms" })],
     ...options,

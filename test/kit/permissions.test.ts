@@ -20,7 +20,7 @@ interface Operation {
   /** The roles allowed to run it: written out, not derived from the role definitions. */
   allowed: BuiltInRoleId[];
   /** Puts the kit in the state the operation needs, as the administrator. */
-  setup?: (kit: CampaignKit) => Promise<void>;
+  setup?: (kit: CampaignKit) => Promise<unknown>;
   run: (kit: CampaignKit, actor: string) => Promise<unknown>;
 }
 
@@ -145,10 +145,35 @@ const OPERATIONS: Record<string, Operation> = {
     setup: (k) => draft(k).then(() => {}),
     run: (k, a) => k.campaigns.duplicate({ actor: a, id: "c1", newId: "copy" }),
   },
+  // Archiving a live campaign stops it: it takes campaign.publish as well as campaign.write.
   "campaigns.archive": {
-    allowed: [A, P, M],
+    allowed: [A, P],
     setup: live,
     run: (k, a) => k.campaigns.archive({ actor: a, id: "c1" }),
+  },
+  "campaigns.archive (stopped)": {
+    allowed: [A, P, M],
+    setup: async (k) => {
+      await live(k);
+      await k.campaigns.stop({ actor: ADMIN, id: "c1" });
+    },
+    run: (k, a) => k.campaigns.archive({ actor: a, id: "c1" }),
+  },
+  "campaigns.editTags": {
+    allowed: [A, P, M],
+    setup: live,
+    run: (k, a) => k.campaigns.editTags({ actor: a, id: "c1", add: ["q4"] }),
+  },
+  "campaigns.occurrences": {
+    allowed: [A, P, M, V],
+    setup: live,
+    run: (k, a) =>
+      k.campaigns.occurrences({
+        actor: a,
+        id: "c1",
+        from: "2026-12-01T00:00:00Z",
+        to: "2026-12-31T00:00:00Z",
+      }),
   },
   "campaigns.delete": {
     allowed: [A, P, M],

@@ -5,7 +5,16 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { migrate, postgresStorage } from "../../src/drivers/postgres/index.js";
 import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { databaseUrl } from "../support/database.js";
-import { ADMIN, emailConfiguration, kitClock, liveReset, people, person, promotion } from "./fixtures.js";
+import {
+  ADMIN,
+  COMPLETE_AT_ONCE,
+  emailConfiguration,
+  kitClock,
+  liveReset,
+  people,
+  person,
+  promotion,
+} from "./fixtures.js";
 
 const url = databaseUrl("the PostgreSQL scheduler tests");
 
@@ -33,6 +42,7 @@ const url = databaseUrl("the PostgreSQL scheduler tests");
         channels: [email],
         audiences: memoryAudiences({ audiences: { vip: profiles } }),
         administrators: [ADMIN],
+        lifecycle: COMPLETE_AT_ONCE,
       });
     const [first, second] = await Promise.all([kit(a), kit(b)]);
     await first.audiences.register({

@@ -4,6 +4,7 @@ import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import {
   ADMIN,
   activeCampaign,
+  COMPLETE_AT_ONCE,
   gatedChannel,
   kitClock,
   people,
@@ -235,6 +236,27 @@ describe("the scheduler", () => {
   });
 });
 
+describe("closing the kit", () => {
+  it("during a tick that waits for its sends, aborts them at once instead of waiting for the whole send", async () => {
+    const gate = gatedChannel(3);
+    const kit = await seededKit({
+      clock: kitClock(),
+      channels: [gate.adapter],
+      audiences: memoryAudiences({ audiences: { vip: people(40) } }),
+      dispatcher: { concurrency: 1, batchSize: 1 },
+    });
+    await activeCampaign(kit, { ...promotion, id: "big" });
+    const ticking = kit.scheduler.tick(); // waits for the sends: the fourth never ends by itself
+    await gate.held;
+    await kit.close();
+    const summary = await ticking;
+    expect(summary.launched).toHaveLength(1);
+    expect(gate.sent).toHaveLength(3);
+    const [execution] = (await kit.executions.list({ actor: ADMIN, filter: { campaignId: "big" } })).items;
+    expect(execution?.status).toBe("in-progress"); // resumed from the ledger by the next tick anywhere
+  });
+});
+
 describe("a crash mid-occurrence", () => {
   it("is resumed by another process once its claim expires, without re-sending", async () => {
     const profiles = people(40);
@@ -259,6 +281,7 @@ describe("a crash mid-occurrence", () => {
     const fast = memoryChannel({ channel: "email" });
     const survivor = await (await import("../../src/kit/create-campaign-kit.js")).createCampaignKit({
       storage: crashed.storage,
+      lifecycle: COMPLETE_AT_ONCE,
       clock,
       channels: [fast],
       audiences: memoryAudiences({ audiences: { vip: profiles } }),

@@ -45,6 +45,7 @@ describe("applyLifecycleAction: examples", () => {
     ["stopped", "archive", {}, "archived"],
     ["completed", "archive", {}, "archived"],
     ["failed", "archive", {}, "archived"],
+    ["archived", "purge", {}, null],
   ] as const)("%s --%s %o--> %s", (status, action, context, next) => {
     expect(applyLifecycleAction(status, action, context)).toBe(next);
   });
@@ -60,12 +61,18 @@ describe("applyLifecycleAction: examples", () => {
     expect(error.details).toEqual({ status: "stopped", action: "activate", allowed: ["archive"] });
   });
 
-  it("says 'nothing' when an archived campaign allows no action", () => {
+  it("allows an archived campaign nothing but the scheduler's purge", () => {
     const error = thrown(() => applyLifecycleAction("archived", "delete"));
     expect(isCampaignKitError(error, "INVALID_TRANSITION")).toBe(true);
     if (!isCampaignKitError(error)) return;
-    expect(error.message).toBe("Can't delete a campaign that is archived. Allowed from archived: nothing.");
-    expect(error.details).toEqual({ status: "archived", action: "delete", allowed: [] });
+    expect(error.message).toBe("Can't delete a campaign that is archived. Allowed from archived: purge.");
+    expect(error.details).toEqual({ status: "archived", action: "delete", allowed: ["purge"] });
+  });
+
+  it("purges nothing but an archived campaign", () => {
+    for (const status of CAMPAIGN_STATUSES) {
+      expect(canApplyLifecycleAction(status, "purge")).toBe(status === "archived");
+    }
   });
 
   it("refuses to archive a draft and to delete anything but a draft", () => {
@@ -89,7 +96,7 @@ describe("applyLifecycleAction: examples", () => {
       stopped: ["archive"],
       completed: ["archive"],
       failed: ["archive"],
-      archived: [],
+      archived: ["purge"],
     });
   });
 });
@@ -133,33 +140,53 @@ describe("status machine properties", () => {
     );
   });
 
-  it("deletes only from draft, and delete removes the campaign", () => {
+  it("removes a campaign only by deleting a draft or purging an archived one", () => {
     fc.assert(
       fc.property(statusArb, actionsArb, (start, actions) => {
         for (const step of walk(start, actions)) {
-          if (step.action === "delete") {
-            expect(step.from).toBe("draft");
-            expect(step.to).toBeNull();
-          }
-          if (step.to === null) expect(step.action).toBe("delete");
+          if (step.action === "delete") expect(step).toMatchObject({ from: "draft", to: null });
+          if (step.action === "purge") expect(step).toMatchObject({ from: "archived", to: null });
+          if (step.to === null) expect(["delete", "purge"]).toContain(step.action);
         }
       }),
     );
   });
 
-  it("treats archived as terminal", () => {
+  it("treats archived as terminal: it never leaves it but to be purged", () => {
     fc.assert(
       fc.property(fc.constantFrom(...LIFECYCLE_ACTIONS), fc.boolean(), (action, startsLater) => {
-        expect(() => applyLifecycleAction("archived", action, { startsLater })).toThrow(/archived/);
+        if (action === "purge") expect(applyLifecycleAction("archived", action, { startsLater })).toBeNull();
+        else expect(() => applyLifecycleAction("archived", action, { startsLater })).toThrow(/archived/);
       }),
     );
     fc.assert(
       fc.property(statusArb, actionsArb, (start, actions) => {
         const steps = walk(start, actions);
         const archivedAt = steps.findIndex((s) => s.to === "archived");
-        if (archivedAt >= 0) expect(steps.slice(archivedAt + 1)).toEqual([]);
+        if (archivedAt < 0) return;
+        const after = steps.slice(archivedAt + 1);
+        expect(after.length).toBeLessThanOrEqual(1);
+        if (after[0]) expect(after[0]).toMatchObject({ action: "purge", to: null });
       }),
     );
+  });
+
+  it("archives from every status but draft, in one step, and reaches archived from nowhere else", () => {
+    fc.assert(
+      fc.property(statusArb, actionsArb, (start, actions) => {
+        for (const step of walk(start, actions)) {
+          if (step.action === "archive") {
+            expect(step.from).not.toBe("draft");
+            expect(step.to).toBe("archived");
+          }
+          if (step.to === "archived") expect(step.action).toBe("archive");
+        }
+      }),
+    );
+    for (const status of CAMPAIGN_STATUSES) {
+      const expected = status !== "draft" && status !== "archived";
+      expect(canApplyLifecycleAction(status, "archive")).toBe(expected);
+    }
   });
 
   it("leaves in-review only through approve, request-changes, cancel-approval or archive", () => {

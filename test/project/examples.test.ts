@@ -16,6 +16,7 @@ const examples: [name: string, keyLines: (string | RegExp)[]][] = [
     ["Subject: Reset your password, Anabel", "created: false, emails sent in all: 1", "HTTP 400"],
   ],
   ["audience-trigger", ['"status":"Scheduled"', "Tick at 10:00Z: launched 1 execution, 36 emails so far"]],
+  ["content-experiment", [/urgent\s+Urgent subject\s+exposed/, "Winner at 95 % confidence: urgent."]],
   ["custom-channel-adapter", ["failed for good: c3 (PermanentDeliveryError", "5 sent, 1 failed"]],
   [
     "channels/twilio",

@@ -62,6 +62,16 @@ describe("the package", () => {
       expect(await packagesImportedBy(entry), entry).not.toContain("@opentelemetry/api");
   });
 
+  it("keeps jiti behind the CLI: campaign-kit/cli imports nothing, the bin only the kit's own and jiti", async () => {
+    expect(await packagesImportedBy("src/cli/index.ts")).toEqual([]);
+    const bin = await packagesImportedBy("src/cli/bin.ts");
+    expect(bin).toContain("jiti");
+    for (const optional of ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2"])
+      expect(bin).not.toContain(optional);
+    for (const entry of ["src/index.ts", "src/drivers/postgres/index.ts", "src/http/index.ts"])
+      expect(await packagesImportedBy(entry), entry).not.toContain("jiti");
+  });
+
   it("ships the Twilio and FCM channels with no dependency at all: fetch is enough", async () => {
     expect(await packagesImportedBy("src/drivers/channels/twilio.ts")).toEqual([]);
     expect(await packagesImportedBy("src/drivers/channels/fcm.ts")).toEqual([]);

@@ -317,6 +317,7 @@ export const deliveryRecordArb = fc.record(
     reason: fc.string(),
     attempts: fc.nat({ max: 20 }),
     providerMessageId: fc.string(),
+    treatmentId: fc.string({ minLength: 1, maxLength: 20 }),
     at: instantArb,
   },
   {

@@ -1,5 +1,5 @@
 import { CampaignKitError } from "../../errors.js";
-import type { CampaignAction } from "../../model/campaign.js";
+import type { ContentAction } from "../../model/campaign.js";
 import type { Channel } from "../../model/common.js";
 import type { Profile } from "../../model/profile.js";
 import type { RenderedContent } from "../../ports/channel.js";
@@ -19,6 +19,8 @@ export interface TemplateData {
 export interface CompileActionOptions {
   /** Named in error messages. */
   campaignId?: string;
+  /** The experiment treatment whose content this is, named in error messages. */
+  treatmentId?: string;
   /**
    * Render templates made only of text and plain `{{variables}}` by direct concatenation instead of through
    * Handlebars (same output, several times faster). Defaults to `true`; tests turn it off to compare.
@@ -193,16 +195,17 @@ function templateError(where: string, cause: unknown): CampaignKitError {
  * compiled.render(profile, context); // { channel: "email", subject: "Hi Ana", text: "Reset: https://..." }
  * ```
  */
-export function compileAction(action: CampaignAction, options: CompileActionOptions = {}): CompiledAction {
+export function compileAction(action: ContentAction, options: CompileActionOptions = {}): CompiledAction {
   const fastPath = options.fastPath ?? true;
   const maxChars = options.maxChars ?? DEFAULT_MAX_MESSAGE_CHARS;
   const prefix = options.campaignId === undefined ? "" : `campaign "${options.campaignId}", `;
+  const treatment = options.treatmentId === undefined ? "" : `, treatment "${options.treatmentId}"`;
   const required = new Map<string, Lookup>();
   const field = (name: string, source: string, html = false): Field => {
     const [render, lookups] = compileField(
       source,
       html,
-      `${prefix}${action.channel} action, field "${name}"`,
+      `${prefix}${action.channel} action${treatment}, field "${name}"`,
       fastPath,
     );
     for (const lookup of lookups) if (!required.has(lookup.name)) required.set(lookup.name, lookup);
@@ -246,7 +249,7 @@ function contentSize(content: RenderedContent): number {
 }
 
 function compileRender(
-  action: CampaignAction,
+  action: ContentAction,
   field: (name: string, source: string, html?: boolean) => Field,
 ): (profile: Record<string, unknown>, context: Record<string, unknown>) => RenderedContent {
   switch (action.channel) {

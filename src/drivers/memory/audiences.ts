@@ -1,6 +1,7 @@
 import { CampaignKitError } from "../../errors.js";
 import type { Profile } from "../../model/profile.js";
-import type { AudienceSource } from "../../ports/audience-source.js";
+import { type AudienceSource, inAudienceRange } from "../../ports/audience-source.js";
+import { compareIds } from "../../ports/storage.js";
 
 /**
  * An audience's members for {@link memoryAudiences}: an iterable, or a function returning a fresh (async)
@@ -15,6 +16,11 @@ export interface MemoryAudiencesOptions {
   audiences?: Record<string, MemoryAudienceMembers>;
   /** Profiles that {@link AudienceSource.findProfiles} finds, beside audience members and those saved later. */
   profiles?: readonly Profile[];
+  /**
+   * Promise that no audience here yields a member twice ({@link AudienceSource.distinctMembers}), so a fresh
+   * execution skips the ledger read. Default `false`: an iterable may repeat a member.
+   */
+  distinctMembers?: boolean;
 }
 
 /** A memory {@link AudienceSource}, with its saved profiles exposed for tests. */
@@ -78,27 +84,29 @@ export function memoryAudiences(options: MemoryAudiencesOptions = {}): MemoryAud
     return members;
   };
 
+  const membersOf = (audienceId: string) => {
+    if (!Object.hasOwn(audiences, audienceId)) {
+      throw new CampaignKitError("NOT_FOUND", `No audience "${audienceId}" in this memory audience source.`, {
+        details: { audienceId },
+      });
+    }
+    const source = audiences[audienceId]!;
+    return typeof source === "function" ? source() : source;
+  };
+
   return {
     profiles,
+    ...(options.distinctMembers ? { distinctMembers: true } : {}),
 
-    async *members({ audienceId, pageSize = DEFAULT_PAGE_SIZE, signal }) {
-      if (!Object.hasOwn(audiences, audienceId)) {
-        throw new CampaignKitError(
-          "NOT_FOUND",
-          `No audience "${audienceId}" in this memory audience source.`,
-          {
-            details: { audienceId },
-          },
-        );
-      }
-      const source = audiences[audienceId]!;
-      const members = typeof source === "function" ? source() : source;
+    async *members({ audienceId, pageSize = DEFAULT_PAGE_SIZE, signal, range }) {
+      const members = membersOf(audienceId);
       const size = Math.max(1, Math.floor(pageSize));
       let page: Profile[] = [];
       // A plain loop over a sync iterable avoids an await per member; pages are the only await points.
       if (Symbol.asyncIterator in members) {
         for await (const profile of members) {
           if (signal?.aborted) return;
+          if (range !== undefined && !inAudienceRange(profile.id, range)) continue;
           page.push(profile);
           if (page.length >= size) {
             yield page;
@@ -108,6 +116,7 @@ export function memoryAudiences(options: MemoryAudiencesOptions = {}): MemoryAud
       } else {
         for (const profile of members) {
           if (signal?.aborted) return;
+          if (range !== undefined && !inAudienceRange(profile.id, range)) continue;
           page.push(profile);
           if (page.length >= size) {
             yield page;
@@ -116,6 +125,24 @@ export function memoryAudiences(options: MemoryAudiencesOptions = {}): MemoryAud
         }
       }
       if (page.length > 0 && !signal?.aborted) yield page;
+    },
+
+    // Every id is read and sorted: a memory source holds its audiences anyway, and reading one range filters
+    // the whole audience, which suits tests and one machine, not millions of members over many workers.
+    async *ranges({ audienceId, size, signal }) {
+      const ids: string[] = [];
+      for await (const profile of membersOf(audienceId)) ids.push(profile.id);
+      ids.sort(compareIds);
+      const unique = ids.filter((id, i) => i === 0 || id !== ids[i - 1]);
+      const step = Math.max(1, Math.floor(size));
+      let after: string | undefined;
+      for (let end = step - 1; end < unique.length - 1; end += step) {
+        if (signal?.aborted) return;
+        const until = unique[end]!;
+        yield after === undefined ? { until } : { after, until };
+        after = until;
+      }
+      if (unique.length > 0 && !signal?.aborted) yield after === undefined ? {} : { after };
     },
 
     async findProfiles({ namespace, values }) {

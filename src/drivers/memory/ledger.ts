@@ -1,5 +1,10 @@
 import type { DeliveryRecord } from "../../model/execution.js";
-import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../ports/ledger.js";
+import {
+  countByChannel,
+  countByTreatment,
+  type DeliveryLedger,
+  type LedgerSummary,
+} from "../../ports/ledger.js";
 
 /** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
 export interface MemoryLedger extends DeliveryLedger {
@@ -24,6 +29,7 @@ class Stored {
   readonly at: number;
   readonly reason: string | undefined;
   readonly providerMessageId: string | undefined;
+  readonly treatmentId: string | undefined;
 
   constructor(record: DeliveryRecord) {
     this.campaignId = record.campaignId;
@@ -35,6 +41,7 @@ class Stored {
     this.at = record.at.getTime();
     this.reason = record.reason;
     this.providerMessageId = record.providerMessageId;
+    this.treatmentId = record.treatmentId;
   }
 
   toRecord(messageId: string): DeliveryRecord {
@@ -51,6 +58,7 @@ class Stored {
     };
     if (this.reason !== undefined) record.reason = this.reason;
     if (this.providerMessageId !== undefined) record.providerMessageId = this.providerMessageId;
+    if (this.treatmentId !== undefined) record.treatmentId = this.treatmentId;
     return record;
   }
 }
@@ -122,6 +130,7 @@ export function memoryLedger(): MemoryLedger {
         outcomes: { sent: 0, failed: 0, excluded: 0 },
         byChannel: {},
         excludedByReason: {},
+        byTreatment: {},
         retries: 0,
       };
       let first = Number.POSITIVE_INFINITY;
@@ -131,6 +140,7 @@ export function memoryLedger(): MemoryLedger {
         if (executionId !== undefined && record.executionId !== executionId) continue;
         summary.outcomes[record.outcome]++;
         countByChannel(summary, record.channel, record.outcome);
+        if (record.treatmentId !== undefined) countByTreatment(summary, record.treatmentId, record.outcome);
         if (record.attempts > 1) summary.retries += record.attempts - 1;
         if (record.outcome === "excluded") {
           const reason = record.reason ?? "unknown";

@@ -1,6 +1,11 @@
 import type { Channel } from "../../model/common.js";
 import type { DeliveryRecord } from "../../model/execution.js";
-import { countByChannel, type DeliveryLedger, type LedgerSummary } from "../../ports/ledger.js";
+import {
+  countByChannel,
+  countByTreatment,
+  type DeliveryLedger,
+  type LedgerSummary,
+} from "../../ports/ledger.js";
 import { groupCommit } from "./group-commit.js";
 import { type Db, guard } from "./sql.js";
 
@@ -49,6 +54,7 @@ export function ledgerMethods(db: Db): DeliveryLedger {
           reason: r.reason,
           attempts: r.attempts,
           provider_message_id: r.providerMessageId,
+          treatment_id: r.treatmentId,
           at: r.at,
         })),
       );
@@ -56,15 +62,16 @@ export function ledgerMethods(db: Db): DeliveryLedger {
       const result = await db.pool.query<{ message_id: string }>(
         `INSERT INTO ${ledger}
            (message_id, campaign_id, execution_id, recipient_id, channel, outcome, reason, attempts,
-            provider_message_id, at)
+            provider_message_id, treatment_id, at)
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(message_id text, campaign_id text, execution_id text,
            recipient_id text, channel text, outcome text, reason text, attempts integer, provider_message_id text,
-           at timestamptz)
+           treatment_id text, at timestamptz)
          ON CONFLICT (message_id) DO UPDATE SET
            campaign_id = excluded.campaign_id, execution_id = excluded.execution_id,
            recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
            reason = excluded.reason, attempts = excluded.attempts,
-           provider_message_id = excluded.provider_message_id, at = excluded.at
+           provider_message_id = excluded.provider_message_id, treatment_id = excluded.treatment_id,
+           at = excluded.at
          WHERE ${ledger}.outcome <> 'sent'
          RETURNING message_id`,
         [rows],
@@ -114,27 +121,30 @@ export function ledgerMethods(db: Db): DeliveryLedger {
           outcome: "sent" | "failed" | "excluded";
           channel: Channel;
           reason: string | null;
+          treatment_id: string | null;
           count: number;
           retries: string;
           first_sent_at: Date | null;
           last_sent_at: Date | null;
         }>(
-          `SELECT outcome, channel, reason, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
+          `SELECT outcome, channel, reason, treatment_id, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
              min(at) FILTER (WHERE outcome = 'sent') AS first_sent_at,
              max(at) FILTER (WHERE outcome = 'sent') AS last_sent_at
            FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
-           GROUP BY outcome, channel, reason`,
+           GROUP BY outcome, channel, reason, treatment_id`,
           values,
         );
         const summary: LedgerSummary = {
           outcomes: { sent: 0, failed: 0, excluded: 0 },
           byChannel: {},
           excludedByReason: {},
+          byTreatment: {},
           retries: 0,
         };
         for (const row of result.rows) {
           summary.outcomes[row.outcome] += row.count;
           countByChannel(summary, row.channel, row.outcome, row.count);
+          if (row.treatment_id !== null) countByTreatment(summary, row.treatment_id, row.outcome, row.count);
           summary.retries += Number(row.retries);
           if (row.outcome === "excluded") {
             // Same fallback as memoryLedger, so both summarize an unexplained exclusion alike.

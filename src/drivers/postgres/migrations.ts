@@ -70,6 +70,14 @@ const MIGRATIONS: readonly Migration[] = [
     `;
     },
   },
+  {
+    version: 3,
+    name: "the content experiment treatment of each message",
+    // Nullable, without a default: adding it is a catalog change only, however large the ledger.
+    sql: ({ table }) => `
+      ALTER TABLE ${table("delivery_ledger")} ADD COLUMN treatment_id text;
+    `,
+  },
 ];
 
 /**

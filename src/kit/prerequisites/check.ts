@@ -3,6 +3,8 @@ import { isAudienceAvailable } from "../../model/audience.js";
 import type { CampaignAction } from "../../model/campaign.js";
 import { builtInRolesGranting, can, type Permission } from "../../model/roles.js";
 import { contentProblems } from "./content.js";
+import { experimentProblems } from "./experiments.js";
+import { highThroughputProblems } from "./high-throughput.js";
 import {
   campaignLabel,
   type PrerequisiteInput,
@@ -41,7 +43,8 @@ const PAST_TENSE: Readonly<Record<PrerequisiteIntent, string>> = {
  * - always: the intent's permission ({@link INTENT_PERMISSIONS}); the audience exists, is available
  *   (realized), has the campaign's identity namespace, and is absent from API-triggered transactional campaigns; each action's configuration
  *   exists, is active, has the action's channel and the campaign's category; content is present and parses;
- *   the schedule ends after it starts and suits the campaign type; waves and frequency caps suit it too.
+ *   the schedule ends after it starts and suits the campaign type; waves and frequency caps suit it too; a
+ *   high-throughput campaign's templates read no `{{profile.*}}` variable.
  * - `request-approval`, `activate`, `approve`, `trigger` also: an audience is set (unless API-triggered
  *   transactional); the end date has not passed.
  * - `request-approval`, `activate`, `approve` on scheduled campaigns: the start date has not passed (a late
@@ -72,6 +75,8 @@ export function checkPrerequisites(input: PrerequisiteInput): PrerequisiteResult
     ...campaignProblems(input),
     ...audienceProblems(input),
     ...input.campaign.actions.flatMap((action, index) => actionProblems(input, action, index)),
+    ...highThroughputProblems(input),
+    ...experimentProblems(input),
     ...scheduleProblems(input),
     ...deliveryControlProblems(input),
   ];

@@ -1,5 +1,5 @@
 import { TEMPLATE_HELPERS, templateError } from "../../dispatch/render/environment.js";
-import type { CampaignAction } from "../../model/campaign.js";
+import { actionVariants, type CampaignAction, type ContentAction } from "../../model/campaign.js";
 import type { PrerequisiteProblem } from "./problems.js";
 
 /** One template of a campaign action: where it sits, what to call it in a sentence, and its source. */
@@ -15,13 +15,13 @@ export interface ActionTemplateField {
 }
 
 /**
- * Every template field of `action`, in a fixed order, including absent optional ones, so that callers can
- * both check that content exists and compile what is there.
+ * Every template field of one content of an action (its own, or a treatment's), in a fixed order, including
+ * absent optional ones, so that callers can both check that content exists and compile what is there.
  *
- * @param index - the action's position in `campaign.actions`, for the paths.
+ * @param contentPath - the dotted path of the content from the campaign (`actions.0.content`).
  */
-export function actionTemplateFields(action: CampaignAction, index: number): ActionTemplateField[] {
-  const at = (field: string) => `actions.${index}.content.${field}`;
+export function actionTemplateFields(action: ContentAction, contentPath: string): ActionTemplateField[] {
+  const at = (field: string) => `${contentPath}.${field}`;
   switch (action.channel) {
     case "email":
       return [
@@ -51,15 +51,41 @@ export function actionTemplateFields(action: CampaignAction, index: number): Act
 
 const isBlank = (source: string | undefined) => source === undefined || source.trim() === "";
 
-/** The CONTENT_MISSING and TEMPLATE_INVALID problems of one action. */
+/**
+ * The CONTENT_MISSING and TEMPLATE_INVALID problems of one action: of its content, or of every treatment's
+ * content when it runs an experiment.
+ */
 export function contentProblems(action: CampaignAction, index: number): PrerequisiteProblem[] {
+  const variants = actionVariants(action);
+  if (variants.length === 0) {
+    return [
+      {
+        code: "CONTENT_MISSING",
+        message: `The ${action.channel} action has no content.`,
+        fix: "Write its `content`, or give it an `experiment` whose treatments carry content.",
+        subject: { kind: "action", path: `actions.${index}.content` },
+      },
+    ];
+  }
+  return variants.flatMap((variant) =>
+    variantProblems(
+      variant.action,
+      `actions.${index}.${variant.contentPath}`,
+      variant.treatmentId === undefined
+        ? `the ${action.channel} action`
+        : `treatment '${variant.treatmentId}' of the ${action.channel} action`,
+    ),
+  );
+}
+
+function variantProblems(action: ContentAction, contentPath: string, owner: string): PrerequisiteProblem[] {
   const problems: PrerequisiteProblem[] = [];
-  const fields = actionTemplateFields(action, index);
+  const fields = actionTemplateFields(action, contentPath);
   for (const field of fields) {
     if (field.required && isBlank(field.source)) {
       problems.push({
         code: "CONTENT_MISSING",
-        message: `The ${field.label} of the ${action.channel} action is empty.`,
+        message: `The ${field.label} of ${owner} is empty.`,
         fix: `Write the ${field.label}.`,
         subject: { kind: "action", path: field.path },
       });
@@ -68,16 +94,16 @@ export function contentProblems(action: CampaignAction, index: number): Prerequi
   if (action.channel === "email" && isBlank(action.content.html) && isBlank(action.content.text)) {
     problems.push({
       code: "CONTENT_MISSING",
-      message: "The email action has no body.",
+      message: `${owner.charAt(0).toUpperCase()}${owner.slice(1)} has no body.`,
       fix: "Write an HTML or a text body.",
-      subject: { kind: "action", path: `actions.${index}.content` },
+      subject: { kind: "action", path: contentPath },
     });
   }
   for (const field of fields) {
     if (field.source === undefined || isBlank(field.source)) continue;
     const error = templateError(field.source);
     if (error === undefined) continue;
-    const where = `The ${field.label} of the ${action.channel} action`;
+    const where = `The ${field.label} of ${owner}`;
     problems.push({
       code: "TEMPLATE_INVALID",
       message:

@@ -27,6 +27,12 @@ export const PREREQUISITE_CODES = {
     "An action's channel configuration has another purpose than the campaign's category.",
   CONTENT_MISSING: "A content field the channel needs is empty.",
   TEMPLATE_INVALID: "A content field is not valid Handlebars.",
+  PROFILE_VARIABLE_IN_HIGH_THROUGHPUT:
+    "A high-throughput campaign's template reads a profile variable, but the campaign never looks profiles up.",
+  EXPERIMENT_TREATMENT_COUNT: "A content experiment compares 2 to 5 treatments.",
+  EXPERIMENT_PERCENTAGES: "A content experiment's percentages and holdout don't sum to 100.",
+  EXPERIMENT_TREATMENT_DUPLICATE: "Two treatments of a content experiment share an id.",
+  EXPERIMENT_MULTIPLE: "A campaign runs at most one content experiment.",
   SCHEDULE_ENDS_BEFORE_START: "The schedule's end is not after its start.",
   SCHEDULE_IN_PAST: "The scheduled start has already passed.",
   SCHEDULE_NOT_STARTED: "The campaign's start/end window has not opened yet.",

@@ -2,10 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileAction } from "../../../src/dispatch/render/compile.js";
 import { isCampaignKitError } from "../../../src/errors.js";
-import type { CampaignAction } from "../../../src/model/campaign.js";
+import type { ContentAction } from "../../../src/model/campaign.js";
 import { profile } from "../../support/fixtures.js";
 
-const email = (content: { subject: string; html?: string; text?: string }): CampaignAction => ({
+const email = (content: { subject: string; html?: string; text?: string }): ContentAction => ({
   channel: "email",
   channelConfigurationId: "news",
   content: content as { subject: string; text: string },

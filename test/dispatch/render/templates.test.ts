@@ -70,7 +70,7 @@ describe("templateError", () => {
         tags: [],
         identityNamespace: "email",
         deliveryControls: { deliveryWindowHours: 12 },
-        apiTrigger: { createNewProfile: false },
+        apiTrigger: { createNewProfile: false, highThroughput: false },
         actions: [
           { channel: "sms", channelConfigurationId: "sms", content: { body: "{{shout context.code}}" } },
         ],

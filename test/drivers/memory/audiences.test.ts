@@ -4,7 +4,7 @@ import { runAudienceSuite } from "../../../src/testing/index.js";
 
 runAudienceSuite({
   name: "memoryAudiences (arrays)",
-  create: ({ profiles, audiences }) => memoryAudiences({ profiles, audiences }),
+  create: ({ profiles, audiences }) => memoryAudiences({ profiles, audiences, distinctMembers: true }),
 });
 
 // Audiences of millions come from generators, sync or async, made afresh on every read.

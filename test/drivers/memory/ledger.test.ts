@@ -69,6 +69,7 @@ describe("memory ledger", () => {
       outcomes: { sent: 1, failed: 1, excluded: 1 },
       byChannel: { email: { sent: 1, failed: 1, excluded: 1 } },
       excludedByReason: { "no-consent": 1 },
+      byTreatment: {},
       retries: 3,
       firstSentAt: new Date(T0 + 5),
       lastSentAt: new Date(T0 + 5),

@@ -52,6 +52,29 @@ export const transactionalApi = draft({
   schedule: undefined,
 });
 
+/** An email content of a treatment, `n` making it distinct. */
+export const treatmentContent = (n: number) => ({
+  subject: `Offer ${n}`,
+  text: "{{profile.name}}, see inside",
+});
+/** A valid three-way experiment (45/45, 10 % held out) on the email action. */
+export const experiment = {
+  metric: "clicked",
+  holdoutPercentage: 10,
+  treatments: [
+    { id: "a", percentage: 45, content: treatmentContent(1) },
+    { id: "b", percentage: 45, content: treatmentContent(2) },
+  ],
+};
+/** The draft with its email action running `experiment` changed by `changes`, bypassing the schema. */
+export const withExperiment = (changes: object = {}, campaign = draft({})) =>
+  unchecked({
+    ...campaign,
+    actions: [
+      { channel: "email", channelConfigurationId: "news", experiment: { ...experiment, ...changes } },
+    ],
+  });
+
 /** A valid activation by an administrator; each case below breaks one thing. */
 export const base = (changes: Partial<PrerequisiteInput> = {}): PrerequisiteInput => ({
   actor: { id: "ana", roles: ["campaign-administrator"] },
@@ -93,6 +116,50 @@ export const ISOLATED: Record<PrerequisiteCode, PrerequisiteInput> = {
   CONFIGURATION_PURPOSE_MISMATCH: base(withConfig({ purpose: "transactional" })),
   CONTENT_MISSING: base({ campaign: withEmail({ subject: "  ", html: "<p>Sale</p>" }) }),
   TEMPLATE_INVALID: base({ campaign: withEmail({ subject: "Hi", html: "Hello {{name" }) }),
+  PROFILE_VARIABLE_IN_HIGH_THROUGHPUT: base({
+    campaign: draft({
+      ...transactionalApi,
+      apiTrigger: { highThroughput: true },
+      actions: [
+        {
+          channel: "email",
+          channelConfigurationId: "tx",
+          content: { subject: "Hi {{profile.firstName}}", text: "{{context.resetLink}}" },
+        },
+      ],
+    }),
+  }),
+  EXPERIMENT_TREATMENT_COUNT: base({
+    campaign: withExperiment({
+      holdoutPercentage: 0,
+      treatments: [{ id: "a", percentage: 100, content: treatmentContent(1) }],
+    }),
+  }),
+  EXPERIMENT_PERCENTAGES: base({ campaign: withExperiment({ holdoutPercentage: 20 }) }),
+  EXPERIMENT_TREATMENT_DUPLICATE: base({
+    campaign: withExperiment({
+      treatments: [
+        { id: "a", percentage: 45, content: treatmentContent(1) },
+        { id: "a", percentage: 45, content: treatmentContent(2) },
+      ],
+    }),
+  }),
+  EXPERIMENT_MULTIPLE: base({
+    campaign: unchecked({
+      ...draft({}),
+      actions: [
+        { channel: "email", channelConfigurationId: "news", experiment },
+        {
+          channel: "email",
+          channelConfigurationId: "news",
+          experiment: {
+            ...experiment,
+            treatments: experiment.treatments.map((t) => ({ ...t, id: `${t.id}2` })),
+          },
+        },
+      ],
+    }),
+  }),
   SCHEDULE_ENDS_BEFORE_START: base({
     intent: "create",
     campaign: unchecked({ ...draft({}), schedule: { ...draft({}).schedule, endAt: LATER } }),

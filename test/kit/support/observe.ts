@@ -76,6 +76,8 @@ export async function observedKit(
     channels: [email, memoryChannel({ channel: "sms" })],
     audiences: memoryAudiences({ audiences: { vip: members }, profiles: members }),
     dispatcher: { progressIntervalMs: 0, batchSize: 50 },
+    // A one-shot campaign completes on the tick after its send, so a test sees the whole story in one tick.
+    lifecycle: { completeAfterDays: 0 },
     ...rest,
   });
   await kit.audiences.register({

@@ -3,7 +3,7 @@
  * ESM under `moduleResolution: node16`, a bundler project, and CommonJS under node16. Each type-checks a
  * consumer file with `tsc --strict` (the ESM one with `skipLibCheck: false`, so an error inside campaign-kit's
  * `.d.ts` is reported where it is; checking every library's types costs ~10 s, paid once); the ESM and
- * CommonJS ones then run it. attw reads declarations entry by entry and missed a default import of
+ * CommonJS ones then run it, and run the `campaign-kit` bin on their `campaign-kit.config.ts`. attw reads declarations entry by entry and missed a default import of
  * eventemitter3 that is no class under node16: only compiling a project against the tarball shows that.
  *
  * Run after `npm run build`: `npm run check:package` runs it. Needs the npm registry or a warm npm cache.
@@ -78,8 +78,44 @@ async function checkProject(folder: string, project: (typeof PROJECTS)[number]):
   if (project.run && existsSync(join(cwd, "out", "index.js"))) {
     const flags = project.name === "commonjs" ? NO_REQUIRE_ESM : [];
     steps.push(await step(`${project.name}: node`, process.execPath, [...flags, "out/index.js"], cwd));
+    steps.push(await cliStep(folder, project.name));
   }
   return steps;
+}
+
+/**
+ * Runs the packed package's `campaign-kit` bin (its shebang and executable bit, as npm linked it) on the
+ * project's config: the TypeScript one through jiti in the ESM project, the one tsc compiled to CommonJS in
+ * the other. Triggers a send and waits for it, then reads the campaign back.
+ */
+async function cliStep(folder: string, name: string): Promise<Step> {
+  const cwd = join(folder, name);
+  const bin = join(folder, "node_modules", ".bin", "campaign-kit");
+  const config = name === "commonjs" ? ["--config", "out/campaign-kit.config.js"] : [];
+  const what = `${name}: campaign-kit bin`;
+  const started = performance.now();
+  const steps = [
+    await step(what, bin, ["--version"], cwd),
+    await step(what, bin, ["migrate", ...config], cwd),
+    await step(what, bin, ["trigger", "payload.json", "--wait", "--json", ...config], cwd),
+    await step(what, bin, ["status", "reset", "--json", ...config], cwd),
+  ];
+  const failed = steps.find((s) => !s.ok);
+  const seconds = (performance.now() - started) / 1000;
+  if (failed) return { ...failed, seconds };
+  const [version, migrate, trigger, status] = steps.map((s) => s.output);
+  const triggered = JSON.parse(trigger ?? "{}") as {
+    execution?: { status?: string };
+    report?: { outcomes?: { sent?: number } };
+  };
+  const read = JSON.parse(status ?? "{}") as { campaign?: { status?: string } };
+  const ok =
+    /^\d+\.\d+\.\d+/.test(version ?? "") &&
+    (migrate ?? "").includes("Nothing to migrate") &&
+    triggered.execution?.status === "succeeded" &&
+    triggered.report?.outcomes?.sent === 1 &&
+    read.campaign?.status === "live";
+  return { what, ok, output: steps.map((s) => s.output).join("\n"), seconds };
 }
 
 async function main(): Promise<void> {
@@ -105,7 +141,8 @@ async function main(): Promise<void> {
     const { devDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
     };
-    const tools = ["typescript", "@types/node", "@types/pg", "@opentelemetry/api"].map(
+    // jiti: the optional peer the CLI loads a TypeScript config with.
+    const tools = ["typescript", "@types/node", "@types/pg", "@opentelemetry/api", "jiti"].map(
       (name) => `${name}@${devDependencies[name]}`,
     );
     writeFileSync(join(folder, "package.json"), JSON.stringify({ private: true }));
