@@ -35,6 +35,7 @@ export function nullLedger(): DeliveryLedger {
     findSent: async () => empty,
     record: async ({ records }) => ({ written: records.length }),
     countSentSince: async () => new Map(),
+    find: async () => [],
     summarize: async () => ({
       outcomes: { sent: 0, failed: 0, excluded: 0 },
       byChannel: {},

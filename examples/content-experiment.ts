@@ -13,7 +13,6 @@ import {
   memoryStorage,
   type OutboundMessage,
   type Profile,
-  type Storage,
 } from "../src/index.js";
 import { virtualClock } from "../src/testing/index.js";
 
@@ -94,48 +93,17 @@ await kit.campaigns.create({
 await kit.campaigns.activate({ actor: ADMIN, id: "winter-sale" });
 await kit.scheduler.tick();
 
-/*
- * Simulated clicks, as a provider's webhook would report them. They are stored as the delivery feedback API
- * stores them (one `feedback` document per message and event type, carrying the message's treatment); with
- * that API, this is `kit.feedback.record` with the providers' click events instead.
- */
-async function recordClicks(target: Storage, messages: readonly OutboundMessage[]): Promise<void> {
-  const at = new Date("2026-12-01T10:00:00Z").toISOString();
-  for (const message of messages) {
-    const treatmentId = message.treatmentId ?? "";
-    await target.insert({
-      collection: "feedback",
-      document: {
-        id: `${message.id}|clicked`,
-        version: 1,
-        keys: {
-          campaignId: message.campaignId,
-          executionId: message.executionId,
-          type: "clicked",
-          treatmentId,
-        },
-        value: {
-          messageId: message.id,
-          campaignId: message.campaignId,
-          executionId: message.executionId,
-          channel: message.channel,
-          recipientId: message.recipientId,
-          treatmentId,
-          type: "clicked",
-          firstAt: at,
-          lastAt: at,
-          count: 1,
-        },
-      },
-    });
-  }
+// Simulated clicks, as a provider's webhook (or the kit's tracking links) would report them.
+async function recordClicks(messages: readonly OutboundMessage[]): Promise<void> {
+  const at = new Date("2026-12-01T10:00:00Z");
+  await kit.feedback.record({ events: messages.map((m) => ({ type: "clicked", messageId: m.id, at })) });
 }
 // A deterministic "random" click: 8 % of the plain subject's recipients click, 10 % of the urgent one's.
 const clickRate = { plain: 0.08, urgent: 0.1 } as Record<string, number>;
 const clicked = email.sent.filter(
   (message, i) => ((i * 7919) % 1000) / 1000 < (clickRate[message.treatmentId ?? ""] ?? 0),
 );
-await recordClicks(storage, clicked);
+await recordClicks(clicked);
 
 const delivery = await kit.reports.campaign({ actor: ADMIN, id: "winter-sale" });
 const result = await kit.reports.experiment({ actor: ADMIN, id: "winter-sale" });

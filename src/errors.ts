@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   INVALID_ARGUMENTS: "The command line is not valid; see `campaign-kit --help` for the commands and flags.",
   CONFIG_INVALID:
     "The campaign-kit config was not found, did not load, or did not build a kit; see the message for the fix.",
+  WEBHOOK_SIGNATURE_INVALID:
+    "A provider webhook call's signature or credentials don't check out; check the webhook's secret or key.",
+  TRACKING_TOKEN_INVALID:
+    "A tracking link's token is not one the kit signed; the link was altered, or the tracking secret changed.",
 } as const;
 
 /** One reason a value failed validation. */
@@ -121,6 +125,8 @@ export interface ErrorDetails {
   INVITEE_ADDRESS_MISSING: Known<{ userId: string; channel: string }>;
   INVALID_ARGUMENTS: Known<{ command: string; argument: string }>;
   CONFIG_INVALID: Known<{ path: string; issues: ValidationIssue[] }>;
+  WEBHOOK_SIGNATURE_INVALID: Known<{ provider: string }>;
+  TRACKING_TOKEN_INVALID: Known<{ problem: string }>;
 }
 
 /** The details of an error whose code isn't narrowed: any code's fields, each optional. */

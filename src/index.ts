@@ -68,6 +68,11 @@ export {
 } from "./kit/create-campaign-kit.js";
 export type { ExecutionFilter, ExecutionsApi } from "./kit/executions.js";
 export type { ExperimentReport, TreatmentResult } from "./kit/experiment-report.js";
+// Delivery feedback, suppressions, tracking and the report's engagement figures.
+export type { FeedbackApi, SuppressionsApi, SuppressionTarget } from "./kit/feedback/api.js";
+export type { Engagement, HourlyBucket, Tally } from "./kit/feedback/engagement.js";
+export type { FeedbackRecordResult } from "./kit/feedback/record.js";
+export type { TrackingOptions } from "./kit/feedback/tracking.js";
 export type { InvitationOptions, InvitationOutcome, InviteOption } from "./kit/invitations.js";
 export type { CalendarOccurrence, LifecycleApi } from "./kit/lifecycle.js";
 // Prerequisites, checked on their own.
@@ -98,6 +103,14 @@ export type { Category, Channel } from "./model/common.js";
 export type { DeliveryControls } from "./model/delivery-controls.js";
 export type { DeliveryOutcome, DeliveryRecord, ExclusionReason, Execution } from "./model/execution.js";
 export type { ExperimentMetric } from "./model/experiment.js";
+export type {
+  FeedbackDocument,
+  FeedbackEvent,
+  FeedbackEventInput,
+  FeedbackType,
+  Suppression,
+  SuppressionReason,
+} from "./model/feedback.js";
 export { messageId } from "./model/message-id.js";
 export type { Profile, ProfileInput } from "./model/profile.js";
 export type { Actor, Permission, Role } from "./model/roles.js";

@@ -9,6 +9,7 @@ import { RenderTooLargeError } from "./render/budget.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord } from "./run.js";
+import type { SuppressionList } from "./types.js";
 
 const NOTHING_SENT: ReadonlySet<string> = new Set();
 
@@ -141,6 +142,26 @@ async function processBatch(
     kept.push(i);
   }
 
+  if (run.suppressions && kept.length > 0) {
+    const listed = kept.filter((i) => addresses[i]);
+    const found = await ledgerCall("suppressed", () =>
+      (run.suppressions as SuppressionList).suppressed({
+        channel,
+        addresses: listed.map((i) => addresses[i] as string),
+        recipientIds: kept.map((i) => profiles[i]!.id),
+      }),
+    );
+    if (found.addresses.size > 0 || found.recipientIds.size > 0) {
+      kept = kept.filter((i) => {
+        const profile = profiles[i]!;
+        const address = addresses[i];
+        if (!found.recipientIds.has(profile.id) && !(address && found.addresses.has(address))) return true;
+        exclude(run, action, records, ids[i]!, profile.id, "suppressed", at);
+        return false;
+      });
+    }
+  }
+
   if (run.frequencyCap && kept.length > 0) {
     const cap = run.frequencyCap;
     const counts = await ledgerCall("countSentSince", () =>
@@ -222,5 +243,5 @@ function render(
   if (treatmentId !== undefined) message.treatmentId = treatmentId;
   const channelData = run.overrides?.get(profile.id)?.channelData;
   if (channelData) message.channelData = channelData;
-  return message;
+  return run.prepareMessage ? run.prepareMessage(message) : message;
 }

@@ -120,6 +120,8 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         request.window?.end.getTime() ??
         windowStart + campaign.deliveryControls.deliveryWindowHours * HOUR_MS,
       frequencyCap: campaign.category === "marketing" ? campaign.deliveryControls.frequencyCap : undefined,
+      suppressions: this.options.suppressions,
+      prepareMessage: this.options.prepareMessage,
       report,
       progressIntervalMs: this.options.progressIntervalMs ?? 1000,
       lastProgressAt: startedAt,

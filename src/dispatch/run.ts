@@ -6,7 +6,7 @@ import type { Category, Channel } from "../model/common.js";
 import type { FrequencyCap } from "../model/delivery-controls.js";
 import type { DeliveryOutcome, DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import { EXCLUSION_REASONS } from "../model/execution.js";
-import type { ChannelAdapter } from "../ports/channel.js";
+import type { ChannelAdapter, OutboundMessage } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import type { Logger } from "../ports/logger.js";
@@ -16,7 +16,7 @@ import type { ExperimentSplit } from "./experiment.js";
 import type { TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
-import type { ChannelCounts, DispatchReport, RecipientOverride } from "./types.js";
+import type { ChannelCounts, DispatchReport, RecipientOverride, SuppressionList } from "./types.js";
 
 /** One action of a campaign, ready to send: its adapter, configuration, compiled content and counters. */
 export interface PreparedAction {
@@ -60,6 +60,8 @@ export interface Run {
   fresh: boolean;
   windowEnd: number;
   frequencyCap: FrequencyCap | undefined;
+  suppressions: SuppressionList | undefined;
+  prepareMessage: ((message: OutboundMessage) => OutboundMessage) | undefined;
   report: DispatchReport;
   progressIntervalMs: number;
   lastProgressAt: number;

@@ -3,7 +3,7 @@ import type { ChannelConfiguration } from "../model/channel-configuration.js";
 import type { Channel } from "../model/common.js";
 import type { DeliveryOutcome, ExclusionReason } from "../model/execution.js";
 import type { Profile } from "../model/profile.js";
-import type { ChannelAdapter } from "../ports/channel.js";
+import type { ChannelAdapter, OutboundMessage } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import type { Logger } from "../ports/logger.js";
@@ -49,6 +49,29 @@ export interface DispatcherOptions {
    * `openTelemetry()` from `campaign-kit/otel`. The kit passes its own `telemetry`.
    */
   telemetry?: Telemetry;
+  /**
+   * The suppression list: recipients whose address (or profile) it holds on the action's channel are
+   * excluded as `suppressed`, one lookup per batch. The kit passes its own, fed by delivery feedback.
+   */
+  suppressions?: SuppressionList;
+  /**
+   * Changes each rendered message before it is sent (the kit's tracking rewrites links and adds the open
+   * pixel and the one-click unsubscribe URL here). Called once per message, not per attempt.
+   */
+  prepareMessage?: (message: OutboundMessage) => OutboundMessage;
+}
+
+/** What the dispatcher asks of a suppression list. */
+export interface SuppressionList {
+  /**
+   * Of `addresses` (as the profiles hold them) and `recipientIds` on `channel`, those suppressed now. One
+   * call per batch: answer in one round trip.
+   */
+  suppressed(params: {
+    channel: Channel;
+    addresses: readonly string[];
+    recipientIds: readonly string[];
+  }): Promise<{ addresses: ReadonlySet<string>; recipientIds: ReadonlySet<string> }>;
 }
 
 /**

@@ -8,9 +8,8 @@ export const DEFAULT_MAX_BODY_BYTES = (MAX_UNITARY_RECIPIENTS + 1) * (MAX_CONTEX
 // `application/json`, or a type built on it such as `application/vnd.acme+json`; parameters come after `;`.
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/i;
 
-/** Throws `UNSUPPORTED_MEDIA_TYPE` (415) unless the request says its body is JSON in UTF-8. */
-function requireJson(headers: Headers): void {
-  const header = headers.get("content-type");
+/** Throws `UNSUPPORTED_MEDIA_TYPE` (415) unless the request's `content-type` says JSON in UTF-8. */
+function requireJson(header: string | null): void {
   const [type = "", ...parameters] = (header ?? "").split(";").map((part) => part.trim());
   const charset = parameters
     .find((parameter) => parameter.toLowerCase().startsWith("charset="))
@@ -28,7 +27,8 @@ function requireJson(headers: Headers): void {
   );
 }
 
-function tooLarge(maxBytes: number): CampaignKitError {
+/** The `PAYLOAD_TOO_LARGE` (413) refusal of a body over `maxBytes`. */
+export function tooLarge(maxBytes: number): CampaignKitError {
   const why =
     maxBytes >= DEFAULT_MAX_BODY_BYTES
       ? `more than any valid call (${MAX_UNITARY_RECIPIENTS} recipients with ${MAX_CONTEXT_BYTES / 1024} KB contexts each)`
@@ -61,15 +61,20 @@ async function readText(body: ReadableStream<Uint8Array>, maxBytes: number): Pro
   } catch (error) {
     if (isCampaignKitError(error)) throw error;
     // The caller left or the connection broke mid-body: nothing the server did wrong.
-    throw new CampaignKitError("VALIDATION_FAILED", "The request body could not be read to its end.", {
-      cause: error,
-      details: { issues: [{ path: "", message: "Send the whole body" }] },
-    });
+    throw unfinishedBody(error);
   }
 }
 
+/** The refusal of a body the caller stopped sending (it left, or the connection broke) before its end. */
+export function unfinishedBody(cause: unknown): CampaignKitError {
+  return new CampaignKitError("VALIDATION_FAILED", "The request body could not be read to its end.", {
+    cause,
+    details: { issues: [{ path: "", message: "Send the whole body" }] },
+  });
+}
+
 /** Parses a JSON body, counting its values first so a huge one is refused before parsing blocks the loop. */
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   const tooMany = screenJsonText(text);
   if (tooMany) throw validationFailed("request body", [tooMany]);
   try {
@@ -91,14 +96,13 @@ function parseJson(text: string): unknown {
  * taken as the parsed JSON (the kit still checks its shape, depth and size), text or bytes are parsed here.
  */
 export async function readJsonBody(request: Request, parsed: unknown, maxBytes: number): Promise<unknown> {
-  requireJson(request.headers);
-  if (Number(request.headers.get("content-length")) > maxBytes) throw tooLarge(maxBytes);
-  if (parsed !== undefined) {
-    if (typeof parsed !== "string" && !(parsed instanceof Uint8Array)) return parsed;
-    const bytes = typeof parsed === "string" ? new TextEncoder().encode(parsed) : parsed;
-    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
-    return parseJson(typeof parsed === "string" ? parsed : new TextDecoder().decode(parsed));
-  }
+  const early = screenBody(
+    request.headers.get("content-type"),
+    request.headers.get("content-length"),
+    parsed,
+    maxBytes,
+  );
+  if (early.done) return early.value;
   if (request.body === null) return parseJson("");
   if (request.bodyUsed || request.body.locked) {
     // The host's set-up, not the caller's fault: a 500, with this message for the host's `onError`.
@@ -108,4 +112,28 @@ export async function readJsonBody(request: Request, parsed: unknown, maxBytes: 
     );
   }
   return parseJson(await readText(request.body, maxBytes));
+}
+
+/**
+ * What every body goes through before it is read: 415 unless the content type says JSON in UTF-8, 413 when
+ * the declared length passes `maxBytes`, and what a framework's parser already made of it (`parsed`): a
+ * value is the parsed JSON, text or bytes are parsed here. `done` is false when the body is still to read.
+ */
+export function screenBody(
+  contentType: string | null,
+  contentLength: string | null,
+  parsed: unknown,
+  maxBytes: number,
+): { done: true; value: unknown } | { done: false } {
+  requireJson(contentType);
+  if (Number(contentLength) > maxBytes) throw tooLarge(maxBytes);
+  if (parsed === undefined) return { done: false };
+  if (typeof parsed !== "string" && !(parsed instanceof Uint8Array)) return { done: true, value: parsed };
+  // No `Buffer` here: this module runs in Workers and Deno too.
+  const bytes = typeof parsed === "string" ? new TextEncoder().encode(parsed) : parsed;
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  return {
+    done: true,
+    value: parseJson(typeof parsed === "string" ? parsed : new TextDecoder().decode(parsed)),
+  };
 }

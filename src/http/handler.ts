@@ -10,7 +10,8 @@ export interface ExecutionApiOptions {
   /**
    * Who is calling: return the actor the kit checks permissions for (it needs `campaign.publish` to trigger,
    * `campaign.read` to read), or throw a `CampaignKitError("FORBIDDEN")` to refuse. Authentication is the
-   * host's: the handler trusts what you return. Called before the body is read.
+   * host's: the handler trusts what you return. Called before the body is read; under `toNodeHandler` the
+   * request carries the method, URL and headers but no body (the handler reads it from node:http after).
    */
   authenticate(request: Request): ActorRef | Promise<ActorRef>;
   /** Path prefix the routes live under; defaults to `/im/executions`. */
@@ -53,12 +54,53 @@ export interface ExecutionApi {
 
 const ROUTES = "POST {base}/unitary, POST {base}/audience and GET {base}/(unitary|audience)/{executionId}";
 
-function answer(request: Request, status: number, body: unknown, headers: Record<string, string> = {}) {
+/**
+ * One call as the handler's core sees it, whether it came as a web `Request` or straight from node:http
+ * ({@link toNodeHandler} skips building a body stream and a `Response` per call).
+ * @internal
+ */
+export interface Exchange {
+  /** The method as received (node:http passes some a web `Request` can't carry, such as TRACE). */
+  method: string;
+  /** The absolute URL; only its path routes. */
+  url: string;
+  /** What `authenticate` and `onError` get: method, URL and headers. */
+  request: Request;
+  /** Reads and parses the JSON body, or throws the 413/415/400 refusal. */
+  body(maxBytes: number): Promise<unknown>;
+}
+
+/** What the handler's core answers: a JSON document, or no body for HEAD. @internal */
+export interface ExchangeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/**
+ * Where a handler made by {@link executionApi} keeps its core, for {@link toNodeHandler}. `Symbol.for`: the
+ * CommonJS build bundles each entry point on its own, so two copies of this module may meet.
+ * @internal
+ */
+export const EXCHANGE = Symbol.for("campaign-kit.http.exchange");
+
+/** A handler that also serves {@link Exchange}s directly. @internal */
+export type ExchangeHandler = ExecutionApiHandler & {
+  [EXCHANGE]?: (exchange: Exchange) => Promise<ExchangeAnswer>;
+};
+
+function answer(
+  method: string,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): ExchangeAnswer {
   // A HEAD answer has the headers of the GET answer and no body (RFC 9110).
-  return new Response(request.method === "HEAD" ? null : JSON.stringify(body), {
+  return {
     status,
     headers: { "content-type": "application/json", ...headers },
-  });
+    body: method === "HEAD" ? null : JSON.stringify(body),
+  };
 }
 
 /** The execution id in a path segment, or `VALIDATION_FAILED` (400) when the segment is badly encoded. */
@@ -121,10 +163,11 @@ export function executionApi(
   const basePath = `/${(options.basePath ?? "/im/executions").replace(/^\/+|\/+$/g, "")}`.replace(/^\/$/, "");
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  const handler: ExecutionApiHandler = async (request, context = {}) => {
+  const serve = async (exchange: Exchange): Promise<ExchangeAnswer> => {
+    const { method, request } = exchange;
     let allow: string[] = [];
     try {
-      const path = new URL(request.url).pathname;
+      const path = new URL(exchange.url).pathname;
       const [kind, id, ...rest] = path.startsWith(`${basePath}/`)
         ? path.slice(basePath.length + 1).split("/")
         : [];
@@ -135,10 +178,10 @@ export function executionApi(
         );
       }
       allow = id === undefined ? ["POST"] : ["GET", "HEAD"];
-      if (!allow.includes(request.method)) {
+      if (!allow.includes(method)) {
         throw new CampaignKitError(
           "METHOD_NOT_ALLOWED",
-          `${request.method.slice(0, 20)} is not served here: this path answers ${allow.join(" and ")}.`,
+          `${method.slice(0, 20)} is not served here: this path answers ${allow.join(" and ")}.`,
           { details: { allow } },
         );
       }
@@ -147,15 +190,18 @@ export function executionApi(
         const status = await kit.executions.status({ actor, id: decodeId(id) }).catch((error: unknown) => {
           throw asNotFound(error);
         });
-        return answer(request, 200, status);
+        return answer(method, 200, status);
       }
-      const body = (await readJsonBody(request, context.body, maxBodyBytes)) as never;
+      const body = (await exchange.body(maxBodyBytes)) as never;
       const accepted =
         kind === "unitary"
           ? await kit.executions.triggerUnitary({ actor, request: body })
           : await kit.executions.triggerAudience({ actor, request: body });
-      const { created: _created, ...answered } = accepted;
-      return answer(request, 202, answered);
+      return answer(method, 202, {
+        executionId: accepted.executionId,
+        requestId: accepted.requestId,
+        createdAt: accepted.createdAt,
+      });
     } catch (error) {
       const problem = toProblemDocument(error);
       if (problem.status >= 500) {
@@ -169,8 +215,19 @@ export function executionApi(
       if (problem.status === 405) headers.allow = allow.join(", ");
       // Whatever of a too-large body is still coming is not worth reading: close once answered.
       if (problem.status === 413) headers.connection = "close";
-      return answer(request, problem.status, problem, headers);
+      return answer(method, problem.status, problem, headers);
     }
   };
+
+  const handler: ExchangeHandler = async (request, context = {}) => {
+    const answered = await serve({
+      method: request.method,
+      url: request.url,
+      request,
+      body: (maxBytes) => readJsonBody(request, context.body, maxBytes),
+    });
+    return new Response(answered.body, { status: answered.status, headers: answered.headers });
+  };
+  Object.defineProperty(handler, EXCHANGE, { value: serve });
   return { handler, basePath };
 }

@@ -9,6 +9,7 @@
  * @module campaign-kit/http
  */
 
+export { type FeedbackEndpoints, type FeedbackEndpointsOptions, feedbackEndpoints } from "./feedback.js";
 export {
   type ExecutionApi,
   type ExecutionApiHandler,
@@ -18,3 +19,9 @@ export {
 } from "./handler.js";
 export { type NodeHandler, toNodeHandler } from "./node.js";
 export { type ProblemDocument, toProblemDocument } from "./problems.js";
+export { type PostmarkWebhookOptions, postmarkWebhook } from "./webhooks/postmark.js";
+export type { FeedbackWebhook, WebhookParsed, WebhookRequest } from "./webhooks/provider.js";
+export { type ResendWebhookOptions, resendWebhook } from "./webhooks/resend.js";
+export { type SendgridWebhookOptions, sendgridWebhook } from "./webhooks/sendgrid.js";
+export { type SesWebhookOptions, sesWebhook } from "./webhooks/ses.js";
+export { type TwilioWebhookOptions, twilioWebhook } from "./webhooks/twilio.js";

@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CampaignKitError } from "../errors.js";
-import type { ExecutionApi, ExecutionApiHandler, HandlerContext } from "./handler.js";
+import { parseJson, screenBody, tooLarge, unfinishedBody } from "./body.js";
+import {
+  EXCHANGE,
+  type Exchange,
+  type ExchangeAnswer,
+  type ExchangeHandler,
+  type ExecutionApi,
+  type ExecutionApiHandler,
+  type HandlerContext,
+} from "./handler.js";
 import { toProblemDocument } from "./problems.js";
 
 /** A `node:http` request listener, as {@link toNodeHandler} makes it; it never rejects. */
@@ -54,8 +63,14 @@ function bodyStream(incoming: IncomingMessage): ReadableStream<Uint8Array> {
   );
 }
 
-/** The web `Request` for `incoming`, with what a framework's body parser left on it (`req.body`). */
-function toRequest(incoming: IncomingMessage): { request: Request; context: HandlerContext } {
+/**
+ * The web `Request` for `incoming`, with what a framework's body parser left on it (`req.body`). Without
+ * `withBody` it carries the method, URL and headers only (the node lane reads the body from `incoming`).
+ */
+function toRequest(
+  incoming: IncomingMessage,
+  withBody = true,
+): { request: Request; context: HandlerContext; hasBody: boolean; url: string } {
   const { host } = incoming.headers;
   const secure = (incoming.socket as { encrypted?: boolean } | null)?.encrypted === true;
   // Express's `app.use(path, handler)` strips `path` from `url` and keeps the whole path in `originalUrl`.
@@ -77,7 +92,7 @@ function toRequest(incoming: IncomingMessage): { request: Request; context: Hand
   const parsed = (incoming as { body?: unknown }).body;
   const hasBody = method !== "GET" && method !== "HEAD" && !forbidden;
   const init: RequestInit & { duplex?: "half" } = { method: forbidden ? "GET" : method, headers };
-  if (hasBody && parsed === undefined) {
+  if (withBody && hasBody && parsed === undefined) {
     init.body = bodyStream(incoming);
     init.duplex = "half";
   }
@@ -91,7 +106,126 @@ function toRequest(incoming: IncomingMessage): { request: Request; context: Hand
   }
   // The handler answers these with a 405 like any other method it doesn't serve.
   if (forbidden) Object.defineProperty(request, "method", { value: method });
-  return { request, context: hasBody && parsed !== undefined ? { body: parsed } : {} };
+  return {
+    request,
+    context: hasBody && parsed !== undefined ? { body: parsed } : {},
+    hasBody,
+    // Routing reads the path only, on a fixed origin: a Host header never steers it.
+    url: `http://localhost${path}`,
+  };
+}
+
+/**
+ * Reads `incoming`'s body as UTF-8 text, refusing with `PAYLOAD_TOO_LARGE` once the bytes read pass
+ * `maxBytes`: the rest is let flow away unread (the 413 closes the connection).
+ */
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  if (incoming.readableEnded) {
+    // The host's set-up, not the caller's fault: a 500, with this message for the host's `onError`.
+    return Promise.reject(
+      new Error(
+        "The request body was already read, by a body parser before this handler: leave what it parsed on " +
+          "`req.body`, or mount the handler before the parser.",
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      incoming.off("data", onData);
+      incoming.off("end", onEnd);
+      incoming.off("error", onError);
+      incoming.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        stop();
+        incoming.resume();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString("utf8");
+      // As the web path's TextDecoder does: a UTF-8 byte order mark is not part of the text.
+      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    };
+    const onError = (error: unknown) => {
+      stop();
+      reject(unfinishedBody(error));
+    };
+    const onClose = () => {
+      if (incoming.complete) return;
+      stop();
+      reject(unfinishedBody(new Error("The connection closed before the whole body arrived.")));
+    };
+    incoming.on("data", onData);
+    incoming.once("end", onEnd);
+    incoming.on("error", onError);
+    incoming.once("close", onClose);
+  });
+}
+
+/** Writes the core's answer: a small JSON document, written whole with its length. */
+function write(incoming: IncomingMessage, outgoing: ServerResponse, answer: ExchangeAnswer): void {
+  if (outgoing.headersSent || outgoing.destroyed) return;
+  const headers: Record<string, string | number> = answer.headers;
+  if (incoming.method !== "HEAD") headers["content-length"] = Buffer.byteLength(answer.body ?? "");
+  outgoing.writeHead(answer.status, headers);
+  outgoing.end(answer.body ?? undefined);
+}
+
+/**
+ * The node lane of a handler made by `executionApi`: its core is called with the request's method, URL and
+ * headers, and reads the body straight from `incoming`; its answer is written as is. No web body stream or
+ * `Response` is built, which under load cost more than the kit's own work on a trigger.
+ */
+function nodeLane(serve: (exchange: Exchange) => Promise<ExchangeAnswer>): NodeHandler {
+  return async (incoming, outgoing) => {
+    try {
+      let answered: ExchangeAnswer;
+      let converted: ReturnType<typeof toRequest> | undefined;
+      try {
+        converted = toRequest(incoming, false);
+      } catch (error) {
+        answered = problemAnswer(unreadable(error));
+      }
+      if (converted !== undefined) {
+        const { request, context, url } = converted;
+        answered = await serve({
+          method: incoming.method ?? "GET",
+          url,
+          request,
+          body: async (maxBytes) => {
+            const screened = screenBody(
+              request.headers.get("content-type"),
+              request.headers.get("content-length"),
+              context.body,
+              maxBytes,
+            );
+            return screened.done ? screened.value : parseJson(await readIncoming(incoming, maxBytes));
+          },
+        });
+      }
+      write(incoming, outgoing, answered!);
+    } catch (error) {
+      // The answer can't be written (the socket is gone): nobody is left to answer.
+      outgoing.destroy(error instanceof Error ? error : undefined);
+    }
+  };
+}
+
+function problemAnswer(error: unknown): ExchangeAnswer {
+  const problem = toProblemDocument(error);
+  return {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json" },
+    body: JSON.stringify(problem),
+  };
 }
 
 async function send(incoming: IncomingMessage, outgoing: ServerResponse, response: Response): Promise<void> {
@@ -117,18 +251,17 @@ function unreadable(cause: unknown): CampaignKitError {
 }
 
 function problemResponse(error: unknown): Response {
-  const problem = toProblemDocument(error);
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { "content-type": "application/problem+json" },
-  });
+  const answered = problemAnswer(error);
+  return new Response(answered.body, { status: answered.status, headers: answered.headers });
 }
 
 /**
  * Runs a web-standard handler (the execution API's, from {@link executionApi}) as a `node:http` request
  * listener: the request becomes a `Request` whose body is streamed as the handler reads it (so a body over
  * the limit gets its 413 without being read whole), and the `Response` is written back with its status and
- * headers. A body that a framework's parser already read (`req.body`, as Express's `express.json()` leaves
+ * headers. The execution API's own handler takes a faster lane with the same answers: its body is read from
+ * `incoming` and its answer written to `outgoing` directly, and the `Request` that `authenticate` and
+ * `onError` get carries the method, URL and headers but no body. A body that a framework's parser already read (`req.body`, as Express's `express.json()` leaves
  * it) is handed to the handler instead. Express's `app.use(path, ...)` mounts work: the handler sees the
  * whole path (`req.originalUrl`).
  *
@@ -153,6 +286,8 @@ function problemResponse(error: unknown): Response {
  */
 export function toNodeHandler(api: ExecutionApi | ExecutionApiHandler): NodeHandler {
   const handler = typeof api === "function" ? api : api.handler;
+  const serve = (handler as ExchangeHandler)[EXCHANGE];
+  if (serve !== undefined) return nodeLane(serve);
   const answer = async (incoming: IncomingMessage): Promise<Response> => {
     let converted: ReturnType<typeof toRequest>;
     try {

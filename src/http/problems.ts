@@ -46,6 +46,9 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // The CLI's own refusals: a handler never raises them, and a kit that can't be built is the server's fault.
   INVALID_ARGUMENTS: 400,
   CONFIG_INVALID: 500,
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  // A link no message carried: as absent as any other unknown path.
+  TRACKING_TOKEN_INVALID: 404,
 };
 
 // Storage errors carry the driver's words (table names, SQL, encodings): for logs, never for callers.

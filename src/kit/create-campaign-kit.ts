@@ -22,6 +22,9 @@ import { type CampaignsApi, campaignsApi } from "./campaigns.js";
 import { type ConfigurationsApi, configurationsApi } from "./configurations.js";
 import { type ActorRef, audit, type KitContext, operate } from "./context.js";
 import { type ExecutionsApi, executionsApi } from "./executions.js";
+import { type FeedbackApi, feedbackApi, type SuppressionsApi, suppressionsApi } from "./feedback/api.js";
+import { storedSuppressionList } from "./feedback/suppression-list.js";
+import { applyTracking, type TrackingOptions } from "./feedback/tracking.js";
 import { checkInvitationOptions, createInviter, type InvitationOptions } from "./invitations.js";
 import { type LifecycleApi, lifecycleApi } from "./lifecycle.js";
 import { checkKitOptions } from "./options.js";
@@ -56,7 +59,10 @@ export interface CampaignKitOptions {
    */
   administrators?: readonly string[];
   /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
-  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock" | "logger" | "telemetry">;
+  dispatcher?: Omit<
+    DispatcherOptions,
+    "channels" | "ledger" | "clock" | "logger" | "telemetry" | "suppressions" | "prepareMessage"
+  >;
   /**
    * How long this process's claim on a running execution lasts, in ms (a positive number, default 60000):
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
@@ -92,6 +98,12 @@ export interface CampaignKitOptions {
    * transactional channel configuration by the kit's own dispatcher; see {@link InvitationOptions}.
    */
   invitations?: InvitationOptions;
+  /**
+   * Click, open and one-click unsubscribe tracking for the channel configurations that opt in
+   * (`settings.tracking`): the secret links are signed with and the public URL of the feedback handler
+   * (`feedbackEndpoints` of `campaign-kit/http`). Without it nothing is tracked. See docs/tracking.md.
+   */
+  tracking?: TrackingOptions;
 }
 
 /** When the scheduler moves a campaign on by itself, as the reference product does. */
@@ -130,6 +142,10 @@ export interface CampaignKit {
   executions: ExecutionsApi;
   /** Delivery reports by campaign and by execution. */
   reports: ReportsApi;
+  /** Delivery feedback: providers' events (delivered, bounced, opened...) about sent messages. */
+  feedback: FeedbackApi;
+  /** The suppression list that hard bounces, complaints and unsubscriptions feed: list, add, lift. */
+  suppressions: SuppressionsApi;
   /** Runs scheduled campaigns, deferred executions and waves: drive it with `tick()` or `start()`. */
   scheduler: Scheduler;
   /** The dispatcher: subscribe to its per-message events (`sent`, `failed`, `excluded`, `retry`...). */
@@ -156,6 +172,11 @@ export interface CampaignKit {
   audit(params: { actor: ActorRef; filter?: AuditFilter } & PageParams): Promise<Page<AuditEntry>>;
   /** The storage the kit writes to. */
   readonly storage: Storage;
+}
+
+/** The dispatcher's message hook for `options`: tracking as each message's configuration opts in. */
+function trackingFor(options: TrackingOptions) {
+  return (message: Parameters<typeof applyTracking>[1]) => applyTracking(options, message);
 }
 
 /**
@@ -207,6 +228,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     clock: ctx.clock,
     logger: observe.log,
     ...(observe.telemetry ? { telemetry: observe.telemetry } : {}),
+    suppressions: storedSuppressionList(ctx.repos),
+    ...(options.tracking ? { prepareMessage: trackingFor(options.tracking) } : {}),
   });
   const runner = createRunner(ctx, {
     dispatcher,
@@ -248,6 +271,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       ),
     executions: executionsApi(ctx, runner, options.audiences),
     reports: reportsApi(ctx),
+    feedback: feedbackApi(ctx, options.tracking),
+    suppressions: suppressionsApi(ctx),
     scheduler,
     dispatcher,
     events: observe.events,

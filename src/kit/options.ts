@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { channelSchema, idSchema } from "../model/common.js";
+import { channelSchema, httpUrlSchema, idSchema } from "../model/common.js";
 import { parseWith } from "../model/parse.js";
 import { STORAGE_METHODS } from "../ports/storage.js";
 
@@ -91,6 +91,13 @@ const optionsSchema = z.looseObject({
             "`archiveRetentionDays` is a number of days, 0 or more, or `false` to keep archived campaigns",
         })
         .optional(),
+    })
+    .optional(),
+  tracking: z
+    .object({
+      secret: z.string().min(32, "The tracking secret must be at least 32 characters: use a random one"),
+      baseUrl: httpUrlSchema,
+      previousSecrets: z.array(z.string().min(1)).optional(),
     })
     .optional(),
 });

@@ -1,3 +1,5 @@
+import pLimit from "p-limit";
+import type { Channel } from "../model/common.js";
 import { EXCLUSION_REASONS, type ExclusionReason, type Execution } from "../model/execution.js";
 import { validationFailed } from "../model/input-guard.js";
 import type { LedgerSummary } from "../ports/ledger.js";
@@ -10,6 +12,13 @@ import {
   experimentAction,
   experimentReport,
 } from "./experiment-report.js";
+import {
+  type Engagement,
+  type EngagementBreakdown,
+  engagementOf,
+  type HourlyBucket,
+  type SentCounts,
+} from "./feedback/engagement.js";
 
 /**
  * Delivery counts of a campaign or one of its executions. Exclusions count every recipient not sent, for a
@@ -29,6 +38,38 @@ export interface DeliveryReport extends Omit<LedgerSummary, "excludedByReason"> 
   executions: number;
   /** Executions by status. */
   executionsByStatus: Partial<Record<Execution["status"], number>>;
+  /**
+   * What happened after the send, from delivery feedback: delivered, bounces (hard and soft), opens and
+   * clicks (unique and total), unsubscribes, complaints, custom events, and their rates. Send errors are
+   * `outcomes.failed`, exclusions `excludedByReason`. See {@link Engagement} for the precedence rules.
+   */
+  engagement: Engagement;
+  /** The same figures for each execution (a campaign report's executions that sent or heard anything). */
+  byExecution: Record<string, Engagement>;
+  /** The same figures for each action, by its channel (a campaign has one action per channel). */
+  byAction: Partial<Record<Channel, Engagement>>;
+  /**
+   * The same figures for each experiment treatment, by treatment id, for messages whose ledger record
+   * carries one (`byTreatment` holds their delivery outcomes).
+   */
+  engagementByTreatment: Record<string, Engagement>;
+  /** Sends and feedback events by hour (UTC), oldest first, for plotting: only hours with something. */
+  hourly: HourlyBucket[];
+}
+
+function sentCounts(summary: LedgerSummary, byExecution: Record<string, number>): SentCounts {
+  const byAction: SentCounts["byAction"] = {};
+  for (const [channel, counts] of Object.entries(summary.byChannel))
+    byAction[channel as Channel] = counts?.sent ?? 0;
+  const byTreatment: Record<string, number> = {};
+  for (const [id, counts] of Object.entries(summary.byTreatment)) byTreatment[id] = counts.sent;
+  return {
+    total: summary.outcomes.sent,
+    byExecution,
+    byAction,
+    byTreatment,
+    byHour: summary.sentByHour ?? {},
+  };
 }
 
 /** Reports. Need `campaign-report.read`. */
@@ -59,6 +100,7 @@ function report(
   campaignId: string,
   summary: LedgerSummary,
   executions: readonly Execution[],
+  breakdown: EngagementBreakdown,
 ): DeliveryReport {
   const executionsByStatus: DeliveryReport["executionsByStatus"] = {};
   for (const e of executions) executionsByStatus[e.status] = (executionsByStatus[e.status] ?? 0) + 1;
@@ -76,6 +118,11 @@ function report(
     targeted: executions.reduce((sum, e) => sum + e.targetedProfileCount, 0),
     executions: executions.length,
     executionsByStatus,
+    engagement: breakdown.total,
+    byExecution: breakdown.byExecution,
+    byAction: breakdown.byAction,
+    engagementByTreatment: breakdown.byTreatment,
+    hourly: breakdown.hourly,
   };
 }
 
@@ -91,7 +138,20 @@ export function reportsApi(ctx: KitContext): ReportsApi {
         async () => {
           await findCampaign(ctx, id);
           const executions = await ctx.repos.executions.every({ campaignId: id });
-          return { result: report(id, await ctx.storage.summarize({ campaignId: id }), executions) };
+          const summary = await ctx.storage.summarize({ campaignId: id });
+          // Each execution's sent count, for its rates: a few at a time, as a recurring campaign has many.
+          const limit = pLimit(4);
+          const perExecution = await Promise.all(
+            executions.map((e) =>
+              limit(async () => {
+                const one = await ctx.storage.summarize({ campaignId: id, executionId: e.id });
+                return [e.id, one.outcomes.sent] as const;
+              }),
+            ),
+          );
+          const sent = sentCounts(summary, Object.fromEntries(perExecution.filter(([, n]) => n > 0)));
+          const breakdown = await engagementOf(ctx.repos, { campaignId: id }, sent);
+          return { result: report(id, summary, executions, breakdown) };
         },
       ),
     execution: ({ actor, id }) =>
@@ -103,7 +163,15 @@ export function reportsApi(ctx: KitContext): ReportsApi {
         async () => {
           const execution = (await ctx.repos.executions.find(id)).value;
           const summary = await ctx.storage.summarize({ campaignId: execution.campaignId, executionId: id });
-          return { result: { ...report(execution.campaignId, summary, [execution]), executionId: id } };
+          const sent = sentCounts(summary, summary.outcomes.sent > 0 ? { [id]: summary.outcomes.sent } : {});
+          const breakdown = await engagementOf(
+            ctx.repos,
+            { campaignId: execution.campaignId, executionId: id },
+            sent,
+          );
+          return {
+            result: { ...report(execution.campaignId, summary, [execution], breakdown), executionId: id },
+          };
         },
       ),
     experiment: ({ actor, id, confidence = EXPERIMENT_CONFIDENCE }) =>

@@ -15,6 +15,7 @@ export const auditEntrySchema = z.object({
     "role",
     "approval-policy",
     "execution",
+    "suppression",
   ]),
   objectId: idSchema,
   /** `denied` for refused attempts (missing permission, invalid transition...), `failed` for other errors. */

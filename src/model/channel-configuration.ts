@@ -45,6 +45,19 @@ export const emailSettingsSchema = z.object({
       oneClick: z.boolean().default(true),
     })
     .optional(),
+  /**
+   * Tracking, opt-in (all off by default), served by the feedback handler of `campaign-kit/http` when the kit
+   * has `tracking` options: `clicks` rewrites the HTML's links to signed redirects, `opens` adds a 1x1
+   * pixel, `unsubscribe` gives marketing messages a one-click `List-Unsubscribe` URL (RFC 8058) that records
+   * the unsubscription and suppresses the address.
+   */
+  tracking: z
+    .object({
+      opens: z.boolean().default(false),
+      clicks: z.boolean().default(false),
+      unsubscribe: z.boolean().default(false),
+    })
+    .optional(),
 });
 /** SMS send settings. */
 export const smsSettingsSchema = z.object({

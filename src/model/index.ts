@@ -16,6 +16,7 @@ export * from "./common.js";
 export * from "./delivery-controls.js";
 export * from "./execution.js";
 export * from "./experiment.js";
+export * from "./feedback.js";
 export * from "./parse.js";
 export * from "./profile.js";
 export * from "./roles.js";

@@ -49,6 +49,11 @@ export interface OutboundMessage {
   channelData?: Record<string, unknown>;
   /** The content experiment's treatment this message renders, when the action runs an experiment. */
   treatmentId?: string;
+  /**
+   * The kit's one-click unsubscribe URL for this message (RFC 8058), when its configuration opts in to
+   * tracking's `unsubscribe`: email adapters put it in `List-Unsubscribe`, with `List-Unsubscribe-Post`.
+   */
+  listUnsubscribeUrl?: string;
 }
 
 /** What the dispatcher tells the adapter about one send attempt. */

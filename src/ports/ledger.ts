@@ -31,6 +31,12 @@ export interface LedgerSummary {
   firstSentAt?: Date;
   /** When the last `sent` message was recorded. */
   lastSentAt?: Date;
+  /**
+   * Optional: `sent` messages by the hour they were recorded in (keys are ISO instants of the hour's start,
+   * `2026-12-01T08:00:00.000Z`), for reports over time. The memory and PostgreSQL ledgers fill it; a ledger
+   * that doesn't leaves reports' hourly `sent` at 0.
+   */
+  sentByHour?: Record<string, number>;
 }
 
 /** Where the dispatcher records what it sent. */
@@ -56,6 +62,17 @@ export interface DeliveryLedger {
     channel: Channel;
     since: Date;
   }): Promise<Map<string, number>>;
+  /**
+   * The records of the given messages, by campaign-kit's message id or by the provider's id
+   * ({@link DeliveryRecord.providerMessageId}), in any order, each record once even when both lists name it;
+   * ids that match nothing are left out. What delivery feedback reads to learn which campaign, execution,
+   * recipient and channel a provider's event is about. In SQL one indexed statement:
+   * `SELECT ... WHERE message_id = ANY($1) OR provider_message_id = ANY($2)`.
+   */
+  find(params: {
+    messageIds?: readonly string[];
+    providerMessageIds?: readonly string[];
+  }): Promise<DeliveryRecord[]>;
   /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
   summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
 }

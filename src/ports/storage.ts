@@ -44,6 +44,7 @@ export const COLLECTIONS = [
   "execution-slices",
   "audit",
   "feedback",
+  "suppressions",
 ] as const;
 /** A collection's name; see {@link COLLECTIONS}. */
 export type Collection = (typeof COLLECTIONS)[number];
@@ -277,5 +278,6 @@ export const STORAGE_METHODS = [
   "findSent",
   "record",
   "countSentSince",
+  "find",
   "summarize",
 ] as const satisfies readonly (keyof Storage)[];

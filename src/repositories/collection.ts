@@ -83,6 +83,16 @@ export class DocumentCollection<T> {
     return this.cache ? this.cache.read(this.spec.name, key, () => this.every(where)) : this.every(where);
   }
 
+  /**
+   * Whether any value matches `where`, served from the kit's read cache when it keeps this collection: one
+   * read of a single item, then none until the collection changes.
+   */
+  anyCached(where?: Where): Promise<boolean> {
+    const key = `any:${JSON.stringify(where ?? {})}`;
+    const load = async () => (await this.list(where, { limit: 1 })).items.length > 0;
+    return this.cache ? this.cache.read(this.spec.name, key, load) : load();
+  }
+
   /** Stores a new value at version 1; `false` when its id is taken (the stored one is left alone). */
   async insert(value: T): Promise<boolean> {
     const document = this.encode(value, 1);

@@ -15,6 +15,12 @@ import {
   executionSchema,
   executionSliceSchema,
 } from "../model/execution.js";
+import {
+  type FeedbackDocument,
+  feedbackDocumentSchema,
+  type Suppression,
+  suppressionSchema,
+} from "../model/feedback.js";
 import { type Role, type RoleAssignment, roleAssignmentSchema, roleSchema } from "../model/roles.js";
 import type { DocumentKeys, Store } from "../ports/storage.js";
 import { DocumentCollection } from "./collection.js";
@@ -187,7 +193,64 @@ export function createRepositories(store: Store, cache?: ReadCache) {
       },
       cache,
     ),
+    feedback: new DocumentCollection<FeedbackDocument>(
+      store,
+      {
+        name: "feedback",
+        what: "feedback",
+        schema: feedbackDocumentSchema,
+        idOf: (f) => feedbackIdFor(f.messageId, f.type),
+        // The contract with experiment reports: they count documents by campaign, type and treatment.
+        keysOf: (f) =>
+          keys({
+            campaignId: f.campaignId,
+            executionId: f.executionId,
+            type: f.type,
+            treatmentId: f.treatmentId,
+          }),
+      },
+      cache,
+    ),
+    suppressions: new DocumentCollection<Suppression>(
+      store,
+      {
+        name: "suppressions",
+        what: "suppression",
+        schema: suppressionSchema,
+        idOf: (s) => s.id,
+        keysOf: (s) =>
+          keys({
+            channel: s.channel,
+            subject: suppressionSubject(s),
+            active: s.active,
+          }),
+      },
+      cache,
+    ),
   };
+}
+
+/** Ids no longer than a store keeps (200): a longer one is replaced by a digest of it, marked `h:`. */
+function boundedId(id: string): string {
+  return id.length <= 200 ? id : `h:${createHash("sha256").update(id).digest("base64url")}`;
+}
+
+/**
+ * The id of one message's feedback of one type: `${messageId}|${type}`, or, when that is longer than the 200
+ * characters a store keeps, `h:` and a digest of it.
+ */
+export function feedbackIdFor(messageId: string, type: string): string {
+  return boundedId(`${messageId}|${type}`);
+}
+
+/** What a suppression is about: `address:<address>` or `profile:<recipient id>`. */
+export function suppressionSubject(s: { address?: string | undefined; recipientId?: string | undefined }) {
+  return s.address !== undefined ? `address:${s.address}` : `profile:${s.recipientId ?? ""}`;
+}
+
+/** The id of a channel's suppression of `subject` (see {@link suppressionSubject}). */
+export function suppressionIdFor(channel: string, subject: string): string {
+  return boundedId(`${channel}|${subject}`);
 }
 
 /** The kit's repositories; see {@link createRepositories}. */

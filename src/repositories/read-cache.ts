@@ -3,7 +3,7 @@ import type { Collection, Store, StoreWatch } from "../ports/storage.js";
 
 /**
  * The collections every trigger and send reads and few operations write: campaigns, their configurations and
- * audiences, roles and their assignments, approval policies. Executions, slices and the audit log change on
+ * audiences, roles and their assignments, approval policies, suppressions. Executions, slices and the audit log change on
  * every call and are never cached.
  */
 export const CACHED_COLLECTIONS = [
@@ -13,6 +13,8 @@ export const CACHED_COLLECTIONS = [
   "roles",
   "role-assignments",
   "approval-policies",
+  // Only whether a channel has any active entry: what spares a send with an empty list its lookup.
+  "suppressions",
 ] as const satisfies readonly Collection[];
 
 /** A collection {@link ReadCache} keeps. */

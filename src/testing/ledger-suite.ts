@@ -1,10 +1,16 @@
+import type { DeliveryRecord } from "../model/execution.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import { at, delivery } from "./storage-fixtures.js";
 import { vitest } from "./vitest.js";
 
-/** The delivery ledger: first `sent` wins, findSent, frequency-cap counts and summaries. */
+/** The delivery ledger: first `sent` wins, findSent, find, frequency-cap counts and summaries. */
 export function ledgerTests(storage: () => DeliveryLedger): void {
   const { describe, expect, it } = vitest();
+  // The summary without its optional `sentByHour`, which a test of its own checks.
+  const summaryOf = async (params: { campaignId: string; executionId?: string }) => {
+    const { sentByHour: _hours, ...summary } = await storage().summarize(params);
+    return summary;
+  };
   describe("delivery ledger", () => {
     it("records a batch and finds the sent messages only", async () => {
       const { written } = await storage().record({
@@ -53,7 +59,9 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         written: 1,
       });
       expect(await storage().findSent({ messageIds: ["m1"] })).toEqual(new Set(["m1"]));
-      expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
+      // `sentByHour` is optional: checked on its own below.
+      const { sentByHour: _hours, ...summary } = await storage().summarize({ campaignId: "c1" });
+      expect(summary).toStrictEqual({
         outcomes: { sent: 1, failed: 0, excluded: 0 },
         byChannel: { email: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: {},
@@ -62,6 +70,22 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         firstSentAt: at(4),
         lastSentAt: at(4),
       });
+    });
+
+    it("counts sent messages by hour, when it offers sentByHour", async () => {
+      const hour = (h: number, minutes = 0) => new Date(Date.UTC(2026, 11, 1, h, minutes));
+      await storage().record({
+        records: [
+          delivery("m1", { at: hour(8, 5) }),
+          delivery("m2", { at: hour(8, 59) }),
+          delivery("m3", { at: hour(10, 0) }),
+          delivery("m4", { at: hour(9), outcome: "failed", reason: "x" }),
+          delivery("m5", { at: hour(9), executionId: "e2" }),
+        ],
+      });
+      const { sentByHour } = await storage().summarize({ campaignId: "c1", executionId: "e1" });
+      if (sentByHour === undefined) return;
+      expect(sentByHour).toEqual({ [hour(8).toISOString()]: 2, [hour(10).toISOString()]: 1 });
     });
 
     it("applies a batch in order when it names one message several times", async () => {
@@ -79,6 +103,29 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
       expect(summary.outcomes).toEqual({ sent: 1, failed: 0, excluded: 1 });
       expect(summary.firstSentAt).toEqual(at(2));
       expect(summary.excludedByReason).toEqual({ suppressed: 1 });
+    });
+
+    it("finds records by message id and by the provider's id, each once", async () => {
+      const failed = delivery("m2", { outcome: "failed", reason: "mailbox full", attempts: 3 });
+      const withProvider = delivery("m3", { providerMessageId: "prov-3", executionId: "e2" });
+      await storage().record({ records: [delivery("m1"), failed, withProvider] });
+      const byId = (records: readonly DeliveryRecord[]) =>
+        [...records].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+      expect(byId(await storage().find({ messageIds: ["m2", "m1", "unknown"] }))).toEqual([
+        delivery("m1"),
+        failed,
+      ]);
+      expect(await storage().find({ providerMessageIds: ["prov-3", "nope"] })).toEqual([withProvider]);
+      expect(await storage().find({ messageIds: ["m3"], providerMessageIds: ["prov-3", "m1"] })).toEqual([
+        withProvider,
+      ]);
+      expect(await storage().find({})).toEqual([]);
+      expect(await storage().find({ messageIds: [], providerMessageIds: [] })).toEqual([]);
+      // A record written again with another provider id is found by the new id only.
+      await storage().record({ records: [delivery("m2", { providerMessageId: "prov-2b" })] });
+      expect((await storage().find({ providerMessageIds: ["prov-2b"] })).map((r) => r.messageId)).toEqual([
+        "m2",
+      ]);
     });
 
     it("counts sent messages per recipient and channel since an instant, across campaigns", async () => {
@@ -127,7 +174,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
           delivery("m8", { campaignId: "other", at: at(0) }),
         ],
       });
-      expect(await storage().summarize({ campaignId: "c1" })).toStrictEqual({
+      expect(await summaryOf({ campaignId: "c1" })).toStrictEqual({
         outcomes: { sent: 3, failed: 1, excluded: 3 },
         byChannel: { email: { sent: 2, failed: 1, excluded: 3 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 2, "quiet-hours": 1 },
@@ -136,7 +183,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         firstSentAt: at(1),
         lastSentAt: at(9),
       });
-      expect(await storage().summarize({ campaignId: "c1", executionId: "e1" })).toStrictEqual({
+      expect(await summaryOf({ campaignId: "c1", executionId: "e1" })).toStrictEqual({
         outcomes: { sent: 2, failed: 1, excluded: 2 },
         byChannel: { email: { sent: 1, failed: 1, excluded: 2 }, sms: { sent: 1, failed: 0, excluded: 0 } },
         excludedByReason: { "no-consent": 1, "quiet-hours": 1 },
@@ -145,7 +192,7 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
         firstSentAt: at(1),
         lastSentAt: at(5),
       });
-      expect(await storage().summarize({ campaignId: "none" })).toStrictEqual({
+      expect(await summaryOf({ campaignId: "none" })).toStrictEqual({
         outcomes: { sent: 0, failed: 0, excluded: 0 },
         byChannel: {},
         excludedByReason: {},
@@ -180,6 +227,12 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
       expect(summary.outcomes).toEqual({ sent: 4, failed: 0, excluded: 3 });
       expect(summary.excludedByReason).toEqual({ "no-consent": 1, holdout: 2 });
       expect((await storage().summarize({ campaignId: "c1", executionId: "e2" })).byTreatment).toEqual({});
+      // Feedback finds a message's treatment through `find`, so reports can group engagement by it.
+      const found = await storage().find({ messageIds: ["m3", "m7"] });
+      expect(Object.fromEntries(found.map((r) => [r.messageId, r.treatmentId]))).toEqual({
+        m3: "b",
+        m7: undefined,
+      });
     });
   });
 

@@ -160,6 +160,7 @@ export function configuration(
                 url: "https://example.com/unsubscribe",
                 oneClick: true,
               },
+              tracking: { opens: true, clicks: true, unsubscribe: false },
             },
       };
     case "sms":

@@ -9,6 +9,7 @@ import {
   type Channel,
   type Condition,
   type DeliveryOutcome,
+  type DeliveryRecord,
   type LedgerSummary,
   pageLimit,
   type Storage,
@@ -42,6 +43,8 @@ function createTables(db: Database.Database): void {
       at INTEGER NOT NULL -- milliseconds since the epoch
     );
     CREATE INDEX IF NOT EXISTS delivery_ledger_campaign ON delivery_ledger (campaign_id, execution_id);
+    CREATE INDEX IF NOT EXISTS delivery_ledger_provider ON delivery_ledger (provider_message_id)
+      WHERE provider_message_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS delivery_ledger_sent ON delivery_ledger (recipient_id, channel, at)
       WHERE outcome = 'sent';
   `);
@@ -141,6 +144,21 @@ const toDocument = (row: DocumentRow): StoredDocument => ({
   keys: JSON.parse(row.keys),
   value: JSON.parse(row.value),
 });
+
+/** A ledger row, times as epoch milliseconds. */
+interface LedgerRow {
+  message_id: string;
+  campaign_id: string;
+  execution_id: string;
+  recipient_id: string;
+  channel: Channel;
+  outcome: DeliveryOutcome;
+  reason: string | null;
+  attempts: number;
+  provider_message_id: string | null;
+  treatment_id: string | null;
+  at: number;
+}
 
 interface SummaryRow {
   outcome: DeliveryOutcome;
@@ -299,6 +317,31 @@ function sqliteStorage({ db }: { db: Database.Database }): Storage {
         )
         .all(JSON.stringify(recipientIds), channel, since.getTime());
       return new Map(rows.map((row) => [row.recipient_id, row.sent]));
+    },
+    async find({ messageIds = [], providerMessageIds = [] }) {
+      const rows = db
+        .prepare<[string, string], LedgerRow>(
+          `SELECT * FROM delivery_ledger
+           WHERE message_id IN (SELECT value FROM json_each(?))
+              OR provider_message_id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(JSON.stringify(messageIds), JSON.stringify(providerMessageIds));
+      return rows.map((row) => {
+        const record: DeliveryRecord = {
+          messageId: row.message_id,
+          campaignId: row.campaign_id,
+          executionId: row.execution_id,
+          recipientId: row.recipient_id,
+          channel: row.channel,
+          outcome: row.outcome,
+          attempts: row.attempts,
+          at: new Date(row.at),
+        };
+        if (row.reason !== null) record.reason = row.reason;
+        if (row.provider_message_id !== null) record.providerMessageId = row.provider_message_id;
+        if (row.treatment_id !== null) record.treatmentId = row.treatment_id;
+        return record;
+      });
     },
     async summarize({ campaignId, executionId }) {
       const rows = db

@@ -45,6 +45,13 @@ const frameworks: Framework[] = [
     mount: (api) => listen(createServer(toNodeHandler(api))),
   },
   {
+    // A handler toNodeHandler doesn't know (wrapped): it goes through a web Request and Response, where the
+    // kit's own handler takes the node lane. Both must answer alike.
+    name: "node:http, through web Request and Response",
+    readsBody: true,
+    mount: (api) => listen(createServer(toNodeHandler((request, context) => api.handler(request, context)))),
+  },
+  {
     name: "Express, after express.json()",
     readsBody: false,
     mount: (api) => {

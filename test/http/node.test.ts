@@ -3,11 +3,14 @@
  * headers that must not steer routing, bodies nobody reads on a kept-alive connection, callers who leave
  * mid-body.
  */
-import { Agent, request } from "node:http";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionApi } from "../../src/http/handler.js";
+import { toNodeHandler } from "../../src/http/node.js";
 import type { CampaignKit } from "../../src/kit/create-campaign-kit.js";
 import { resetKit } from "../kit/fixtures.js";
-import { serveExecutionApi } from "../kit/http-server.js";
+import { authenticate, rawRequest, serveExecutionApi } from "../kit/http-server.js";
 
 describe("toNodeHandler", () => {
   let kit: CampaignKit;
@@ -72,6 +75,48 @@ describe("toNodeHandler", () => {
       expect(sockets.size).toBe(1);
     } finally {
       agent.destroy();
+    }
+  });
+
+  it("reads a body that starts with a UTF-8 byte order mark, as the web path does", async () => {
+    const body = JSON.stringify({
+      requestId: "bom",
+      campaignId: "nope",
+      recipients: [{ type: "aep", namespace: "email", userId: "a@example.com" }],
+    });
+    const answer = await server.raw({
+      method: "POST",
+      path: "/im/executions/unitary",
+      headers: { "x-api-key": "secret", "content-type": "application/json" },
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]),
+    });
+    // Parsed: the refusal is about the campaign, not about JSON.
+    expect(answer.status, answer.body).toBe(404);
+  });
+
+  it("answers 500, and tells onError why, when something read the body and left nothing on req.body", async () => {
+    const seen: unknown[] = [];
+    const executions = toNodeHandler(
+      executionApi(kit, { authenticate, onError: (error) => seen.push(error) }),
+    );
+    const host = createServer((req, res) => {
+      // A middleware that drains the body without leaving what it read.
+      req.resume();
+      req.once("end", () => void executions(req, res));
+    });
+    await new Promise<void>((resolve) => host.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await rawRequest((host.address() as AddressInfo).port, {
+        method: "POST",
+        path: "/im/executions/unitary",
+        headers: { "x-api-key": "secret", "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(answer.status).toBe(500);
+      expect(JSON.parse(answer.body)).toMatchObject({ type: "urn:campaign-kit:error:INTERNAL" });
+      expect(String(seen[0])).toMatch(/already read/);
+    } finally {
+      await new Promise<void>((resolve) => host.close(() => resolve()));
     }
   });
 

@@ -19,6 +19,15 @@ const examples: [name: string, keyLines: (string | RegExp)[]][] = [
   ["content-experiment", [/urgent\s+Urgent subject\s+exposed/, "Winner at 95 % confidence: urgent."]],
   ["custom-channel-adapter", ["failed for good: c3 (PermanentDeliveryError", "5 sent, 1 failed"]],
   [
+    "feedback-report",
+    [
+      "delivered     190 (95.0 %)",
+      "bounces       10 (hard 6, soft 4; 5.0 %)",
+      "clicks        30 unique, 50 in all",
+      "Next send: 193 sent, 7 suppressed.",
+    ],
+  ],
+  [
     "channels/twilio",
     [
       "failed for good: c2 (PermanentDeliveryError: Twilio answered 400: 21610",

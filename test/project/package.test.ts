@@ -100,8 +100,20 @@ describe("the package", () => {
     ]) {
       expect(typeof (root as Record<string, unknown>)[name], name).not.toBe("undefined");
     }
-    // The execution API over HTTP lives at `campaign-kit/http`, not in the root entry.
-    expect(Object.keys(http).sort()).toEqual(["executionApi", "toNodeHandler", "toProblemDocument"]);
+    // The execution API and the feedback handler with its provider webhooks live at `campaign-kit/http`,
+    // not in the root entry.
+    expect(Object.keys(http).sort()).toEqual([
+      "executionApi",
+      "feedbackEndpoints",
+      "postmarkWebhook",
+      "resendWebhook",
+      "sendgridWebhook",
+      "sesWebhook",
+      "toNodeHandler",
+      "toProblemDocument",
+      "twilioWebhook",
+    ]);
+    for (const name of ["feedbackEndpoints", "sesWebhook"]) expect(name in root, name).toBe(false);
     for (const name of ["executionApi", "executionApiHandler", "toNodeHandler", "toProblemDocument"])
       expect(name in root, name).toBe(false);
     // A small front door: what a host calls, not every schema and constant.
@@ -119,6 +131,7 @@ describe("the package", () => {
     expectTypeOf<Campaign["status"]>().toEqualTypeOf<root.CampaignStatus>();
     expectTypeOf<ReturnType<root.Dispatcher["dispatch"]>>().resolves.toEqualTypeOf<DispatchReport>();
     expectTypeOf(http.executionApi).parameter(0).toEqualTypeOf<Pick<CampaignKit, "executions">>();
+    expectTypeOf(http.feedbackEndpoints).parameter(0).toEqualTypeOf<Pick<CampaignKit, "feedback">>();
     expectTypeOf<http.ExecutionApiHandler>().toEqualTypeOf<
       (request: Request, context?: http.HandlerContext) => Promise<Response>
     >();

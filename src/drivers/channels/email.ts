@@ -25,14 +25,19 @@ export function listUnsubscribeHeaders(
   const { configuration } = message;
   if (configuration.channel !== "email" || message.category !== "marketing") return {};
   const unsubscribe = configuration.settings.listUnsubscribe;
-  if (unsubscribe === undefined) return {};
-  const configured = unsubscribe.url;
+  const kitUrl = message.listUnsubscribeUrl;
+  if (unsubscribe === undefined && kitUrl === undefined) return {};
+  const configured = unsubscribe?.url;
+  // The kit's own one-click URL wins over the configured one: it records the unsubscription itself.
   const url =
-    configured !== undefined && unsubscribeUrl ? unsubscribeUrl({ message, url: configured }) : configured;
-  const targets = [unsubscribe.mailto && `<mailto:${unsubscribe.mailto}>`, url && `<${url}>`].filter(Boolean);
+    kitUrl ??
+    (configured !== undefined && unsubscribeUrl ? unsubscribeUrl({ message, url: configured }) : configured);
+  const mailto = unsubscribe?.mailto;
+  const targets = [mailto && `<mailto:${mailto}>`, url && `<${url}>`].filter(Boolean);
   const headers: Record<string, string> = {};
   if (targets.length > 0) headers["List-Unsubscribe"] = targets.join(", ");
-  if (unsubscribe.oneClick && url) headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+  if ((kitUrl !== undefined || unsubscribe?.oneClick) && url)
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
   return headers;
 }
 

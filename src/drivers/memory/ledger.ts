@@ -78,6 +78,8 @@ class Stored {
  */
 export function memoryLedger(): MemoryLedger {
   const records = new Map<string, Stored>();
+  // provider message id -> message id, kept as records are written (a provider id is unique to its message).
+  const byProvider = new Map<string, string>();
   // channel \0 recipientId -> times (ms) of its sent messages.
   let sentIndex: Map<string, number[]> | undefined;
   const indexSent = (record: Stored) => {
@@ -107,6 +109,8 @@ export function memoryLedger(): MemoryLedger {
         if (records.get(record.messageId)?.outcome === "sent") continue;
         const stored = new Stored(record);
         records.set(record.messageId, stored);
+        if (stored.providerMessageId !== undefined)
+          byProvider.set(stored.providerMessageId, record.messageId);
         if (stored.outcome === "sent") indexSent(stored);
         written++;
       }
@@ -125,6 +129,20 @@ export function memoryLedger(): MemoryLedger {
       }
       return counts;
     },
+    async find({ messageIds = [], providerMessageIds = [] }) {
+      const ids = new Set(messageIds);
+      for (const providerId of providerMessageIds) {
+        const id = byProvider.get(providerId);
+        // The index may name a message whose later record has another provider id: check the record.
+        if (id !== undefined && records.get(id)?.providerMessageId === providerId) ids.add(id);
+      }
+      const found: DeliveryRecord[] = [];
+      for (const id of ids) {
+        const record = records.get(id);
+        if (record !== undefined) found.push(record.toRecord(id));
+      }
+      return found;
+    },
     async summarize({ campaignId, executionId }) {
       const summary: LedgerSummary = {
         outcomes: { sent: 0, failed: 0, excluded: 0 },
@@ -133,6 +151,7 @@ export function memoryLedger(): MemoryLedger {
         byTreatment: {},
         retries: 0,
       };
+      const hours = new Map<string, number>();
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;
       for (const record of records.values()) {
@@ -146,6 +165,8 @@ export function memoryLedger(): MemoryLedger {
           const reason = record.reason ?? "unknown";
           summary.excludedByReason[reason] = (summary.excludedByReason[reason] ?? 0) + 1;
         } else if (record.outcome === "sent") {
+          const hour = new Date(record.at - (record.at % 3_600_000)).toISOString();
+          hours.set(hour, (hours.get(hour) ?? 0) + 1);
           if (record.at < first) first = record.at;
           if (record.at > last) last = record.at;
         }
@@ -153,6 +174,7 @@ export function memoryLedger(): MemoryLedger {
       if (first <= last) {
         summary.firstSentAt = new Date(first);
         summary.lastSentAt = new Date(last);
+        summary.sentByHour = Object.fromEntries([...hours].sort(([a], [b]) => (a < b ? -1 : 1)));
       }
       return summary;
     },

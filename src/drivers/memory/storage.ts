@@ -53,6 +53,7 @@ export function memoryStorage(): Storage {
     record: (params) => ledger.record(params),
     countSentSince: (params) => ledger.countSentSince(params),
     summarize: (params) => ledger.summarize(params),
+    find: (params) => ledger.find(params),
 
     async insert({ collection, document }) {
       const map = documents(collection);

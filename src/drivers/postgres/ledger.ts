@@ -113,6 +113,45 @@ export function ledgerMethods(db: Db): DeliveryLedger {
         return counts;
       }),
 
+    find: ({ messageIds = [], providerMessageIds = [] }) =>
+      guard("find messages in the delivery ledger", async () => {
+        if (messageIds.length === 0 && providerMessageIds.length === 0) return [];
+        // Each arm of the OR has its index (the primary key, and the provider id's): a bitmap OR of both.
+        const result = await db.pool.query<{
+          message_id: string;
+          campaign_id: string;
+          execution_id: string;
+          recipient_id: string;
+          channel: Channel;
+          outcome: DeliveryRecord["outcome"];
+          reason: string | null;
+          attempts: number;
+          provider_message_id: string | null;
+          treatment_id: string | null;
+          at: Date;
+        }>(
+          `SELECT * FROM ${ledger}
+           WHERE message_id = ANY($1::text[]) OR provider_message_id = ANY($2::text[])`,
+          [messageIds, providerMessageIds],
+        );
+        return result.rows.map((row) => {
+          const record: DeliveryRecord = {
+            messageId: row.message_id,
+            campaignId: row.campaign_id,
+            executionId: row.execution_id,
+            recipientId: row.recipient_id,
+            channel: row.channel,
+            outcome: row.outcome,
+            attempts: row.attempts,
+            at: row.at,
+          };
+          if (row.reason !== null) record.reason = row.reason;
+          if (row.provider_message_id !== null) record.providerMessageId = row.provider_message_id;
+          if (row.treatment_id !== null) record.treatmentId = row.treatment_id;
+          return record;
+        });
+      }),
+
     summarize: ({ campaignId, executionId }) =>
       guard(`summarize the deliveries of campaign '${campaignId}'`, async () => {
         const values: unknown[] = [campaignId];
@@ -157,6 +196,19 @@ export function ledgerMethods(db: Db): DeliveryLedger {
           if (row.last_sent_at && (!summary.lastSentAt || row.last_sent_at > summary.lastSentAt)) {
             summary.lastSentAt = row.last_sent_at;
           }
+        }
+        if (summary.firstSentAt !== undefined) {
+          // The messages are indexed by (campaign, execution): the second scan reads what the first did.
+          const hours = await db.pool.query<{ hour: Date; count: number }>(
+            `SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, count(*)::integer AS count
+             FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
+               AND outcome = 'sent'
+             GROUP BY 1 ORDER BY 1`,
+            values,
+          );
+          summary.sentByHour = Object.fromEntries(
+            hours.rows.map((row) => [row.hour.toISOString(), row.count]),
+          );
         }
         return summary;
       }),

@@ -51,7 +51,18 @@ const MIGRATIONS: readonly Migration[] = [
     // Row triggers, filtered by collection in WHEN so executions and audit entries never pay for them. The
     // notification is sent at commit, to every session listening on the schema's channel.
     sql: ({ table, schema, schemaName }) => {
-      const collections = REPORTED_COLLECTIONS.map((c) => `'${c}'`).join(", ");
+      // As shipped: migration 5 widens the list.
+      const collections = [
+        "campaigns",
+        "audiences",
+        "channel-configurations",
+        "roles",
+        "role-assignments",
+        "approval-policies",
+        "approval-requests",
+      ]
+        .map((c) => `'${c}'`)
+        .join(", ");
       const notify = `${schema}.${quoteIdent("notify_document_change")}`;
       return `
       CREATE FUNCTION ${notify}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -77,6 +88,33 @@ const MIGRATIONS: readonly Migration[] = [
     sql: ({ table }) => `
       ALTER TABLE ${table("delivery_ledger")} ADD COLUMN treatment_id text;
     `,
+  },
+  {
+    version: 4,
+    name: "find ledger records by the provider's message id",
+    // Delivery feedback names messages by the provider's id: without this index, each webhook scans the ledger.
+    sql: ({ table }) => `
+      CREATE INDEX delivery_ledger_provider_message_id_idx ON ${table("delivery_ledger")} (provider_message_id)
+        WHERE provider_message_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 5,
+    name: "notify changes to the suppression list too",
+    // The kit caches whether a channel has any suppression, so a send with none skips its lookup.
+    sql: ({ table, schema }) => {
+      // Today's list of reported collections; a later change to it needs a migration of its own.
+      const collections = REPORTED_COLLECTIONS.map((c) => `'${c}'`).join(", ");
+      const notify = `${schema}.${quoteIdent("notify_document_change")}`;
+      return `
+      DROP TRIGGER document_written ON ${table("documents")};
+      DROP TRIGGER document_deleted ON ${table("documents")};
+      CREATE TRIGGER document_written AFTER INSERT OR UPDATE ON ${table("documents")}
+        FOR EACH ROW WHEN (NEW.collection IN (${collections})) EXECUTE FUNCTION ${notify}();
+      CREATE TRIGGER document_deleted AFTER DELETE ON ${table("documents")}
+        FOR EACH ROW WHEN (OLD.collection IN (${collections})) EXECUTE FUNCTION ${notify}();
+    `;
+    },
   },
 ];
 

@@ -17,6 +17,7 @@ export const REPORTED_COLLECTIONS: readonly Collection[] = [
   "role-assignments",
   "approval-policies",
   "approval-requests",
+  "suppressions",
 ];
 
 /**

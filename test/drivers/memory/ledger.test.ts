@@ -73,6 +73,7 @@ describe("memory ledger", () => {
       retries: 3,
       firstSentAt: new Date(T0 + 5),
       lastSentAt: new Date(T0 + 5),
+      sentByHour: { [new Date(T0 - (T0 % 3_600_000)).toISOString()]: 1 },
     });
     expect((await ledger.summarize({ campaignId: "c" })).outcomes.sent).toBe(2);
   });

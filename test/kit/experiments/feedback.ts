@@ -1,53 +1,59 @@
 /**
- * Feedback documents as the delivery feedback part of issue 13 stores them (collection `feedback`, one per
- * message and type, keyed `${messageId}|${type}`), written straight through the Store until
- * `kit.feedback.record` exists on this branch; at merge these calls become `kit.feedback.record`.
+ * Simulated conversions for the experiment tests: provider events recorded through `kit.feedback.record`, as
+ * a webhook would, and (for the holdout, whose recipients get no message to attribute an event to) feedback
+ * documents written straight to the store in the shape `kit.feedback.record` keeps them.
  */
+import type { CampaignKit } from "../../../src/kit/create-campaign-kit.js";
 import type { Storage } from "../../../src/ports/storage.js";
 
-/** What a feedback document is copied from: a sent message (or its ledger record). */
+/** A sent message, as the memory channel recorded it. */
 export interface FedMessage {
   id: string;
   recipientId: string;
   treatmentId?: string | undefined;
-  campaignId?: string;
-  executionId?: string;
-  channel?: string;
 }
 
-/** Records one `type` event (`opened`, `clicked`, `custom:<name>`) for each message. */
+const AT = new Date("2026-12-01T09:00:00Z");
+
+/** Records one `type` event (`opened`, `clicked`, `custom:<name>`) for each message, through the kit. */
 export async function recordFeedback(
-  storage: Storage,
+  kit: CampaignKit,
   messages: readonly FedMessage[],
-  type: string,
-  campaignId?: string,
+  type: "opened" | "clicked" | `custom:${string}`,
 ): Promise<void> {
-  const at = new Date("2026-12-01T09:00:00Z");
-  for (const message of messages) {
-    const campaign = message.campaignId ?? campaignId ?? "";
-    const executionId = message.executionId ?? "e";
-    const keys: Record<string, string> = { campaignId: campaign, executionId, type };
-    if (message.treatmentId !== undefined) keys.treatmentId = message.treatmentId;
-    const result = await storage.insert({
-      collection: "feedback",
-      document: {
-        id: `${message.id}|${type}`,
-        version: 1,
-        keys,
-        value: {
-          messageId: message.id,
-          campaignId: campaign,
-          executionId,
-          channel: message.channel ?? "email",
-          recipientId: message.recipientId,
-          ...(message.treatmentId === undefined ? {} : { treatmentId: message.treatmentId }),
-          type,
-          firstAt: at.toISOString(),
-          lastAt: at.toISOString(),
-          count: 1,
-        },
+  const result = await kit.feedback.record({
+    events: messages.map((message) => ({ type, messageId: message.id, at: AT })),
+  });
+  if (result.unmatched.length > 0) throw new Error(`unmatched feedback: ${JSON.stringify(result.unmatched)}`);
+}
+
+/** A conversion by a held-out recipient: stored as its feedback document, keyed to the holdout. */
+export async function recordHoldoutConversion(
+  storage: Storage,
+  params: { campaignId: string; recipientId: string; type: string },
+): Promise<void> {
+  const { campaignId, recipientId, type } = params;
+  const messageId = `holdout-${recipientId}`;
+  const result = await storage.insert({
+    collection: "feedback",
+    document: {
+      id: `${messageId}|${type}`,
+      version: 1,
+      keys: { campaignId, executionId: "e", type, treatmentId: "holdout" },
+      value: {
+        messageId,
+        campaignId,
+        executionId: "e",
+        channel: "email",
+        recipientId,
+        treatmentId: "holdout",
+        type,
+        firstAt: AT.toISOString(),
+        lastAt: AT.toISOString(),
+        count: 1,
+        eventIds: [`${messageId}-${type}`],
       },
-    });
-    if (result !== "ok") throw new Error(`feedback ${message.id}|${type}: ${result}`);
-  }
+    },
+  });
+  if (result !== "ok") throw new Error(`feedback ${messageId}|${type}: ${result}`);
 }

@@ -13,7 +13,7 @@ import type { OutboundMessage } from "../../../src/ports/channel.js";
 import type { Storage } from "../../../src/ports/storage.js";
 import { storageTargets } from "../../support/storages.js";
 import { ADMIN, emailConfiguration, kitClock, people, promotion } from "../fixtures.js";
-import { recordFeedback } from "./feedback.js";
+import { recordFeedback, recordHoldoutConversion } from "./feedback.js";
 
 const experimentPromotion = (experiment: object = {}): CampaignDraftInput => ({
   ...promotion,
@@ -152,16 +152,16 @@ describe.each(storageTargets("the experiment report tests"))(
       expect(control.length + urgent.length).toBe(email.sent.length);
       // Simulated feedback: 8 % of the control clicks, 16 % of the urgent treatment; 300 open.
       await recordFeedback(
-        storage,
+        kit,
         control.filter((_, i) => i % 25 < 2),
         "clicked",
       );
       await recordFeedback(
-        storage,
+        kit,
         urgent.filter((_, i) => i % 25 < 4),
         "clicked",
       );
-      await recordFeedback(storage, email.sent.slice(0, 300), "opened");
+      await recordFeedback(kit, email.sent.slice(0, 300), "opened");
 
       const delivery = await kit.reports.campaign({ actor: ADMIN, id: "exp" });
       const heldOut = delivery.excludedByReason.holdout;
@@ -229,15 +229,14 @@ describe.each(storageTargets("the experiment report tests"))(
       await kit.campaigns.activate({ actor: ADMIN, id: "small" });
       await kit.scheduler.tick();
       const byTreatment = byTreatmentOf(email.sent);
-      await recordFeedback(storage, (byTreatment.get("control") ?? []).slice(0, 10), "custom:purchase");
-      await recordFeedback(storage, (byTreatment.get("urgent") ?? []).slice(0, 13), "custom:purchase");
+      await recordFeedback(kit, (byTreatment.get("control") ?? []).slice(0, 10), "custom:purchase");
+      await recordFeedback(kit, (byTreatment.get("urgent") ?? []).slice(0, 13), "custom:purchase");
       // A purchase by a held-out recipient, recorded against their holdout record's message id.
-      await recordFeedback(
-        storage,
-        [{ id: "holdout-message", recipientId: "someone", treatmentId: "holdout" }],
-        "custom:purchase",
-        "small",
-      );
+      await recordHoldoutConversion(storage, {
+        campaignId: "small",
+        recipientId: "someone",
+        type: "custom:purchase",
+      });
 
       const report = await kit.reports.experiment({ actor: ADMIN, id: "small" });
       expect(report.metric).toBe("custom:purchase");
