@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
-// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, vitest, jiti) stay behind
-// their own subpath.
+// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, @opentelemetry/api,
+// vitest, jiti) stay behind their own subpath.
 const entries = {
   index: "src/index.ts",
   model: "src/model/index.ts",
@@ -10,6 +10,7 @@ const entries = {
   http: "src/http/index.ts",
   postgres: "src/drivers/postgres/index.ts",
   smtp: "src/drivers/smtp.ts",
+  otel: "src/drivers/otel.ts",
   "channels/twilio": "src/drivers/channels/twilio.ts",
   "channels/fcm": "src/drivers/channels/fcm.ts",
   "channels/resend": "src/drivers/channels/resend.ts",
@@ -24,7 +25,7 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "jiti"],
+  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "@opentelemetry/api", "jiti"],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)

@@ -10,8 +10,9 @@ import { toProblemDocument } from "../src/http/index.js";
 import {
   type CampaignDraftInput,
   type CampaignKit,
+  type CampaignStatus,
   createCampaignKit,
-  type DispatchReport,
+  type ExecutionProgressEvent,
   isCampaignKitError,
   type MemoryChannel,
   memoryAudiences,
@@ -60,20 +61,38 @@ async function expectRefusal(what: string, attempt: Promise<unknown>): Promise<v
   }
 }
 
-function progressLine(report: DispatchReport): string {
-  const { sent, failed, excluded } = report.outcomes;
-  const done = sent + failed + excluded;
-  return `  sending: ${report.recipients.toLocaleString("en")} recipients, ${done.toLocaleString("en")} messages (${sent.toLocaleString("en")} sent, ${excluded.toLocaleString("en")} excluded, ${failed} failed, ${report.retries} retries)`;
+function progressLine(event: ExecutionProgressEvent): string {
+  const { sent, failed, excluded } = event.outcomes;
+  const n = (value: number) => value.toLocaleString("en");
+  // The total is the audience's registered size, an estimate until the last event: say so with a "~".
+  const total = event.total === undefined ? "" : ` / ${event.estimated ? "~" : ""}${n(event.total)}`;
+  const percentage = event.percentage === undefined ? "" : ` (${event.percentage.toFixed(1)} %)`;
+  return `  sending: ${n(event.processed)}${total} recipients${percentage}, ${n(sent)} sent, ${n(excluded)} excluded, ${failed} failed, ${event.retries} retries`;
 }
 
-async function waitFor(kit: CampaignKit, campaignId: string, status: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if ((await kit.campaigns.get({ actor: "ada", id: campaignId })).status === status) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `campaign ${campaignId} never became ${status}: ${JSON.stringify((await kit.executions.list({ actor: "ada" })).items)}`,
-  );
+/**
+ * Resolves when the kit says the campaign reached `status`: its `campaign-status-changed` event, emitted by
+ * this process's scheduler, so nothing polls. Rejects if it ends in another final status, or after a minute.
+ */
+function statusReached(kit: CampaignKit, campaignId: string, status: CampaignStatus): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(new Error(`campaign ${campaignId} never became ${status}`)),
+      60_000,
+    );
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      kit.events.off("campaign-status-changed", listener);
+      if (error) reject(error);
+      else resolve();
+    };
+    const listener = ({ campaignId: id, to }: { campaignId: string; to: CampaignStatus }) => {
+      if (id !== campaignId) return;
+      if (to === status) finish();
+      else if (to === "failed" || to === "stopped") finish(new Error(`campaign ${campaignId} became ${to}`));
+    };
+    kit.events.on("campaign-status-changed", listener);
+  });
 }
 
 async function main(): Promise<void> {
@@ -242,11 +261,12 @@ async function tellTheStory(kit: CampaignKit, email: MemoryChannel, sms: MemoryC
 
   heading("5. The scheduled promotion goes out (both actions at once)");
   const progress = progressWriter({ tty, write: (text) => process.stdout.write(text), format: progressLine });
-  kit.dispatcher.on("progress", (report) => {
-    if (report.campaignId === "winter-sale") progress.update(report);
+  kit.events.on("execution-progress", (event) => {
+    if (event.campaignId === "winter-sale") progress.update(event);
   });
+  const completed = statusReached(kit, "winter-sale", "completed");
   kit.scheduler.start({ intervalMs: 250 });
-  await waitFor(kit, "winter-sale", "completed");
+  await completed;
   progress.done();
   line(
     `completed: ${email.sent.length.toLocaleString("en")} emails and ${sms.sent.length.toLocaleString("en")} SMS delivered`,

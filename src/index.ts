@@ -6,7 +6,7 @@
  * drivers (memory storage, channels and audiences, the webhook channel), the dispatcher and the prerequisite
  * checker on their own. Schemas and constants live at `campaign-kit/model`, schedule maths at
  * `campaign-kit/schedule`, the execution API's HTTP handler at `campaign-kit/http`; drivers with a dependency
- * at their own subpath (`campaign-kit/postgres`, `campaign-kit/smtp`) and the conformance suites at
+ * at their own subpath (`campaign-kit/postgres`, `campaign-kit/smtp`, OpenTelemetry at `campaign-kit/otel`) and the conformance suites at
  * `campaign-kit/testing`. The root entry imports none of their dependencies.
  *
  * @packageDocumentation
@@ -116,6 +116,18 @@ export type { Profile, ProfileInput } from "./model/profile.js";
 export type { Actor, Permission, Role } from "./model/roles.js";
 export type { Schedule } from "./model/schedule.js";
 export type { CampaignStatus } from "./model/status-machine.js";
+// The kit's events.
+export type {
+  ApprovalDecidedEvent,
+  ApprovalRequestedEvent,
+  CampaignStatusChangedEvent,
+  ExecutionEventBase,
+  ExecutionFailedEvent,
+  ExecutionFinishedEvent,
+  ExecutionProgressEvent,
+  ExecutionStartedEvent,
+  KitEvents,
+} from "./observe/events.js";
 // The contracts hosts implement.
 export type { AudienceSource } from "./ports/audience-source.js";
 export type {
@@ -129,6 +141,7 @@ export type {
 } from "./ports/channel.js";
 export type { Clock } from "./ports/clock.js";
 export type { DeliveryLedger, LedgerSummary } from "./ports/ledger.js";
+export type { LogFn, Logger } from "./ports/logger.js";
 // With the helpers their TSDoc offers to implementations: a custom store needs them from the package.
 export {
   COLLECTIONS,
@@ -146,3 +159,10 @@ export {
   type StoredDocument,
   type Where,
 } from "./ports/storage.js";
+export type {
+  Telemetry,
+  TelemetryAttributes,
+  TelemetryCounter,
+  TelemetrySpan,
+  TelemetrySpanName,
+} from "./ports/telemetry.js";

@@ -17,6 +17,7 @@ import { documentZodTypes } from "./zod-types.mjs";
 const FOLDER_GROUPS = [
   ["kit/prerequisites/", "Prerequisites"],
   ["kit/", "Kit"],
+  ["observe/", "Kit"],
   ["executions/", "Executions"],
   ["dispatch/", "Dispatcher"],
   ["schedule/", "Schedule"],

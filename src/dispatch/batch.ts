@@ -3,7 +3,7 @@ import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import { HOLDOUT_TREATMENT_ID } from "../model/experiment.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
-import { deliver, flush } from "./deliver.js";
+import { type BatchTally, deliver, flush } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { assignTreatment } from "./experiment.js";
 import { RenderTooLargeError } from "./render/budget.js";
@@ -42,19 +42,45 @@ export async function runBatch(
     claimed.push(recipientId);
     mine[i] = true;
   }
-  try {
+  const { telemetry } = run;
+  const span = telemetry?.startSpan("campaign-kit.batch", {
+    attributes: {
+      "campaign_kit.campaign.id": run.campaignId,
+      "campaign_kit.execution.id": run.executionId,
+      "campaign_kit.channel": action.channel,
+      "campaign_kit.category": run.category,
+      "campaign_kit.batch.recipients": n,
+    },
+    parent: run.span,
+  });
+  const tally: BatchTally | undefined = span ? { sent: 0, failed: 0, excluded: 0 } : undefined;
+  const work = async () => {
     const { ledger } = run;
     const records = await lane(async () => {
       const alreadySent = run.fresh
         ? NOTHING_SENT
         : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-      return processBatch(run, action, profiles, ids, alreadySent, mine, planned);
+      return processBatch(run, action, profiles, ids, alreadySent, mine, planned, tally);
     });
     // Written once the batch has left its lane: a slow commit holds no provider slot, and the batch stays
     // claimed (and counted in the pump's bound) until it is durable.
-    await flush(run, records);
+    await flush(run, records, action, tally);
+  };
+  try {
+    await (span && telemetry?.withSpan ? telemetry.withSpan(span, work) : work());
+  } catch (error) {
+    span?.fail(error);
+    throw error;
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
+    if (span && tally) {
+      span.setAttributes({
+        "campaign_kit.messages.sent": tally.sent,
+        "campaign_kit.messages.failed": tally.failed,
+        "campaign_kit.messages.excluded": tally.excluded,
+      });
+      span.end();
+    }
   }
 }
 
@@ -66,6 +92,7 @@ async function processBatch(
   alreadySent: ReadonlySet<string>,
   mine: readonly boolean[],
   planned: ReadonlyMap<string, ExclusionReason> | undefined,
+  tally: BatchTally | undefined,
 ): Promise<DeliveryRecord[]> {
   const now = run.clock.now();
   const at = new Date(now);
@@ -176,7 +203,7 @@ async function processBatch(
     );
     if (message) messages.push(message);
   }
-  return deliver(run, action, messages, records);
+  return deliver(run, action, messages, records, tally);
 }
 
 function render(

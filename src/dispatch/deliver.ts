@@ -1,11 +1,22 @@
 import type { RateLimitedError } from "../errors.js";
 import type { DeliveryRecord } from "../model/execution.js";
 import type { BatchItemResult, OutboundMessage } from "../ports/channel.js";
+import { errorFields } from "../ports/logger.js";
 import { backoffDelay, classifyError, errorReason } from "./retry.js";
 import type { PreparedAction, Run } from "./run.js";
 import { exclude, ledgerCall, makeRecord, maybeProgress } from "./run.js";
 
 const OK: BatchItemResult = { ok: true };
+
+/** How many of a batch's messages ended each way, for its span. */
+export interface BatchTally {
+  sent: number;
+  failed: number;
+  excluded: number;
+}
+
+/** At most this many message ids in one "retries exhausted" log line. */
+const LOGGED_IDS = 20;
 
 /** Per-message retry state, kept only for messages that failed at least once. */
 interface Trouble {
@@ -29,6 +40,7 @@ export async function deliver(
   action: PreparedAction,
   messages: OutboundMessage[],
   earlier: DeliveryRecord[],
+  tally?: BatchTally,
 ): Promise<DeliveryRecord[]> {
   if (messages.length === 0) return earlier;
   let records = earlier;
@@ -59,6 +71,31 @@ export async function deliver(
     records.push(record);
     if (run.emitter.listenerCount("failed") > 0) run.emitter.emit("failed", record, error);
   };
+  // Messages that failed for good after retries or throttling, logged once per round rather than per message.
+  let exhausted: { ids: string[]; count: number; error: unknown } | undefined;
+  const giveUp = (message: OutboundMessage, at: Date, reason: string, error: unknown) => {
+    fail(message, at, reason, error);
+    exhausted ??= { ids: [], count: 0, error };
+    exhausted.count++;
+    if (exhausted.ids.length < LOGGED_IDS) exhausted.ids.push(message.id);
+  };
+  const logExhausted = () => {
+    if (!exhausted) return;
+    run.log.warn(
+      {
+        campaignId: run.campaignId,
+        executionId: run.executionId,
+        channel: action.channel,
+        messages: exhausted.count,
+        attempts: attempt,
+        messageIds: exhausted.ids,
+        // A provider's error message can quote the address: the ledger keeps the reason, the log only the kind.
+        ...errorFields(exhausted.error, false),
+      },
+      "retries exhausted",
+    );
+    exhausted = undefined;
+  };
 
   while (round.length > 0) {
     const next: OutboundMessage[] = [];
@@ -79,7 +116,7 @@ export async function deliver(
         for (const message of slice) {
           const state = trouble?.get(message);
           if (state)
-            fail(message, at, `${errorReason(state.lastError)} (delivery window closed)`, state.lastError);
+            giveUp(message, at, `${errorReason(state.lastError)} (delivery window closed)`, state.lastError);
           else
             exclude(
               run,
@@ -141,13 +178,13 @@ export async function deliver(
           state.throttled++;
           throttledCount++;
           retryAfter = Math.max(retryAfter, (error as RateLimitedError).retryAfterMs);
-          if (state.throttled > run.retry.rateLimitedAttempts) fail(message, at, errorReason(error), error);
+          if (state.throttled > run.retry.rateLimitedAttempts) giveUp(message, at, errorReason(error), error);
           else next.push(message);
         } else {
           state.errors++;
           if (state.errors >= run.retry.attempts || run.signal.aborted) {
             if (run.signal.aborted) run.report.interrupted++;
-            else fail(message, at, errorReason(error), error);
+            else giveUp(message, at, errorReason(error), error);
           } else {
             next.push(message);
             delay = Math.max(delay, backoffDelay(state.errors, run.retry, run.random));
@@ -155,10 +192,21 @@ export async function deliver(
         }
       }
     }
+    logExhausted();
     if (throttledCount > 0) {
       run.report.rateLimited += throttledCount;
       run.bucket.slowDown(retryAfter);
       delay = Math.max(delay, retryAfter);
+      run.log.warn(
+        {
+          campaignId: run.campaignId,
+          executionId: run.executionId,
+          channel: action.channel,
+          messages: throttledCount,
+          retryAfterMs: retryAfter,
+        },
+        "provider throttled: slowing down and retrying",
+      );
       if (run.emitter.listenerCount("rate-limited") > 0) {
         run.emitter.emit("rate-limited", {
           campaignId: run.campaignId,
@@ -170,7 +218,7 @@ export async function deliver(
       }
     }
     if (next.length === 0) return records;
-    await flush(run, records);
+    await flush(run, records, action, tally);
     records = [];
     if (run.signal.aborted) {
       run.report.interrupted += next.length;
@@ -180,9 +228,9 @@ export async function deliver(
       const at = new Date(run.clock.now());
       for (const message of next) {
         const error = trouble?.get(message)?.lastError;
-        fail(message, at, `${errorReason(error)} (delivery window closed before retry)`, error);
+        giveUp(message, at, `${errorReason(error)} (delivery window closed before retry)`, error);
       }
-      await flush(run, records);
+      logExhausted();
       break;
     }
     run.report.retries += next.length;
@@ -249,12 +297,42 @@ async function call(
   return results;
 }
 
-/** Writes records in one ledger call, then tells listeners about the sent ones. */
-export async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
+/** Writes records in one ledger call, then counts them and tells listeners about the sent ones. */
+export async function flush(
+  run: Run,
+  records: DeliveryRecord[],
+  action: PreparedAction,
+  tally: BatchTally | undefined,
+): Promise<void> {
   if (records.length === 0) return;
   await ledgerCall("record", () => run.ledger.record({ records }));
+  if (run.telemetry) count(run, records, action, tally);
   if (run.emitter.listenerCount("sent") > 0) {
     for (const record of records) if (record.outcome === "sent") run.emitter.emit("sent", record);
   }
   maybeProgress(run);
+}
+
+/** Adds a ledger write's records to the telemetry counters and the batch's tally: one call per outcome. */
+function count(run: Run, records: DeliveryRecord[], action: PreparedAction, tally: BatchTally | undefined) {
+  const counts: BatchTally = { sent: 0, failed: 0, excluded: 0 };
+  let reasons: Map<string, number> | undefined;
+  for (const record of records) {
+    counts[record.outcome]++;
+    if (record.outcome === "excluded") {
+      reasons ??= new Map();
+      const reason = record.reason ?? "unknown";
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  const attributes = { "campaign_kit.channel": action.channel, "campaign_kit.category": run.category };
+  if (counts.sent > 0) run.telemetry?.count("sent", counts.sent, attributes);
+  if (counts.failed > 0) run.telemetry?.count("failed", counts.failed, attributes);
+  for (const [reason, n] of reasons ?? [])
+    run.telemetry?.count("excluded", n, { ...attributes, "campaign_kit.reason": reason });
+  if (tally) {
+    tally.sent += counts.sent;
+    tally.failed += counts.failed;
+    tally.excluded += counts.excluded;
+  }
 }

@@ -8,6 +8,8 @@ import { messageIdPrefix } from "../model/message-id.js";
 import type { ChannelAdapter } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
+import { kitLogger, type Logger } from "../ports/logger.js";
+import { safeTelemetry, type Telemetry } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
 import { experimentIdOf } from "./experiment.js";
 import { pump } from "./pump.js";
@@ -53,6 +55,8 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   private readonly transactionalLane: LimitFunction;
   private readonly buckets = new Map<string, { bucket: TokenBucket; users: number }>();
   private readonly compiled = new Map<string, CompiledAction>();
+  private readonly log: Logger;
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(options: DispatcherOptions) {
     super();
@@ -65,6 +69,9 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32));
     this.marketingLane = pLimit(concurrency);
     this.transactionalLane = pLimit(Math.max(1, Math.floor(options.transactionalConcurrency ?? concurrency)));
+    // The kit hands over its logger and telemetry already made safe; wrapping them again costs nothing.
+    this.log = kitLogger(options.logger);
+    this.telemetry = safeTelemetry(options.telemetry);
   }
 
   /**
@@ -118,6 +125,9 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       report,
       progressIntervalMs: this.options.progressIntervalMs ?? 1000,
       lastProgressAt: startedAt,
+      log: this.log,
+      telemetry: this.telemetry,
+      span: request.span,
     };
     let failure: unknown;
     try {

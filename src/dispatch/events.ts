@@ -60,6 +60,10 @@ export interface DispatcherEvents {
   retry: (event: RetryEvent) => void;
   /** The provider throttled a call: the campaign's bucket slows down and the messages are retried later. */
   "rate-limited": (event: RateLimitedEvent) => void;
-  /** Counts so far, at most once per `progressIntervalMs` per dispatch, and once at its end. */
-  progress: (report: DispatchReport) => void;
+  /**
+   * Counts so far, at most once per `progressIntervalMs` per dispatch, and once at its end, with `final`
+   * `true`. The report has no total: the dispatcher pulls an iterable whose length it never knows. The kit's
+   * `execution-progress` event (`kit.events`) adds the total and a percentage where it knows them.
+   */
+  progress: (report: DispatchReport, final: boolean) => void;
 }

@@ -9,6 +9,8 @@ import { EXCLUSION_REASONS } from "../model/execution.js";
 import type { ChannelAdapter, OutboundMessage } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
+import type { Logger } from "../ports/logger.js";
+import type { Telemetry, TelemetrySpan } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
 import type { ExperimentSplit } from "./experiment.js";
 import type { TokenBucket } from "./rate.js";
@@ -63,6 +65,11 @@ export interface Run {
   report: DispatchReport;
   progressIntervalMs: number;
   lastProgressAt: number;
+  log: Logger;
+  /** `undefined` when nobody traces: the batches then build no attributes. */
+  telemetry: Telemetry | undefined;
+  /** The span batch spans belong to. */
+  span: TelemetrySpan | undefined;
 }
 
 /** A fresh report with every counter at zero. */
@@ -173,5 +180,5 @@ export function maybeProgress(run: Run, force = false): void {
   const report = snapshot(run.report);
   report.finishedAt = new Date(now);
   report.durationMs = now - report.startedAt.getTime();
-  run.emitter.emit("progress", report);
+  run.emitter.emit("progress", report, force);
 }

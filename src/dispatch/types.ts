@@ -6,6 +6,8 @@ import type { Profile } from "../model/profile.js";
 import type { ChannelAdapter, OutboundMessage } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
+import type { Logger } from "../ports/logger.js";
+import type { Telemetry, TelemetrySpan } from "../ports/telemetry.js";
 import type { RetryOptions } from "./retry.js";
 
 /** Options for {@link createDispatcher}. */
@@ -41,6 +43,16 @@ export interface DispatcherOptions {
   maxMessageChars?: number;
   /** Minimum time between two `progress` events of one dispatch, in ms; defaults to 1000. */
   progressIntervalMs?: number;
+  /**
+   * Where to log provider throttling and retries used up (pino-compatible; see {@link Logger}); silent by
+   * default. The kit passes its own `logger`.
+   */
+  logger?: Logger;
+  /**
+   * Traces each batch (`campaign-kit.batch` spans) and counts messages sent, failed and excluded; see
+   * `openTelemetry()` from `campaign-kit/otel`. The kit passes its own `telemetry`.
+   */
+  telemetry?: Telemetry;
   /**
    * The suppression list: recipients whose address (or profile) it holds on the action's channel are
    * excluded as `suppressed`, one lookup per batch. The kit passes its own, fed by delivery feedback.
@@ -128,6 +140,8 @@ export interface DispatchRequest {
    * sent before `end` is excluded as `outside-window` and reported.
    */
   window?: { start: Date; end: Date };
+  /** The span the dispatch's batch spans belong to (the kit passes its execution's); needs `telemetry`. */
+  span?: TelemetrySpan;
 }
 
 /** Counts of one channel's messages. */

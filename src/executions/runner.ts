@@ -1,10 +1,13 @@
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { DispatchReport, DispatchRequest } from "../dispatch/types.js";
-import { CampaignKitError } from "../errors.js";
+import { CampaignKitError, isCampaignKitError } from "../errors.js";
 import type { Campaign } from "../model/campaign.js";
-import type { Execution } from "../model/execution.js";
+import type { DeliveryOutcome, Execution } from "../model/execution.js";
 import type { Profile } from "../model/profile.js";
+import type { ExecutionProgressEvent } from "../observe/events.js";
 import type { AudienceSource } from "../ports/audience-source.js";
+import { errorFields } from "../ports/logger.js";
+import type { TelemetrySpan } from "../ports/telemetry.js";
 import { configurationsOf, getCampaign, isRunning } from "../repositories/campaigns.js";
 import type { Context } from "../repositories/context.js";
 import { claim, claimed, type Held, write } from "./claims.js";
@@ -39,7 +42,11 @@ export interface Runner {
    * starts it in the background, claimed for this process in the same write. When the id is taken, a call
    * with the same request id got there first: its execution is returned, `created: false`, and nothing starts.
    */
-  submit(execution: Execution, campaign: Campaign): Promise<{ execution: Execution; created: boolean }>;
+  submit(
+    execution: Execution,
+    campaign: Campaign,
+    parent?: TelemetrySpan,
+  ): Promise<{ execution: Execution; created: boolean }>;
   /**
    * Starts (or joins) the execution in the background; resolves when this process is done with it. `start`
    * hands over what the caller already has: the execution it inserted claimed for this runner, its campaign.
@@ -71,6 +78,8 @@ export interface LaunchOptions {
    * resumed or taken-over one never is.
    */
   fresh?: boolean;
+  /** The span of the call that created the execution: its execution span is a child of it. */
+  parent?: TelemetrySpan | undefined;
 }
 
 /** Why the runner aborts a dispatch: the campaign or execution was stopped, or another process took over. */
@@ -91,9 +100,77 @@ interface PassOutcome {
   changes?: Partial<Execution>;
 }
 
+/** What a dispatch's progress is measured against: how many recipients it will pull, when known. */
+interface PassTotal {
+  kind: Execution["kind"];
+  /** Messages per recipient: one per action. */
+  actions: number;
+  total: number | undefined;
+  estimated: boolean;
+}
+
+/** One pass of an execution in this process, as its logs, events and span describe it. */
+interface Pass {
+  fields: { executionId: string; campaignId: string; kind: Execution["kind"] };
+  /** On the kit's clock, in ms. */
+  startedAt: number;
+  span: TelemetrySpan | undefined;
+}
+
+/**
+ * The kit's progress event for a dispatcher's report. A recipient counts as processed once every action's
+ * message to it is recorded (or it is held back), not when it is pulled: the dispatcher pulls ahead of
+ * sending, so counting pulls would reach 100 % while thousands of sends are still queued.
+ */
+function progressEvent(
+  report: DispatchReport,
+  final: boolean,
+  known: PassTotal,
+  at: Date,
+): ExecutionProgressEvent {
+  const { sent, failed, excluded } = report.outcomes;
+  const messages = sent + failed + excluded + report.skippedAlreadySent;
+  const done = final && !report.aborted;
+  const processed = done
+    ? report.recipients
+    : Math.min(report.recipients, report.deferred + Math.floor(messages / Math.max(1, known.actions)));
+  const total = done ? processed : known.total;
+  const percentage =
+    total === undefined
+      ? undefined
+      : done
+        ? 100
+        : total === 0
+          ? 0
+          : Math.min(99.9, Math.floor((processed / total) * 1000) / 10);
+  return {
+    executionId: report.executionId,
+    campaignId: report.campaignId,
+    kind: known.kind,
+    at,
+    processed,
+    total,
+    estimated: done ? false : known.estimated,
+    percentage,
+    final,
+    outcomes: { ...report.outcomes },
+    retries: report.retries,
+    skippedAlreadySent: report.skippedAlreadySent,
+    deferred: report.deferred,
+  };
+}
+
 /** Builds the runner. */
 export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   const running = new Map<string, { campaignId: string; controller: AbortController; done: Promise<void> }>();
+  const { observe } = ctx;
+  // By execution id, while its dispatch runs: one execution runs one dispatch at a time in a process.
+  const totals = new Map<string, PassTotal>();
+  options.dispatcher.on("progress", (report, final) => {
+    const known = totals.get(report.executionId);
+    if (known === undefined || observe.events.listenerCount("execution-progress") === 0) return;
+    observe.emit("execution-progress", progressEvent(report, final, known, ctx.now()));
+  });
 
   /**
    * Writes `changes` to the held execution while this process still runs it, unless someone cancelled it
@@ -139,8 +216,16 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         if (renewed) return;
         const { status, claim: owner } = held.current.value;
         controller.abort(new Halt(status === "cancelled" || owner === undefined ? "stopped" : "claim-lost"));
-      } catch {
-        // Storage trouble: the dispatch's own ledger writes will fail and end it; nothing to add here.
+      } catch (error) {
+        // Storage trouble: the dispatch's own ledger writes will fail and end it; the claim may lapse first.
+        observe.log.warn(
+          {
+            executionId: held.current.value.id,
+            campaignId: held.current.value.campaignId,
+            ...errorFields(error),
+          },
+          "execution claim renewal failed",
+        );
       }
     });
   }
@@ -148,21 +233,44 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
   async function dispatch(
     campaign: Campaign,
     execution: Execution,
-    request: Pick<DispatchRequest, "recipients" | "recipientOverrides" | "window" | "plan" | "fresh">,
+    request: Pick<
+      DispatchRequest,
+      "recipients" | "recipientOverrides" | "window" | "plan" | "fresh" | "span"
+    >,
     signal: AbortSignal,
+    total: Pick<PassTotal, "total" | "estimated">,
   ): Promise<DispatchReport> {
-    return options.dispatcher.dispatch({
-      campaign,
-      executionId: execution.id,
-      configurations: await configurationsOf(ctx, campaign),
-      ...(execution.context ? { context: execution.context } : {}),
-      ...request,
-      signal,
-    });
+    const configurations = await configurationsOf(ctx, campaign);
+    totals.set(execution.id, { kind: execution.kind, actions: campaign.actions.length, ...total });
+    try {
+      return await options.dispatcher.dispatch({
+        campaign,
+        executionId: execution.id,
+        configurations,
+        ...(execution.context ? { context: execution.context } : {}),
+        ...request,
+        signal,
+      });
+    } finally {
+      totals.delete(execution.id);
+    }
+  }
+
+  /** How many recipients an audience pass will pull: counted for waves, else as the audience was registered. */
+  async function audienceTotal(audienceId: string, counted: number | undefined) {
+    if (counted !== undefined) return { total: counted, estimated: false };
+    const size = (await ctx.repos.audiences.getCached(audienceId))?.value.estimatedSize;
+    return { total: size, estimated: size !== undefined };
   }
 
   /** A unitary execution: the recipients resolved when the call was accepted, sent at once. */
-  async function unitaryPass(campaign: Campaign, execution: Execution, signal: AbortSignal, fresh: boolean) {
+  async function unitaryPass(
+    campaign: Campaign,
+    execution: Execution,
+    signal: AbortSignal,
+    fresh: boolean,
+    span: TelemetrySpan | undefined,
+  ) {
     const recipients = execution.recipients ?? [];
     const overrides = new Map(recipients.map((r) => [r.profile.id, r]));
     // Fresh only when no profile is named twice: the ledger is what would catch the second.
@@ -174,8 +282,10 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         recipients: [recipients.map((r) => r.profile)],
         recipientOverrides: overrides,
         fresh: fresh && distinct,
+        ...(span ? { span } : {}),
       },
       signal,
+      { total: recipients.length, estimated: false },
     );
     return { reports: [report], targeted: recipients.length };
   }
@@ -189,6 +299,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     execution: Execution,
     signal: AbortSignal,
     fresh: boolean,
+    span: TelemetrySpan | undefined,
   ): Promise<PassOutcome> {
     const audienceId = execution.audienceId ?? campaign.audienceId;
     if (!audienceId) {
@@ -204,12 +315,15 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     const window = { start: ctx.now(), end: plan.window.end };
     const members = audiences.members({ audienceId, signal });
     const skipLedger = fresh && audiences.distinctMembers === true ? { fresh: true } : {};
+    const total = await audienceTotal(audienceId, audienceSize);
+    const traced = span ? { span } : {};
     if (!plan.slices) {
       const report = await dispatch(
         campaign,
         execution,
-        { recipients: members, window, ...skipLedger },
+        { recipients: members, window, ...skipLedger, ...traced },
         signal,
+        total,
       );
       return { reports: [report], targeted: report.recipients };
     }
@@ -222,8 +336,10 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         window,
         plan: plan.dispatchPlan((profiles, dueAt) => slices.add(profiles, dueAt)),
         ...skipLedger,
+        ...traced,
       },
       signal,
+      total,
     );
     await slices.flush();
     if (report.aborted) return { reports: [report], targeted: report.recipients };
@@ -240,6 +356,7 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     campaign: Campaign,
     execution: Execution,
     signal: AbortSignal,
+    span: TelemetrySpan | undefined,
   ): Promise<PassOutcome> {
     const audiences = source();
     const windowMs = campaign.deliveryControls.deliveryWindowHours * HOUR_MS;
@@ -250,7 +367,13 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
       const found = await audiences.findProfiles({ namespace: slice.namespace, values: slice.identities });
       const recipients: Profile[][] = [[...found.values()]];
       const window = { start: ctx.now(), end: new Date(slice.dueAt.getTime() + windowMs) };
-      const report = await dispatch(campaign, execution, { recipients, window }, signal);
+      const report = await dispatch(
+        campaign,
+        execution,
+        { recipients, window, ...(span ? { span } : {}) },
+        signal,
+        { total: found.size, estimated: false },
+      );
       reports.push(report);
       targeted += report.recipients;
       if (report.aborted) break;
@@ -259,36 +382,41 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     return { reports, targeted, nextDueAt: await nextSliceAt(ctx, execution.id) };
   }
 
-  async function pass(
+  async function runPass(
     campaign: Campaign,
     execution: Execution,
     signal: AbortSignal,
     fresh: boolean,
+    span: TelemetrySpan | undefined,
   ): Promise<PassOutcome> {
-    if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal, fresh);
+    if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal, fresh, span);
     return execution.streamed
-      ? slicePass(campaign, execution, signal)
-      : firstPass(campaign, execution, signal, fresh);
+      ? slicePass(campaign, execution, signal, span)
+      : firstPass(campaign, execution, signal, fresh, span);
   }
 
-  /** Whether every message the execution recorded failed: a send that delivered nothing at all. */
-  async function allFailed(execution: Execution, reports: DispatchReport[]): Promise<boolean> {
-    if (!execution.streamed && reports.length === 1) {
-      const { outcomes } = reports[0]!;
-      return outcomes.sent === 0 && outcomes.failed > 0;
-    }
+  /**
+   * The execution's messages by outcome, all passes and processes together: the one report of a first,
+   * single-pass run holds them all; anything else (passes, a resume) is summed by the ledger.
+   */
+  async function outcomesOf(
+    execution: Execution,
+    reports: DispatchReport[],
+    resumed: boolean,
+  ): Promise<Record<DeliveryOutcome, number>> {
+    if (!resumed && !execution.streamed && reports.length === 1) return { ...reports[0]!.outcomes };
     const { outcomes } = await ctx.storage.summarize({
       campaignId: execution.campaignId,
       executionId: execution.id,
     });
-    return outcomes.sent === 0 && outcomes.failed > 0;
+    return outcomes;
   }
 
   async function run(executionId: string, controller: AbortController, start: LaunchOptions): Promise<void> {
     const held = start.held ?? (await claim(ctx, executionId, options.owner, options.claimMs));
     if (!held) return;
     const unwatch = watch(held, controller);
-    let started = false;
+    let pass: Pass | undefined;
     try {
       const stored = held.current.value;
       const now = ctx.now();
@@ -309,21 +437,32 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         // conflict means someone else wrote it meanwhile, and a resumed or taken-over execution is never fresh.
         fresh ||= stored.startedAt === undefined && held.current.version === version + 1;
       }
-      started = true;
-      const outcome = await pass(campaign, execution, controller.signal, fresh);
+      // Started before: a later pass, or a resume after a crash or shutdown. A submitted execution is stored
+      // with its start time and handed over held, so only a start time found in storage tells.
+      const resumed = execution.streamed || (start.held === undefined && stored.startedAt !== undefined);
+      pass = startPass(execution, resumed, start.parent);
+      const outcome = await runPass(campaign, execution, controller.signal, fresh, pass.span);
       const counted: Partial<Execution> = {
         ...outcome.changes,
         targetedProfileCount: Math.max(execution.targetedProfileCount, outcome.targeted),
       };
       if (outcome.reports.some((report) => report.aborted) || controller.signal.aborted) {
-        await settleHalted(held, controller, counted);
+        await settleHalted(held, controller, counted, pass, outcome.reports);
         return;
       }
       if (outcome.nextDueAt) {
         await settle(held, { ...counted, resumeAt: outcome.nextDueAt }, true);
+        observe.log.info(
+          { ...pass.fields, nextDueAt: outcome.nextDueAt.toISOString() },
+          "execution waits for its next slice",
+        );
+        pass.span?.setAttributes({ "campaign_kit.execution.status": "waiting" });
         return;
       }
-      const failed = await allFailed({ ...execution, ...counted }, outcome.reports);
+      const done = { ...execution, ...counted };
+      const outcomes = await outcomesOf(done, outcome.reports, resumed);
+      const failed = outcomes.sent === 0 && outcomes.failed > 0;
+      const error = "Every message failed; see the ledger for the reasons.";
       await settle(
         held,
         {
@@ -331,15 +470,17 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
           status: failed ? "failed" : "succeeded",
           finishedAt: ctx.now(),
           resumeAt: undefined,
-          ...(failed ? { error: "Every message failed; see the ledger for the reasons." } : {}),
+          ...(failed ? { error } : {}),
         },
         true,
       );
+      if (failed) endFailed(pass, { error, outcomes });
+      else endFinished(pass, "succeeded", done.targetedProfileCount, outcomes);
     } catch (error) {
-      if (!started) throw error;
+      if (!pass) throw error;
       // An audience source or adapter that honours the signal throws on abort: that is a halt, not a failure.
       if (controller.signal.aborted) {
-        await settleHalted(held, controller, {}).catch(() => {});
+        await settleHalted(held, controller, {}, pass, []).catch(() => {});
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
@@ -350,11 +491,79 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
         resumeAt: undefined,
       };
       await settle(held, failed, true).catch(() => {});
+      endFailed(pass, { error: message, cause: error });
     } finally {
       await unwatch();
       // Whatever path ended the run, the claim goes with it (nothing to write when a settle above released it).
       await settle(held, {}, true).catch(() => {});
+      pass?.span?.end();
     }
+  }
+
+  /** Logs, emits and traces the start of a pass. */
+  function startPass(execution: Execution, resumed: boolean, parent: TelemetrySpan | undefined): Pass {
+    const fields = { executionId: execution.id, campaignId: execution.campaignId, kind: execution.kind };
+    observe.log.info({ ...fields, resumed }, "execution started");
+    observe.emit("execution-started", { ...fields, resumed, at: ctx.now() });
+    const span = observe.telemetry?.startSpan("campaign-kit.execution", {
+      attributes: {
+        "campaign_kit.campaign.id": execution.campaignId,
+        "campaign_kit.execution.id": execution.id,
+        "campaign_kit.execution.kind": execution.kind,
+        "campaign_kit.execution.resumed": resumed,
+      },
+      parent,
+    });
+    return { fields, startedAt: ctx.clock.now(), span };
+  }
+
+  function endFinished(
+    pass: Pass,
+    status: "succeeded" | "cancelled",
+    targeted: number,
+    outcomes: Record<DeliveryOutcome, number>,
+  ): void {
+    const durationMs = ctx.clock.now() - pass.startedAt;
+    observe.log.info({ ...pass.fields, status, targeted, ...outcomes, durationMs }, "execution finished");
+    observe.emit("execution-finished", {
+      ...pass.fields,
+      status,
+      targeted,
+      outcomes,
+      durationMs,
+      at: ctx.now(),
+    });
+    pass.span?.setAttributes({
+      "campaign_kit.execution.status": status,
+      "campaign_kit.execution.targeted": targeted,
+      "campaign_kit.messages.sent": outcomes.sent,
+      "campaign_kit.messages.failed": outcomes.failed,
+      "campaign_kit.messages.excluded": outcomes.excluded,
+    });
+  }
+
+  function endFailed(
+    pass: Pass,
+    failure: { error: string; cause?: unknown; outcomes?: Record<DeliveryOutcome, number> },
+  ): void {
+    const durationMs = ctx.clock.now() - pass.startedAt;
+    const code = isCampaignKitError(failure.cause) ? failure.cause.code : undefined;
+    const logged =
+      failure.cause === undefined ? { error: { message: failure.error } } : errorFields(failure.cause);
+    observe.log.error(
+      { ...pass.fields, ...logged, ...(failure.outcomes ?? {}), durationMs },
+      code === "STORAGE_FAILED" ? "execution failed: storage unavailable" : "execution failed",
+    );
+    observe.emit("execution-failed", {
+      ...pass.fields,
+      error: failure.error,
+      ...(code === undefined ? {} : { code }),
+      ...(failure.cause === undefined ? {} : { cause: failure.cause }),
+      durationMs,
+      at: ctx.now(),
+    });
+    pass.span?.setAttributes({ "campaign_kit.execution.status": "failed" });
+    pass.span?.fail(failure.cause ?? new Error(failure.error));
   }
 
   /**
@@ -365,19 +574,39 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     held: Held,
     controller: AbortController,
     counted: Partial<Execution>,
+    pass: Pass,
+    reports: DispatchReport[],
   ): Promise<void> {
     const reason = controller.signal.reason instanceof Halt ? controller.signal.reason.reason : "closing";
-    if (reason === "claim-lost") return;
+    pass.span?.setAttributes({
+      "campaign_kit.execution.status": reason === "stopped" ? "cancelled" : reason,
+    });
+    if (reason === "claim-lost") {
+      observe.log.warn(pass.fields, "execution claim lost: another process runs it now");
+      return;
+    }
     const stopped = !isRunning(await getCampaign(ctx, held.current.value.campaignId));
     await settle(
       held,
       stopped ? { ...counted, status: "cancelled", finishedAt: ctx.now(), resumeAt: undefined } : counted,
       true,
     );
+    if (!stopped) {
+      observe.log.info(pass.fields, "execution interrupted: it resumes from the ledger later");
+      return;
+    }
+    const outcomes = { sent: 0, failed: 0, excluded: 0 };
+    for (const report of reports) {
+      outcomes.sent += report.outcomes.sent;
+      outcomes.failed += report.outcomes.failed;
+      outcomes.excluded += report.outcomes.excluded;
+    }
+    const targeted = counted.targetedProfileCount ?? held.current.value.targetedProfileCount;
+    endFinished(pass, "cancelled", targeted, outcomes);
   }
 
   return {
-    async submit(execution, campaign) {
+    async submit(execution, campaign, parent) {
       const waits = execution.status === "scheduled";
       const now = ctx.now();
       const stored = waits
@@ -388,7 +617,12 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
       }
       if (!waits) {
         // Just stored by this call: nothing of it can be in the ledger.
-        void this.launch(stored, { held: { current: { value: stored, version: 1 } }, campaign, fresh: true });
+        void this.launch(stored, {
+          held: { current: { value: stored, version: 1 } },
+          campaign,
+          fresh: true,
+          parent,
+        });
       }
       return { execution: stored, created: true };
     },

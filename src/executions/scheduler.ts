@@ -2,6 +2,7 @@ import { isCampaignKitError } from "../errors.js";
 import type { Campaign } from "../model/campaign.js";
 import type { Execution } from "../model/execution.js";
 import type { LifecycleAction } from "../model/status-machine.js";
+import { errorFields } from "../ports/logger.js";
 import { audit } from "../repositories/audit.js";
 import { campaignsIn, getCampaign, transitionCampaign } from "../repositories/campaigns.js";
 import type { Context } from "../repositories/context.js";
@@ -51,7 +52,8 @@ export interface Scheduler {
   /**
    * Ticks at once, then every `intervalMs` (a positive number, default 1000) of the kit's clock until
    * {@link Scheduler.stop}; sends run in the background. A tick still running when the next is due makes that
-   * one skip. On the system clock the timer keeps the process running until `stop()`.
+   * one skip. On the system clock the timer keeps the process running until `stop()`. A tick that fails is
+   * logged through the kit's `logger` (without one, written to stderr) and the next tick tries again.
    */
   start(options?: { intervalMs?: number }): void;
   /** Stops ticking and waits for the tick in progress. Sends in flight go on; `kit.close()` stops them. */
@@ -177,6 +179,23 @@ export function createScheduler(ctx: Context, runner: Runner, options: Scheduler
   async function tick(wait: boolean): Promise<TickSummary> {
     const summary: TickSummary = { started: [], launched: [], completed: [], purged: [] };
     const now = ctx.now();
+    const began = ctx.clock.now();
+    try {
+      await tickAt(now, wait, summary);
+    } catch (error) {
+      ctx.observe.log.error(
+        { ...errorFields(error), ...summary },
+        isCampaignKitError(error, "STORAGE_FAILED")
+          ? "scheduler tick failed: storage unavailable"
+          : "scheduler tick failed",
+      );
+      throw error;
+    }
+    ctx.observe.log.debug({ ...summary, durationMs: ctx.clock.now() - began }, "scheduler tick");
+    return summary;
+  }
+
+  async function tickAt(now: Date, wait: boolean, summary: TickSummary): Promise<void> {
     for await (const campaign of campaignsIn(ctx, ["scheduled"])) {
       if ((campaign.schedule?.startAt?.getTime() ?? 0) <= now.getTime() && (await move(campaign, "start"))) {
         summary.started.push(campaign.id);
@@ -214,7 +233,6 @@ export function createScheduler(ctx: Context, runner: Runner, options: Scheduler
       if (fresh?.status === "live" && (await settle(fresh, now))) summary.completed.push(campaign.id);
     }
     summary.purged = await purgeExpired(now);
-    return summary;
   }
 
   const scheduler: Scheduler = {
@@ -237,7 +255,10 @@ export function createScheduler(ctx: Context, runner: Runner, options: Scheduler
           .tick({ wait: false })
           .then(
             () => {},
-            (error: unknown) => console.error("campaign-kit scheduler tick failed:", error),
+            (error: unknown) => {
+              // The logger has it; without one, a failing background tick would go unseen.
+              if (!ctx.observe.logging) console.error("campaign-kit scheduler tick failed:", error);
+            },
           )
           .finally(() => {
             ticking = undefined;

@@ -187,6 +187,40 @@ export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
     return next;
   }
 
+  /** Logs and emits a new approval request, once it and its campaign's move are stored. */
+  function requested(request: ApprovalRequest): void {
+    const event = {
+      campaignId: request.campaignId,
+      requestId: request.id,
+      requestedBy: request.requestedBy,
+      ...(request.policyId === undefined ? {} : { policyId: request.policyId }),
+      autoApproved: request.policyId === undefined,
+    };
+    ctx.observe.log.info(event, "approval requested");
+    ctx.observe.emit("approval-requested", { ...event, at: request.requestedAt });
+    if (event.autoApproved) decidedEvent(request, "approved");
+  }
+
+  /** Logs and emits a decision on an approval request, once it and its campaign's move are stored. */
+  function decidedEvent(
+    request: ApprovalRequest,
+    decision: "approved" | "changes-requested" | "cancelled",
+    comment?: string,
+  ): void {
+    const event = {
+      campaignId: request.campaignId,
+      requestId: request.id,
+      decision,
+      ...(request.decidedBy === undefined ? {} : { decidedBy: request.decidedBy }),
+    };
+    ctx.observe.log.info(event, "approval decided");
+    ctx.observe.emit("approval-decided", {
+      ...event,
+      ...(comment === undefined ? {} : { comment }),
+      at: request.decidedAt ?? ctx.now(),
+    });
+  }
+
   return {
     activate: ({ actor, id }) =>
       operate(ctx, actor, "campaign.publish", target("campaign.activate", id), async (a) => {
@@ -236,6 +270,7 @@ export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
           // lack of `campaign.publish` doesn't matter here.
           const approved = await ctx.repos.requests.create({ ...request, decidedAt: ctx.now() });
           const outcome = await withRequest(approved, () => goLive(a, campaign, "activate"), withdrawn);
+          requested(approved.value);
           return { ...outcome, detail: { requestId: request.id, autoApproved: true } };
         }
         const outcome = await withRequest(
@@ -243,6 +278,7 @@ export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
           () => transitionCampaign(ctx, a.id, campaign, "request-approval"),
           withdrawn,
         );
+        requested(request);
         return { ...outcome, detail: { requestId: request.id, policyId: policy.id } };
       }),
     approve: ({ actor, id, comment }) =>
@@ -253,6 +289,7 @@ export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
         await requirePrerequisites(ctx, a, "approve", campaign);
         const approved = await decide(pending, decided(a, pending.value, "approved", comment));
         const outcome = await withRequest(approved, () => goLive(a, campaign, "approve"), pending.value);
+        decidedEvent(approved.value, "approved", comment);
         return { ...outcome, detail: { requestId: pending.value.id } };
       }),
     requestChanges: ({ actor, id, comment }) =>
@@ -260,22 +297,26 @@ export function activationApi(ctx: KitContext, runner: Runner): ActivationApi {
         const campaign = await findCampaign(ctx, id);
         const pending = await pendingRequest(campaign);
         await requireApprover(a, pending.value);
+        const changes = await decide(pending, decided(a, pending.value, "changes-requested", comment));
         const outcome = await withRequest(
-          await decide(pending, decided(a, pending.value, "changes-requested", comment)),
+          changes,
           () => transitionCampaign(ctx, a.id, campaign, "request-changes"),
           pending.value,
         );
+        decidedEvent(changes.value, "changes-requested", comment);
         return { ...outcome, detail: { requestId: pending.value.id, comment } };
       }),
     cancelApproval: ({ actor, id }) =>
       operate(ctx, actor, "campaign.write", target("campaign.cancel-approval", id), async (a) => {
         const campaign = await findCampaign(ctx, id);
         const pending = await pendingRequest(campaign);
+        const withdrawn = await decide(pending, decided(a, pending.value, "cancelled"));
         const outcome = await withRequest(
-          await decide(pending, decided(a, pending.value, "cancelled")),
+          withdrawn,
           () => transitionCampaign(ctx, a.id, campaign, "cancel-approval"),
           pending.value,
         );
+        decidedEvent(withdrawn.value, "cancelled");
         return { ...outcome, detail: { requestId: pending.value.id } };
       }),
     listRequests: ({ actor, id }) =>

@@ -1,14 +1,19 @@
 import { hostname } from "node:os";
+import type { EventEmitter } from "eventemitter3";
 import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
 import type { DispatcherOptions } from "../dispatch/types.js";
 import { memoryStorage } from "../drivers/memory/storage.js";
 import { createRunner } from "../executions/runner.js";
 import { createScheduler, type Scheduler } from "../executions/scheduler.js";
 import type { AuditEntry } from "../model/audit.js";
+import type { KitEvents } from "../observe/events.js";
+import { createObserver } from "../observe/observer.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import type { ChannelAdapter } from "../ports/channel.js";
 import { type Clock, systemClock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
 import type { Page, PageParams, Storage, Where } from "../ports/storage.js";
+import type { Telemetry } from "../ports/telemetry.js";
 import { createContext } from "../repositories/context.js";
 import { type ActivationApi, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
@@ -54,7 +59,10 @@ export interface CampaignKitOptions {
    */
   administrators?: readonly string[];
   /** Dispatcher tuning: concurrency, the transactional lane, retries, batch size, progress interval. */
-  dispatcher?: Omit<DispatcherOptions, "channels" | "ledger" | "clock" | "suppressions" | "prepareMessage">;
+  dispatcher?: Omit<
+    DispatcherOptions,
+    "channels" | "ledger" | "clock" | "logger" | "telemetry" | "suppressions" | "prepareMessage"
+  >;
   /**
    * How long this process's claim on a running execution lasts, in ms (a positive number, default 60000):
    * after a crash, another process (or this one restarted) resumes the execution once the claim expires. The
@@ -69,6 +77,20 @@ export interface CampaignKitOptions {
    * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
    */
   readCache?: boolean;
+  /**
+   * A pino-compatible logger (`{ debug, info, warn, error, child? }`, called as `(fields, message)`); silent
+   * by default. The kit logs executions starting, finishing and failing, campaign status changes and
+   * approvals (`info`), provider throttling and retries used up (`warn`), failures and storage trouble
+   * (`error`), and each scheduler tick (`debug`): ids, counts, durations and error codes, never message
+   * content, addresses or profile attributes. See docs/observability.md.
+   */
+  logger?: Logger;
+  /**
+   * Traces triggers, executions and batches and counts messages sent, failed and excluded: pass
+   * `openTelemetry()` from `campaign-kit/otel` (which needs `@opentelemetry/api`), or your own
+   * {@link Telemetry}. Off by default.
+   */
+  telemetry?: Telemetry;
   /** When the scheduler completes and purges campaigns by itself; see {@link LifecycleOptions}. */
   lifecycle?: LifecycleOptions;
   /**
@@ -126,8 +148,22 @@ export interface CampaignKit {
   suppressions: SuppressionsApi;
   /** Runs scheduled campaigns, deferred executions and waves: drive it with `tick()` or `start()`. */
   scheduler: Scheduler;
-  /** The dispatcher: subscribe to its events (`sent`, `failed`, `excluded`, `progress`...). */
+  /** The dispatcher: subscribe to its per-message events (`sent`, `failed`, `excluded`, `retry`...). */
   dispatcher: Dispatcher;
+  /**
+   * The kit's lifecycle events ({@link KitEvents}): executions started, progressing (with a total and a
+   * percentage where known), finished or failed, campaigns changing status, approvals requested and decided.
+   * Emitted by the process that does the work, in that process only.
+   *
+   * @example
+   * ```ts
+   * kit.events.on("execution-progress", ({ campaignId, processed, total, percentage }) =>
+   *   console.log(`${campaignId}: ${processed}/${total ?? "?"} (${percentage ?? "?"} %)`),
+   * );
+   * kit.events.once("campaign-status-changed", ({ campaignId, to }) => console.log(campaignId, to));
+   * ```
+   */
+  events: EventEmitter<KitEvents>;
   /** Resolves once every send this process started is done. */
   idle(): Promise<void>;
   /** Stops the scheduler and aborts sends in flight (recorded; resumed later from the ledger), then waits. */
@@ -159,12 +195,14 @@ function trackingFor(options: TrackingOptions) {
  */
 export async function createCampaignKit(options: CampaignKitOptions = {}): Promise<CampaignKit> {
   checkKitOptions(options);
+  const observe = createObserver({ logger: options.logger, telemetry: options.telemetry });
   if (options.invitations !== undefined) checkInvitationOptions(options.invitations);
   const ctx: KitContext = {
     ...createContext({
       storage: options.storage ?? memoryStorage(),
       clock: options.clock ?? systemClock,
       newId: options.newId,
+      observe,
     }),
     channels: new Set((options.channels ?? []).map((adapter) => adapter.channel)),
   };
@@ -188,6 +226,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     channels: options.channels ?? [],
     ledger: ctx.storage,
     clock: ctx.clock,
+    logger: observe.log,
+    ...(observe.telemetry ? { telemetry: observe.telemetry } : {}),
     suppressions: storedSuppressionList(ctx.repos),
     ...(options.tracking ? { prepareMessage: trackingFor(options.tracking) } : {}),
   });
@@ -235,6 +275,7 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     suppressions: suppressionsApi(ctx),
     scheduler,
     dispatcher,
+    events: observe.events,
     storage: ctx.storage,
     idle: () => runner.idle(),
     async close() {

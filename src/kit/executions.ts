@@ -17,6 +17,7 @@ import { validationFailed } from "../model/input-guard.js";
 import { parseWith } from "../model/parse.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import type { Page, PageParams, Where } from "../ports/storage.js";
+import type { TelemetrySpan } from "../ports/telemetry.js";
 import { readCampaign } from "../repositories/campaigns.js";
 import { executionIdFor } from "../repositories/index.js";
 import {
@@ -190,9 +191,43 @@ export function executionsApi(
    * the same request id got there first, and its execution is the answer. Sending starts at once unless the
    * execution waits for its `executeAt`.
    */
-  async function accept(execution: Execution, campaign: Campaign): Promise<ExecutionAccepted> {
-    const submitted = await runner.submit(execution, campaign);
+  async function accept(
+    execution: Execution,
+    campaign: Campaign,
+    span: TelemetrySpan | undefined,
+  ): Promise<ExecutionAccepted> {
+    const submitted = await runner.submit(execution, campaign, span);
     return answer(submitted.execution, submitted.created);
+  }
+
+  /**
+   * Runs a trigger call in a `campaign-kit.trigger` span, when the kit traces: the execution it starts is
+   * traced as the span's child, and what the call does to storage nests under it.
+   */
+  async function traced(
+    kind: "unitary" | "audience",
+    call: (span: TelemetrySpan | undefined) => Promise<ExecutionAccepted>,
+  ): Promise<ExecutionAccepted> {
+    const { telemetry } = ctx.observe;
+    if (!telemetry) return call(undefined);
+    const span = telemetry.startSpan("campaign-kit.trigger", {
+      attributes: { "campaign_kit.trigger.kind": kind },
+    });
+    try {
+      const accepted = await (telemetry.withSpan ? telemetry.withSpan(span, () => call(span)) : call(span));
+      span.setAttributes({
+        "campaign_kit.execution.id": accepted.executionId,
+        "campaign_kit.request.id": accepted.requestId,
+        "campaign_kit.execution.created": accepted.created,
+      });
+      return accepted;
+    } catch (error) {
+      span.setAttributes(isCampaignKitError(error) ? { "campaign_kit.error.code": error.code } : {});
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   function unitaryExecution(
@@ -215,85 +250,94 @@ export function executionsApi(
 
   return {
     triggerUnitary: ({ actor, request }) =>
-      operate(
-        ctx,
-        actor,
-        "campaign.publish",
-        target("execution.trigger-unitary", request?.requestId, false, { idPath: "requestId" }),
-        async (a) => {
-          const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
-          return orEarlier(parsed, async () => {
-            const campaign = await triggerable(a, parsed.campaignId, "transactional");
-            if (campaign.type === "api-triggered" && campaign.apiTrigger.highThroughput) {
-              // The payload is all there is: no look-up, no profile created, no audience source needed.
-              return () =>
-                accept(unitaryExecution(campaign, parsed.requestId, fromPayload(parsed)), campaign);
-            }
-            if (!audiences) {
-              throw new CampaignKitError(
-                "AUDIENCE_SOURCE_MISSING",
-                "The kit has no `audiences` source to find profiles in.",
+      traced("unitary", (span) =>
+        operate(
+          ctx,
+          actor,
+          "campaign.publish",
+          target("execution.trigger-unitary", request?.requestId, false, { idPath: "requestId" }),
+          async (a) => {
+            const parsed = parseWith(unitaryExecutionRequestSchema, request, "unitary execution request");
+            return orEarlier(parsed, async () => {
+              const campaign = await triggerable(a, parsed.campaignId, "transactional");
+              span?.setAttributes({
+                "campaign_kit.campaign.id": campaign.id,
+                "campaign_kit.trigger.recipients": parsed.recipients.length,
+              });
+              if (campaign.type === "api-triggered" && campaign.apiTrigger.highThroughput) {
+                // The payload is all there is: no look-up, no profile created, no audience source needed.
+                return () =>
+                  accept(unitaryExecution(campaign, parsed.requestId, fromPayload(parsed)), campaign, span);
+              }
+              if (!audiences) {
+                throw new CampaignKitError(
+                  "AUDIENCE_SOURCE_MISSING",
+                  "The kit has no `audiences` source to find profiles in.",
+                );
+              }
+              const { recipients, created, unknown } = await resolveUnitaryRecipients(
+                audiences,
+                campaign,
+                parsed.recipients,
               );
-            }
-            const { recipients, created, unknown } = await resolveUnitaryRecipients(
-              audiences,
-              campaign,
-              parsed.recipients,
-            );
-            if (unknown.length > 0) {
-              throw new CampaignKitError(
-                "UNKNOWN_RECIPIENT",
-                `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
-                  'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
-                { details: { userIds: unknown } },
-              );
-            }
-            for (const profile of created) await audiences.saveProfile({ profile });
-            return () => accept(unitaryExecution(campaign, parsed.requestId, recipients), campaign);
-          });
-        },
+              if (unknown.length > 0) {
+                throw new CampaignKitError(
+                  "UNKNOWN_RECIPIENT",
+                  `No profile matches ${unknown.map((u) => `'${u}'`).join(", ")}, and campaign '${campaign.id}' does not ` +
+                    'create new profiles: set `apiTrigger.createNewProfile` or send `type: "external"` recipients.',
+                  { details: { userIds: unknown } },
+                );
+              }
+              for (const profile of created) await audiences.saveProfile({ profile });
+              return () => accept(unitaryExecution(campaign, parsed.requestId, recipients), campaign, span);
+            });
+          },
+        ),
       ),
     triggerAudience: ({ actor, request }) =>
-      operate(
-        ctx,
-        actor,
-        "campaign.publish",
-        target("execution.trigger-audience", request?.requestId ?? "(new)", false, { idPath: "requestId" }),
-        async (a) => {
-          const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
-          return orEarlier(parsed, async () => {
-            const campaign = await triggerable(a, parsed.campaignId, "marketing");
-            if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
-              throw new CampaignKitError(
-                "VALIDATION_FAILED",
-                `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
-                {
-                  details: {
-                    issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }],
+      traced("audience", (span) =>
+        operate(
+          ctx,
+          actor,
+          "campaign.publish",
+          target("execution.trigger-audience", request?.requestId ?? "(new)", false, { idPath: "requestId" }),
+          async (a) => {
+            const parsed = parseWith(audienceExecutionRequestSchema, request, "audience execution request");
+            return orEarlier(parsed, async () => {
+              const campaign = await triggerable(a, parsed.campaignId, "marketing");
+              if (parsed.audience && parsed.audience.id !== campaign.audienceId) {
+                throw new CampaignKitError(
+                  "VALIDATION_FAILED",
+                  `Campaign '${campaign.id}' sends to audience '${campaign.audienceId}', not '${parsed.audience.id}'.`,
+                  {
+                    details: {
+                      issues: [{ path: "audience.id", message: `Expected '${campaign.audienceId}'` }],
+                    },
                   },
-                },
-              );
-            }
-            const executeAt = parsed.schedule?.executeAt;
-            if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
-            const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
-            const requestId = parsed.requestId ?? ctx.newId();
-            const execution: Execution = {
-              id: executionIdFor(campaign.id, requestId),
-              campaignId: campaign.id,
-              requestId,
-              kind: "audience",
-              status: deferred ? "scheduled" : "in-progress",
-              targetedProfileCount: 0,
-              streamed: false,
-              createdAt: ctx.now(),
-            };
-            if (campaign.audienceId) execution.audienceId = campaign.audienceId;
-            if (parsed.context) execution.context = parsed.context;
-            if (executeAt) execution.executeAt = executeAt;
-            return () => accept(execution, campaign);
-          });
-        },
+                );
+              }
+              const executeAt = parsed.schedule?.executeAt;
+              if (executeAt) requireInWindow(campaign, executeAt, "`schedule.executeAt` is");
+              const deferred = executeAt !== undefined && executeAt.getTime() > ctx.clock.now();
+              const requestId = parsed.requestId ?? ctx.newId();
+              const execution: Execution = {
+                id: executionIdFor(campaign.id, requestId),
+                campaignId: campaign.id,
+                requestId,
+                kind: "audience",
+                status: deferred ? "scheduled" : "in-progress",
+                targetedProfileCount: 0,
+                streamed: false,
+                createdAt: ctx.now(),
+              };
+              if (campaign.audienceId) execution.audienceId = campaign.audienceId;
+              if (parsed.context) execution.context = parsed.context;
+              if (executeAt) execution.executeAt = executeAt;
+              span?.setAttributes({ "campaign_kit.campaign.id": campaign.id });
+              return () => accept(execution, campaign, span);
+            });
+          },
+        ),
       ),
     status: ({ actor, id }) =>
       operate(ctx, actor, "campaign.read", target("execution.read", id, true), async () => {

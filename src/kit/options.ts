@@ -80,6 +80,8 @@ const optionsSchema = z.looseObject({
     .optional(),
   claimMs: positive.optional(),
   readCache: z.boolean().optional(),
+  logger: withMethods("A logger", ["debug", "info", "warn", "error"]).optional(),
+  telemetry: withMethods("A telemetry", ["startSpan", "count"]).optional(),
   lifecycle: z
     .looseObject({
       completeAfterDays: z.number().min(0, "`completeAfterDays` is a number of days, 0 or more").optional(),

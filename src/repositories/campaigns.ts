@@ -57,6 +57,17 @@ export async function saveCampaign(
     updatedBy: actorId,
   } as Campaign;
   await ctx.repos.campaigns.replace({ value: campaign, version: campaign.version }, next);
+  if (next.status !== campaign.status) {
+    const change = {
+      campaignId: next.id,
+      from: campaign.status,
+      to: next.status,
+      actorId,
+      version: next.version,
+    };
+    ctx.observe.log.info(change, "campaign status changed");
+    ctx.observe.emit("campaign-status-changed", { ...change, at: next.updatedAt });
+  }
   return { result: next, fromStatus: campaign.status, toStatus: next.status };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createObserver, type Observer } from "../observe/observer.js";
 import type { Clock } from "../ports/clock.js";
 import type { Storage } from "../ports/storage.js";
 import { createRepositories, type Repositories } from "./index.js";
@@ -18,6 +19,8 @@ export interface Context {
   now: () => Date;
   /** Makes ids for new objects. */
   newId: () => string;
+  /** The logger, the kit's events and telemetry. */
+  observe: Observer;
 }
 
 /** Builds a {@link Context}. */
@@ -25,6 +28,7 @@ export function createContext(options: {
   storage: Storage;
   clock: Clock;
   newId?: (() => string) | undefined;
+  observe?: Observer | undefined;
 }): Context {
   const { storage, clock } = options;
   const cache = new ReadCache(clock);
@@ -35,5 +39,6 @@ export function createContext(options: {
     clock,
     now: () => new Date(clock.now()),
     newId: options.newId ?? randomUUID,
+    observe: options.observe ?? createObserver({}),
   };
 }

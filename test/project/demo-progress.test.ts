@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { progressWriter } from "../../examples/support/progress-writer.js";
-import type { DispatchReport } from "../../src/dispatch/types.js";
+import type { ExecutionProgressEvent } from "../../src/index.js";
 
-/** A progress report as the dispatcher emits it, `durationMs` into execution `executionId`. */
-const report = (durationMs: number, sent: number, executionId = "e1") =>
-  ({ executionId, durationMs, outcomes: { sent, failed: 0, excluded: 0 } }) as DispatchReport;
+/** A progress event as the kit emits it, `ms` into the kit clock's epoch, of execution `executionId`. */
+const report = (ms: number, sent: number, executionId = "e1") =>
+  ({ executionId, at: new Date(ms), outcomes: { sent, failed: 0, excluded: 0 } }) as ExecutionProgressEvent;
 
 function writer(tty: boolean) {
   let output = "";
@@ -32,7 +32,7 @@ describe("the demo's progress line", () => {
     expect(output()).toBe("\r\x1b[Ksent 1\r\x1b[Ksent 2\r\x1b[Ksent 3\n");
   });
 
-  it("off a terminal, prints a plain line every few seconds of dispatch time, and the last one", () => {
+  it("off a terminal, prints a plain line every few seconds of kit time, and the last one", () => {
     const { progress, output } = writer(false);
     // A report every 100 ms for 7.05 s, as `progressIntervalMs: 100` emits them.
     for (let ms = 0; ms <= 7050; ms += 100) progress.update(report(ms, ms));

@@ -56,6 +56,12 @@ describe("the package", () => {
     }
   });
 
+  it("keeps @opentelemetry/api behind campaign-kit/otel: the root entry types telemetry structurally", async () => {
+    expect(await packagesImportedBy("src/drivers/otel.ts")).toEqual(["@opentelemetry/api"]);
+    for (const entry of ["src/index.ts", "src/http/index.ts", "src/drivers/postgres/index.ts"])
+      expect(await packagesImportedBy(entry), entry).not.toContain("@opentelemetry/api");
+  });
+
   it("keeps jiti behind the CLI: campaign-kit/cli imports nothing, the bin only the kit's own and jiti", async () => {
     expect(await packagesImportedBy("src/cli/index.ts")).toEqual([]);
     const bin = await packagesImportedBy("src/cli/bin.ts");

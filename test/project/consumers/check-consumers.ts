@@ -136,12 +136,13 @@ async function main(): Promise<void> {
     for (const project of PROJECTS)
       for (const file of readdirSync(join(fixtures, "shared")))
         copyFileSync(join(fixtures, "shared", file), join(folder, project.name, file));
-    // The same TypeScript and @types versions the package is developed with; @types/pg for campaign-kit/postgres.
+    // The same TypeScript and @types versions the package is developed with; @types/pg for campaign-kit/postgres,
+    // @opentelemetry/api (an optional peer) for campaign-kit/otel.
     const { devDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
     };
     // jiti: the optional peer the CLI loads a TypeScript config with.
-    const tools = ["typescript", "@types/node", "@types/pg", "jiti"].map(
+    const tools = ["typescript", "@types/node", "@types/pg", "@opentelemetry/api", "jiti"].map(
       (name) => `${name}@${devDependencies[name]}`,
     );
     writeFileSync(join(folder, "package.json"), JSON.stringify({ private: true }));
