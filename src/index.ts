@@ -16,7 +16,13 @@
 // The dispatcher on its own.
 export { createDispatcher, Dispatcher } from "./dispatch/dispatcher.js";
 export type { DispatcherEvents } from "./dispatch/events.js";
-export type { DispatcherOptions, DispatchReport, DispatchRequest } from "./dispatch/types.js";
+export type {
+  DispatchClaims,
+  DispatcherOptions,
+  DispatchReport,
+  DispatchRequest,
+  InDoubtPolicy,
+} from "./dispatch/types.js";
 // The embedded drivers.
 export {
   type MemoryAudiences,
@@ -26,6 +32,10 @@ export {
 export { type MemoryChannel, type MemoryChannelOptions, memoryChannel } from "./drivers/memory/channel.js";
 export { type MemoryLedger, memoryLedger } from "./drivers/memory/ledger.js";
 export { memoryStorage } from "./drivers/memory/storage.js";
+export {
+  type MemoryWorkQueueOptions,
+  memoryWorkQueue,
+} from "./drivers/memory/work-queue.js";
 export { type WebhookChannelOptions, webhookChannel } from "./drivers/webhook.js";
 // Errors.
 export {
@@ -76,6 +86,12 @@ export type {
 } from "./kit/prerequisites/problems.js";
 export type { DeliveryReport, ReportsApi } from "./kit/reports.js";
 export type { RolesApi, UserAccess } from "./kit/roles.js";
+export {
+  type RunWorkerOptions,
+  runWorker,
+  type Worker,
+  type WorkerHealth,
+} from "./kit/worker.js";
 // The domain's types (their schemas are at `campaign-kit/model`).
 export type { ApprovalPolicy, ApprovalPolicyInput, ApprovalRequest } from "./model/approval.js";
 export type { Audience, AudienceInput } from "./model/audience.js";
@@ -102,7 +118,8 @@ export type {
   SendResult,
 } from "./ports/channel.js";
 export type { Clock } from "./ports/clock.js";
-export type { DeliveryLedger, LedgerSummary } from "./ports/ledger.js";
+export type { ClaimResult, DeliveryLedger, LedgerSummary, MessageClaim } from "./ports/ledger.js";
+export type { RateBudget } from "./ports/rate-budget.js";
 // With the helpers their TSDoc offers to implementations: a custom store needs them from the package.
 export {
   COLLECTIONS,
@@ -120,3 +137,14 @@ export {
   type StoredDocument,
   type Where,
 } from "./ports/storage.js";
+export {
+  type ChunkDelivery,
+  type ChunkHandler,
+  type ChunkOutcome,
+  chunkId,
+  type WorkChunk,
+  type WorkLane,
+  type WorkQueue,
+  type WorkServer,
+  workChunk,
+} from "./ports/work-queue.js";

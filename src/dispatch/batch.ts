@@ -1,6 +1,7 @@
 import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
+import { IN_DOUBT_REASON, type MessageClaim } from "../ports/ledger.js";
 import { deliver } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { RenderTooLargeError } from "./render/budget.js";
@@ -38,12 +39,81 @@ export async function runBatch(
   }
   try {
     const { ledger } = run;
+    if (run.claims) {
+      await claimedBatch(run, action, profiles, ids, mine, planned);
+      return;
+    }
     const alreadySent = run.fresh
       ? NOTHING_SENT
       : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
     await processBatch(run, action, profiles, ids, alreadySent, mine, planned);
   } finally {
     for (const id of claimed) action.inFlight.delete(id);
+  }
+}
+
+/**
+ * A worker's batch: claims its messages in the ledger (one call, in place of the read of what was sent),
+ * handles those found in doubt as the policy says, and, once done, lets go of the claims it never used (a
+ * stop or shutdown before their send), so that only messages handed to a provider can be left in doubt.
+ */
+async function claimedBatch(
+  run: Run,
+  action: PreparedAction,
+  profiles: readonly Profile[],
+  ids: readonly string[],
+  mine: boolean[],
+  planned: ReadonlyMap<string, ExclusionReason> | undefined,
+): Promise<void> {
+  const claims = run.claims!;
+  const ledger = run.ledger;
+  const mineIds: MessageClaim[] = [];
+  for (let i = 0; i < profiles.length; i++) {
+    if (!mine[i]) continue;
+    mineIds.push({
+      messageId: ids[i]!,
+      campaignId: run.campaignId,
+      executionId: run.executionId,
+      recipientId: profiles[i]!.id,
+      channel: action.channel,
+    });
+  }
+  const at = new Date(run.clock.now());
+  const { sent, inDoubt } = await ledgerCall("claim", () =>
+    ledger.claim!({ claims: mineIds, owner: claims.owner, at }),
+  );
+  const unused = new Set<string>();
+  for (const claim of mineIds) {
+    if (!sent.has(claim.messageId) && !inDoubt.has(claim.messageId)) unused.add(claim.messageId);
+  }
+  const earlier: DeliveryRecord[] = [];
+  if (inDoubt.size > 0) {
+    run.report.inDoubt += inDoubt.size;
+    const resend =
+      claims.inDoubt === "resend" ||
+      (claims.inDoubt === "resend-if-idempotent" && action.adapter.capabilities.idempotencyKeys);
+    if (!resend) {
+      for (let i = 0; i < profiles.length; i++) {
+        if (!mine[i] || !inDoubt.has(ids[i]!)) continue;
+        mine[i] = false;
+        const record = makeRecord(run, action, ids[i]!, profiles[i]!.id, "failed", 0, at, IN_DOUBT_REASON);
+        earlier.push(record);
+        if (run.emitter.listenerCount("failed") > 0) {
+          run.emitter.emit(
+            "failed",
+            record,
+            new Error("The message may have been sent by a worker that died."),
+          );
+        }
+      }
+    }
+  }
+  try {
+    await processBatch(run, action, profiles, ids, sent, mine, planned, earlier, unused);
+  } finally {
+    if (unused.size > 0) {
+      await ledgerCall("release", () => ledger.release!({ messageIds: [...unused], owner: claims.owner }));
+    }
   }
 }
 
@@ -55,10 +125,12 @@ async function processBatch(
   alreadySent: ReadonlySet<string>,
   mine: readonly boolean[],
   planned: ReadonlyMap<string, ExclusionReason> | undefined,
+  earlier: DeliveryRecord[] = [],
+  unused?: Set<string>,
 ): Promise<void> {
   const now = run.clock.now();
   const at = new Date(now);
-  const records: DeliveryRecord[] = [];
+  const records: DeliveryRecord[] = earlier;
   const { channel, compiled } = action;
   const namespace = run.campaign.identityNamespace;
   let kept: number[] = [];
@@ -68,7 +140,15 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if (!mine[i] || (alreadySent.size > 0 && alreadySent.has(id))) {
+    if (!mine[i]) {
+      // Not this batch's: listed twice, or (a worker's) found in doubt and recorded failed above.
+      if (unused === undefined || earlier.every((r) => r.messageId !== id)) {
+        run.report.skippedAlreadySent++;
+        action.counts.skippedAlreadySent++;
+      }
+      continue;
+    }
+    if (alreadySent.size > 0 && alreadySent.has(id)) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;
@@ -118,7 +198,7 @@ async function processBatch(
     const message = render(run, action, profiles[i]!, ids[i]!, addresses[i], context, records, at);
     if (message) messages.push(message);
   }
-  await deliver(run, action, messages, records);
+  await deliver(run, action, messages, records, unused);
 }
 
 function render(

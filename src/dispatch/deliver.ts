@@ -26,9 +26,10 @@ export async function deliver(
   action: PreparedAction,
   messages: OutboundMessage[],
   earlier: DeliveryRecord[],
+  unused?: Set<string>,
 ): Promise<void> {
   if (messages.length === 0) {
-    await flush(run, earlier);
+    await flush(run, earlier, unused);
     return;
   }
   let records = earlier;
@@ -62,7 +63,8 @@ export async function deliver(
         run.report.interrupted += round.length - start;
         break;
       }
-      const wait = run.bucket.reserve(slice.length);
+      const reserved = run.bucket.reserve(slice.length);
+      const wait = typeof reserved === "number" ? reserved : await reserved;
       if (run.clock.now() + wait > run.windowEnd) {
         run.bucket.refund(slice.length);
         const at = new Date(run.clock.now());
@@ -83,6 +85,8 @@ export async function deliver(
           break;
         }
       }
+      // Handed to the provider: from here on a worker's claim is kept until recorded (in doubt if it dies).
+      if (unused) for (const message of slice) unused.delete(message.id);
       const results = await call(run, action, slice, attempt);
       const at = new Date(run.clock.now());
       for (let i = 0; i < slice.length; i++) {
@@ -124,7 +128,7 @@ export async function deliver(
         }
       }
     }
-    await flush(run, records);
+    await flush(run, records, unused);
     records = [];
     if (throttledCount > 0) {
       run.report.rateLimited += throttledCount;
@@ -151,7 +155,7 @@ export async function deliver(
         const error = trouble?.get(message)?.lastError;
         fail(message, at, `${errorReason(error)} (delivery window closed before retry)`, error);
       }
-      await flush(run, records);
+      await flush(run, records, unused);
       break;
     }
     run.report.retries += next.length;
@@ -218,9 +222,10 @@ async function call(
 }
 
 /** Writes records in one ledger call, then tells listeners about the sent ones. */
-async function flush(run: Run, records: DeliveryRecord[]): Promise<void> {
+async function flush(run: Run, records: DeliveryRecord[], unused?: Set<string>): Promise<void> {
   if (records.length === 0) return;
   await ledgerCall("record", () => run.ledger.record({ records }));
+  if (unused) for (const record of records) unused.delete(record.messageId);
   if (run.emitter.listenerCount("sent") > 0) {
     for (const record of records) if (record.outcome === "sent") run.emitter.emit("sent", record);
   }

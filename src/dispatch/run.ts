@@ -10,10 +10,10 @@ import type { ChannelAdapter } from "../ports/channel.js";
 import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import type { DispatcherEvents } from "./events.js";
-import type { TokenBucket } from "./rate.js";
+import type { RateGate } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
-import type { ChannelCounts, DispatchReport, RecipientOverride } from "./types.js";
+import type { ChannelCounts, DispatchClaims, DispatchReport, RecipientOverride } from "./types.js";
 
 /** One action of a campaign, ready to send: its adapter, configuration, compiled content and counters. */
 export interface PreparedAction {
@@ -43,7 +43,9 @@ export interface Run {
   ledger: DeliveryLedger;
   clock: Clock;
   emitter: EventEmitter<DispatcherEvents>;
-  bucket: TokenBucket;
+  bucket: RateGate;
+  /** Set for a worker's dispatch: messages are claimed in the ledger before they are sent. */
+  claims: DispatchClaims | undefined;
   retry: ResolvedRetryOptions;
   random: () => number;
   context: Record<string, unknown>;
@@ -73,6 +75,7 @@ export function emptyReport(campaignId: string, executionId: string, startedAt: 
     retries: 0,
     rateLimited: 0,
     skippedAlreadySent: 0,
+    inDoubt: 0,
     deferred: 0,
     interrupted: 0,
     aborted: false,

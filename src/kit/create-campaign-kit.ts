@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
-import type { DispatcherOptions } from "../dispatch/types.js";
+import { sharedRateGate } from "../dispatch/shared-rate.js";
+import type { DispatcherOptions, InDoubtPolicy } from "../dispatch/types.js";
 import { memoryStorage } from "../drivers/memory/storage.js";
 import { createRunner } from "../executions/runner.js";
 import { createScheduler, type Scheduler } from "../executions/scheduler.js";
@@ -9,6 +10,7 @@ import type { AudienceSource } from "../ports/audience-source.js";
 import type { ChannelAdapter } from "../ports/channel.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Page, PageParams, Storage, Where } from "../ports/storage.js";
+import type { WorkQueue } from "../ports/work-queue.js";
 import { createContext } from "../repositories/context.js";
 import { type ActivationApi, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
@@ -20,6 +22,7 @@ import { type ExecutionsApi, executionsApi } from "./executions.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
+import { type KitWorkerParts, WORKER_PARTS } from "./worker.js";
 
 /** Filters for {@link CampaignKit.audit}; every given filter must hold. */
 export interface AuditFilter {
@@ -64,6 +67,21 @@ export interface CampaignKitOptions {
    * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
    */
   readCache?: boolean;
+  /**
+   * Hands sends to workers (`runWorker`) in any number of processes instead of sending them in this one:
+   * unitary executions go to the queue's transactional lane, audience sends are cut into chunks of
+   * `chunkSize` members (a source with `ranges` is needed; campaigns with waves still send from one
+   * process). See the "Scaling out" guide.
+   */
+  workQueue?: WorkQueue;
+  /** Members per chunk handed to a worker (a positive whole number, default 500). */
+  chunkSize?: number;
+  /**
+   * What a worker does with a message a dead worker left in doubt (claimed, maybe sent, never recorded):
+   * default `resend-if-idempotent`, which resends it to adapters that honour idempotency keys and records it
+   * `failed` with reason `in-doubt` elsewhere. See {@link InDoubtPolicy}.
+   */
+  inDoubt?: InDoubtPolicy;
 }
 
 /**
@@ -149,9 +167,22 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     audiences: options.audiences,
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
     claimMs: options.claimMs ?? 60_000,
+    queue: options.workQueue,
+    chunkSize: options.chunkSize ?? 500,
   });
+  const workerParts: KitWorkerParts = {
+    ctx,
+    dispatcher,
+    audiences: options.audiences,
+    queue: options.workQueue,
+    inDoubt: options.inDoubt ?? "resend-if-idempotent",
+    rateGate: ctx.storage.rateBudget
+      ? (campaign) => sharedRateGate(ctx.storage.rateBudget!, campaign)
+      : undefined,
+    stopCheckMs: 250,
+  };
   const scheduler = createScheduler(ctx, runner);
-  return {
+  const kit: CampaignKit = {
     roles: rolesApi(ctx),
     audiences: audiencesApi(ctx),
     configurations: configurationsApi(ctx),
@@ -189,4 +220,6 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       await ctx.cache.close();
     },
   };
+  Object.defineProperty(kit, WORKER_PARTS, { value: workerParts, enumerable: false });
+  return kit;
 }

@@ -80,6 +80,9 @@ const optionsSchema = z.looseObject({
     .optional(),
   claimMs: positive.optional(),
   readCache: z.boolean().optional(),
+  workQueue: withMethods("A work queue", ["enqueue", "serve", "outstanding", "cancel", "close"]).optional(),
+  chunkSize: positive.optional(),
+  inDoubt: z.enum(["resend-if-idempotent", "fail", "resend"]).optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

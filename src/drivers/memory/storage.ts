@@ -1,3 +1,4 @@
+import { memoryRateBudget } from "../../ports/rate-budget.js";
 import {
   type Collection,
   compareIds,
@@ -53,6 +54,9 @@ export function memoryStorage(): Storage {
     record: (params) => ledger.record(params),
     countSentSince: (params) => ledger.countSentSince(params),
     summarize: (params) => ledger.summarize(params),
+    claim: (params) => ledger.claim(params),
+    rateBudget: memoryRateBudget(),
+    release: (params) => ledger.release(params),
 
     async insert({ collection, document }) {
       const map = documents(collection);
