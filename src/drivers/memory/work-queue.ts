@@ -94,7 +94,7 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
       const ids = lanes[lane];
       for (let i = 0; i < ids.length; i++) {
         const entry = entries.get(ids[i]!);
-        if (!entry || entry.state !== "waiting") {
+        if (entry?.state !== "waiting") {
           ids.splice(i--, 1);
           continue;
         }
