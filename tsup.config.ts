@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
-// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, vitest) stay behind their
+// One entry per subpath export: optional dependencies (pg, pg-boss, bullmq, nodemailer, the AWS SDK, vitest) stay behind their
 // own subpath.
 const entries = {
   index: "src/index.ts",
@@ -9,6 +9,8 @@ const entries = {
   schedule: "src/schedule/index.ts",
   http: "src/http/index.ts",
   postgres: "src/drivers/postgres/index.ts",
+  "pg-boss": "src/drivers/pg-boss.ts",
+  bullmq: "src/drivers/bullmq.ts",
   smtp: "src/drivers/smtp.ts",
   "channels/twilio": "src/drivers/channels/twilio.ts",
   "channels/fcm": "src/drivers/channels/fcm.ts",
@@ -23,7 +25,7 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2"],
+  external: ["pg", "pg-boss", "bullmq", "ioredis", "nodemailer", "vitest", "@aws-sdk/client-sesv2"],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)

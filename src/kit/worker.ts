@@ -114,7 +114,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<Worker> {
   const chunkParts: ChunkWorkerParts = {
     ...parts,
     owner: id,
-    maxChunkMs: options.maxChunkMs ?? 10_000,
+    // Half the queue's lease at most: a chunk is handed back long before its lock could lapse.
+    maxChunkMs: Math.min(options.maxChunkMs ?? 10_000, queue.leaseMs / 2),
     maxWaitMs: options.maxWaitMs ?? 5_000,
   };
   const health: WorkerHealth = {

@@ -83,13 +83,18 @@ export interface WorkQueue {
   /** A name for logs (`"memory"`, `"pg-boss"`, `"bullmq"`). */
   readonly name: string;
   /**
+   * How long a chunk stays with a worker that stopped answering before it is served again, in ms: workers
+   * hand a chunk back well before it (`runWorker` keeps each chunk at most half of it).
+   */
+  readonly leaseMs: number;
+  /**
    * Adds chunks. Idempotent by chunk id: a chunk waiting, running, handed back or completed is not added
    * again. Each lane's chunks are served in the order given, once nothing of the transactional lane waits.
    */
   enqueue(params: { chunks: readonly WorkChunk[] }): Promise<void>;
   /**
-   * Serves chunks to `handler`, at most `concurrency` at once, transactional ones first; resolves once
-   * serving. Chunks whose worker dies come back within the driver's lease (seconds) with
+   * Serves chunks to `handler`, at most `concurrency` of each lane at once (so a transactional chunk never
+   * waits for a marketing one to finish), transactional ones first; resolves once serving. Chunks whose worker dies come back within the driver's lease (seconds) with
    * `redelivered: true`.
    */
   serve(params: { handler: ChunkHandler; concurrency: number }): Promise<WorkServer>;

@@ -88,9 +88,10 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
     }
   };
   /** The next chunk to serve: the transactional lane first, each lane in order, skipping delayed ones. */
-  const take = (): Entry | undefined => {
+  const take = (free: (lane: WorkLane) => boolean): Entry | undefined => {
     const now = Date.now();
     for (const lane of ["transactional", "marketing"] as const) {
+      if (!free(lane)) continue;
       const ids = lanes[lane];
       for (let i = 0; i < ids.length; i++) {
         const entry = entries.get(ids[i]!);
@@ -108,6 +109,7 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
 
   return {
     name: "memory",
+    leaseMs,
     async enqueue({ chunks }) {
       for (const chunk of chunks) {
         if (entries.has(chunk.id)) continue;
@@ -126,6 +128,8 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
     async serve({ handler, concurrency }: { handler: ChunkHandler; concurrency: number }) {
       const limit = Math.max(1, Math.floor(concurrency));
       const running = new Map<Entry, { controller: AbortController; done: Promise<void> }>();
+      const perLane: Record<WorkLane, number> = { transactional: 0, marketing: 0 };
+      const free = (lane: WorkLane) => perLane[lane] < limit;
       let open = true;
       const holder = {};
       const finish = (entry: Entry, outcome: Awaited<ReturnType<ChunkHandler>> | Error) => {
@@ -148,9 +152,11 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
       };
       const server = {
         pump() {
-          while (open && running.size < limit) {
-            const entry = take();
+          while (open) {
+            const entry = take(free);
             if (!entry) break;
+            const lane = entry.chunk.lane;
+            perLane[lane]++;
             entry.state = "active";
             entry.holder = holder;
             const controller = new AbortController();
@@ -168,6 +174,7 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
                 outcome = error instanceof Error ? error : new Error(String(error));
               }
               running.delete(entry);
+              perLane[lane]--;
               if (open) finish(entry, outcome);
               else if (closing === "graceful") finish(entry, outcome);
               queueMicrotask(wakeAll);
