@@ -89,12 +89,22 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
     ready ??= (async () => {
       for (const name of Object.values(names)) {
         // Retries are how an expired (dead worker's) job comes back: as many as a chunk could ever need.
-        await boss.createQueue(name, {
-          name,
-          retryLimit: 1_000_000,
-          retryDelay: 0,
-          expireInSeconds: leaseSeconds,
-        });
+        // Processes starting together create queues together, which can deadlock in pg-boss's DDL: retry.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await boss.createQueue(name, {
+              name,
+              retryLimit: 1_000_000,
+              retryDelay: 0,
+              expireInSeconds: leaseSeconds,
+            });
+            break;
+          } catch (error) {
+            const code = (error as { code?: string }).code;
+            if (attempt >= 5 || (code !== "40P01" && code !== "23505")) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          }
+        }
       }
     })().catch((error: unknown) => {
       ready = undefined;
