@@ -49,7 +49,8 @@ afterEach(async () => {
 afterAll(async () => {
   if (!url || !redis) return;
   await boss.stop({ graceful: false, wait: true });
-  for (const schema of [...schemas, bossSchema]) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  for (const schema of [...schemas, bossSchema])
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await pool.end();
   const keys = await connection.keys(`ck-w-${process.pid}:*`);
   if (keys.length > 0) await connection.del(...keys);
@@ -80,7 +81,11 @@ async function world(driver: (typeof drivers)[number], size: number, latencyMs =
   await migrate({ pool, schema });
   const queueName = `w-${randomUUID().slice(0, 8)}`;
   const members = people(size);
-  const audiences = memoryAudiences({ audiences: { vip: members }, profiles: members, distinctMembers: true });
+  const audiences = memoryAudiences({
+    audiences: { vip: members },
+    profiles: members,
+    distinctMembers: true,
+  });
   const received: OutboundMessage[] = [];
   const times: number[] = [];
   const channel = (): ChannelAdapter => {
@@ -186,7 +191,9 @@ describe.skipIf(!url || !redis).each(drivers)("workers on PostgreSQL with $name"
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     const latency = performance.now() - started;
-    console.log(`${driver.name}: password reset reached the adapter ${latency.toFixed(0)} ms after the trigger`);
+    console.log(
+      `${driver.name}: password reset reached the adapter ${latency.toFixed(0)} ms after the trigger`,
+    );
     expect(latency).toBeLessThan(1000);
     expect(w.received.filter((m) => m.campaignId === "promo").length).toBeLessThan(20_000);
     await w.scheduler.campaigns.stop({ actor: ADMIN, id: "promo" });
