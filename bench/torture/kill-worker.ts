@@ -154,9 +154,6 @@ async function trial(options: TortureOptions, index: number, recipients: number)
       const id = `p${i}`;
       if (!idsOf.has(id) && !failedIds.has(id)) lost++;
     }
-    const sentIds = new Set<string>();
-    for (let i = 0; i < recipients; i++)
-      sentIds.add(messageId({ campaignId: CAMPAIGN, executionId, recipientId: `p${i}`, channel: "email" }));
     const report = await kit.reports.campaign({ actor: ADMIN, id: CAMPAIGN });
     const counted = summary.outcomes.sent + summary.outcomes.failed + summary.outcomes.excluded;
     console.log(
