@@ -100,11 +100,12 @@ async function main(): Promise<void> {
     for (const project of PROJECTS)
       for (const file of readdirSync(join(fixtures, "shared")))
         copyFileSync(join(fixtures, "shared", file), join(folder, project.name, file));
-    // The same TypeScript and @types versions the package is developed with; @types/pg for campaign-kit/postgres.
+    // The same TypeScript and @types versions the package is developed with; @types/pg for campaign-kit/postgres;
     const { devDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
     };
-    const tools = ["typescript", "@types/node", "@types/pg"].map(
+    // pg-boss and BullMQ for campaign-kit/pg-boss and campaign-kit/bullmq (their own types).
+    const tools = ["typescript", "@types/node", "@types/pg", "pg-boss", "bullmq"].map(
       (name) => `${name}@${devDependencies[name]}`,
     );
     writeFileSync(join(folder, "package.json"), JSON.stringify({ private: true }));
