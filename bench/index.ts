@@ -7,6 +7,7 @@ export {};
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   dispatcher: () => import("./dispatcher.js"),
   trigger: () => import("./trigger.js"),
+  workers: () => import("./workers.js"),
 };
 
 const only = process.argv.slice(2);
