@@ -5,8 +5,7 @@
  * @packageDocumentation
  * @module campaign-kit/bullmq
  */
-import { DelayedError, type Job, Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from "bullmq";
 import { CampaignKitError } from "../errors.js";
 import type {
   ChunkHandler,
@@ -17,6 +16,27 @@ import type {
   WorkServer,
 } from "../ports/work-queue.js";
 
+/**
+ * What the driver needs of the host's ioredis connection (an `ioredis` `Redis`): typed by shape, so that
+ * consumers need no `ioredis` types of their own to compile against this subpath.
+ */
+export interface BullmqRedisConnection {
+  /** ioredis's options; BullMQ needs `maxRetriesPerRequest: null`. */
+  readonly options?: { maxRetriesPerRequest?: number | null | undefined };
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  multi(): BullmqRedisPipeline;
+  scard(key: string): Promise<number>;
+  smembers(key: string): Promise<string[]>;
+}
+
+/** The part of an ioredis pipeline the driver uses. */
+export interface BullmqRedisPipeline {
+  srem(key: string, member: string): BullmqRedisPipeline;
+  sadd(key: string, member: string): BullmqRedisPipeline;
+  expire(key: string, seconds: number): BullmqRedisPipeline;
+  exec(): Promise<unknown>;
+}
+
 /** Options for {@link bullmqWorkQueue}. */
 export interface BullmqWorkQueueOptions {
   /**
@@ -24,7 +44,7 @@ export interface BullmqWorkQueueOptions {
    * campaign-kit never closes it; BullMQ duplicates it for its blocking reads. Run Redis with
    * `maxmemory-policy noeviction`: an evicted job is a lost chunk.
    */
-  connection: Redis;
+  connection: BullmqRedisConnection;
   /** The start of both queues' names: `<name>-transactional` and `<name>-marketing`. Default `campaign-kit`. */
   name?: string;
   /** BullMQ's key prefix. Default `bull`. */
@@ -85,6 +105,8 @@ export function bullmqWorkQueue(options: BullmqWorkQueueOptions): WorkQueue {
       "BullMQ needs its Redis connection made with `maxRetriesPerRequest: null`: new Redis(url, { maxRetriesPerRequest: null }).",
     );
   }
+  // The host's ioredis instance, as BullMQ takes it.
+  const redis = connection as unknown as ConnectionOptions;
   const base = options.name ?? "campaign-kit";
   const prefix = options.prefix ?? "bull";
   const leaseMs = Math.max(2000, options.leaseMs ?? 10_000);
@@ -95,8 +117,8 @@ export function bullmqWorkQueue(options: BullmqWorkQueueOptions): WorkQueue {
     marketing: `${base}-marketing`,
   };
   const queues: Record<WorkLane, Queue<ChunkJobData>> = {
-    transactional: new Queue<ChunkJobData>(names.transactional, { connection, prefix }),
-    marketing: new Queue<ChunkJobData>(names.marketing, { connection, prefix }),
+    transactional: new Queue<ChunkJobData>(names.transactional, { connection: redis, prefix }),
+    marketing: new Queue<ChunkJobData>(names.marketing, { connection: redis, prefix }),
   };
   const setKey = (kind: "open" | "done", executionId: string) =>
     `${prefix}:${base}:ck:${kind}:${executionId}`;
@@ -208,7 +230,7 @@ export function bullmqWorkQueue(options: BullmqWorkQueueOptions): WorkQueue {
       const workers = (["transactional", "marketing"] as const).map(
         (lane) =>
           new Worker<ChunkJobData>(names[lane], processJob, {
-            connection,
+            connection: redis,
             prefix,
             concurrency: limit,
             lockDuration: leaseMs,

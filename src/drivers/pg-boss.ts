@@ -8,6 +8,7 @@
 import type { Pool, PoolClient } from "pg";
 import type PgBoss from "pg-boss";
 import { CampaignKitError } from "../errors.js";
+import { systemClock } from "../ports/clock.js";
 import type {
   ChunkHandler,
   ChunkOutcome,
@@ -102,7 +103,7 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
           } catch (error) {
             const code = (error as { code?: string }).code;
             if (attempt >= 5 || (code !== "40P01" && code !== "23505")) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+            await systemClock.sleep(50 * attempt);
           }
         }
       }
@@ -129,7 +130,7 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
       [name, id, at, JSON.stringify({ chunk })],
     );
   const sweeps = new Set<object>();
-  let sweepTimer: NodeJS.Timeout | undefined;
+  let stopSweep: (() => Promise<void>) | undefined;
 
   const queue: WorkQueue = {
     name: "pg-boss",
@@ -167,7 +168,7 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
       const perLane: Record<WorkLane, number> = { transactional: 0, marketing: 0 };
       const running = new Map<
         string,
-        { controller: AbortController; done: Promise<void>; beat: NodeJS.Timeout }
+        { controller: AbortController; done: Promise<void>; beat: () => Promise<void> }
       >();
       let open = true;
       let abandoned = false;
@@ -192,29 +193,24 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
       // minutes by default: sweep them ourselves, often enough for a chunk to return within the lease.
       const sweeper = {};
       sweeps.add(sweeper);
-      sweepTimer ??= setInterval(
-        () => {
-          void (boss as unknown as { expire(): Promise<void> }).expire().catch(() => {});
-        },
-        Math.max(500, (leaseSeconds * 1000) / 5),
+      stopSweep ??= systemClock.every(Math.max(500, (leaseSeconds * 1000) / 5), () =>
+        (boss as unknown as { expire(): Promise<void> }).expire().catch(() => {}),
       );
-      sweepTimer.unref();
 
       const start = (lane: WorkLane, job: PgBoss.JobWithMetadata<ChunkJobData>) => {
         perLane[lane]++;
         const controller = new AbortController();
         const name = names[lane];
         // The heartbeat: `started_on` moves forward, so the job's expiry counts from the latest beat.
-        const beat = setInterval(
-          () => {
-            void sql(
-              `UPDATE ${schema}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
-              [name, job.id],
-            ).catch(() => {});
-          },
-          (leaseSeconds * 1000) / 3,
+        const beat = systemClock.every((leaseSeconds * 1000) / 3, () =>
+          sql(
+            `UPDATE ${schema}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
+            [name, job.id],
+          ).then(
+            () => {},
+            () => {},
+          ),
         );
-        beat.unref();
         const done = (async () => {
           let outcome: ChunkOutcome | Error;
           try {
@@ -228,7 +224,7 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
           } catch (error) {
             outcome = error instanceof Error ? error : new Error(String(error));
           }
-          clearInterval(beat);
+          await beat();
           if (!abandoned) {
             try {
               if (outcome instanceof Error) {
@@ -274,8 +270,12 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
           }
           if (took > 0 || !open) continue;
           await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(nudge, pollMs).unref();
+            const nap = new AbortController();
+            wake = () => {
+              nap.abort();
+              resolve();
+            };
+            systemClock.sleep(pollMs, nap.signal).then(nudge, () => {});
           });
         }
       })();
@@ -291,9 +291,10 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
           nudge();
           await loop;
           sweeps.delete(sweeper);
-          if (sweeps.size === 0 && sweepTimer) {
-            clearInterval(sweepTimer);
-            sweepTimer = undefined;
+          if (sweeps.size === 0 && stopSweep) {
+            const stopping = stopSweep;
+            stopSweep = undefined;
+            await stopping();
           }
           if (listener) {
             listener.removeListener("notification", nudge);
@@ -302,7 +303,7 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
           }
           for (const run of running.values()) {
             // Abandoned as by a crash: no more heartbeats, so the chunks expire and come back.
-            if (abandon) clearInterval(run.beat);
+            if (abandon) void run.beat();
             run.controller.abort(new Error(abandon ? "worker abandoned" : "worker closing"));
           }
           if (!abandon) await Promise.all([...running.values()].map((run) => run.done));
@@ -331,8 +332,9 @@ export function pgBossWorkQueue(options: PgBossWorkQueueOptions): WorkQueue {
     },
 
     async close() {
-      if (sweepTimer) clearInterval(sweepTimer);
-      sweepTimer = undefined;
+      const stopping = stopSweep;
+      stopSweep = undefined;
+      await stopping?.();
     },
   };
   return queue;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { systemClock } from "../ports/clock.js";
 import type { ChunkDelivery, ChunkOutcome, WorkChunk, WorkLane, WorkQueue } from "../ports/work-queue.js";
 import { workChunk } from "../ports/work-queue.js";
 import { vitest } from "./vitest.js";
@@ -59,10 +60,10 @@ export function runWorkQueueSuite(options: WorkQueueSuiteOptions): void {
     const end = Date.now() + ms;
     while (!(await condition())) {
       if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await systemClock.sleep(20);
     }
   };
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const sleep = (ms: number) => systemClock.sleep(ms);
 
   describe(options.name ?? "WorkQueue", () => {
     beforeEach(async () => {

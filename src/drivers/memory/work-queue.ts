@@ -1,3 +1,4 @@
+import { systemClock } from "../../ports/clock.js";
 import type { ChunkHandler, WorkChunk, WorkLane, WorkQueue, WorkServer } from "../../ports/work-queue.js";
 
 /** Options for {@link memoryWorkQueue}. */
@@ -42,38 +43,16 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
   const entries = new Map<string, Entry>();
   const lanes: Record<WorkLane, string[]> = { transactional: [], marketing: [] };
   const servers = new Set<{ pump(): void }>();
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = Number.POSITIVE_INFINITY;
-
+  // While anyone serves: every 25 ms, expired leases come back and delayed chunks fall due.
+  let stopTicking: (() => Promise<void>) | undefined;
   const wakeAll = () => {
     for (const server of servers) server.pump();
   };
-  /** Wakes the servers when the earliest delayed chunk or expiring lease comes due. */
   const arm = () => {
-    let next = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    for (const entry of entries.values()) {
-      if (entry.state === "waiting" && entry.availableAt > now) next = Math.min(next, entry.availableAt);
-      if (entry.state === "active" && Number.isFinite(entry.leaseUntil))
-        next = Math.min(next, entry.leaseUntil);
-    }
-    if (next >= timerAt && timer) return;
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    timerAt = Number.POSITIVE_INFINITY;
-    if (!Number.isFinite(next)) return;
-    timerAt = next;
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        timerAt = Number.POSITIVE_INFINITY;
-        expireLeases();
-        wakeAll();
-        arm();
-      },
-      Math.max(0, next - now),
-    );
-    timer.unref();
+    stopTicking ??= systemClock.every(25, () => {
+      expireLeases();
+      wakeAll();
+    });
   };
   const expireLeases = () => {
     const now = Date.now();
@@ -228,8 +207,9 @@ export function memoryWorkQueue(options: MemoryWorkQueueOptions = {}): WorkQueue
     },
 
     async close() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      const stopping = stopTicking;
+      stopTicking = undefined;
+      await stopping?.();
     },
   };
 }
