@@ -1,14 +1,16 @@
 import { readFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
-// One entry per subpath export: optional dependencies (pg, nodemailer, the AWS SDK, @opentelemetry/api,
-// vitest, jiti) stay behind their own subpath.
+// One entry per subpath export: optional dependencies (pg, pg-boss, bullmq, nodemailer, the AWS SDK,
+// @opentelemetry/api, vitest, jiti) stay behind their own subpath.
 const entries = {
   index: "src/index.ts",
   model: "src/model/index.ts",
   schedule: "src/schedule/index.ts",
   http: "src/http/index.ts",
   postgres: "src/drivers/postgres/index.ts",
+  "pg-boss": "src/drivers/pg-boss.ts",
+  bullmq: "src/drivers/bullmq.ts",
   smtp: "src/drivers/smtp.ts",
   otel: "src/drivers/otel.ts",
   "channels/twilio": "src/drivers/channels/twilio.ts",
@@ -25,7 +27,17 @@ const shared: Options = {
   sourcemap: true,
   target: "node20",
   treeshake: true,
-  external: ["pg", "nodemailer", "vitest", "@aws-sdk/client-sesv2", "@opentelemetry/api", "jiti"],
+  external: [
+    "pg",
+    "pg-boss",
+    "bullmq",
+    "ioredis",
+    "nodemailer",
+    "vitest",
+    "@aws-sdk/client-sesv2",
+    "@opentelemetry/api",
+    "jiti",
+  ],
 };
 
 // p-limit (and its yocto-queue) ship as ESM only, which `require` can't load on Nodes without require(esm)

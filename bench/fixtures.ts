@@ -1,6 +1,9 @@
+import { CampaignKitError } from "../src/errors.js";
 import type { Campaign } from "../src/model/campaign.js";
 import type { Profile } from "../src/model/profile.js";
+import type { AudienceSource } from "../src/ports/audience-source.js";
 import type { DeliveryLedger } from "../src/ports/ledger.js";
+import { compareIds } from "../src/ports/storage.js";
 import { campaign, profile } from "../test/support/fixtures.js";
 
 export { emailConfiguration as benchConfiguration } from "../test/support/fixtures.js";
@@ -51,4 +54,49 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * An audience source over {@link benchProfiles} that cuts ranges and reads one range without reading the
+ * rest (the ids sorted once, each range found by binary search): what a database source does with its
+ * index, so the benchmarks of workers measure the queue and the ledger, not a scan per chunk.
+ */
+export function rangedBenchAudience(audienceId: string, count: number): AudienceSource {
+  const ids = Array.from({ length: count }, (_, i) => `p${i}`).sort(compareIds);
+  const firstAfter = (id: string | undefined) => {
+    if (id === undefined) return 0;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIds(ids[mid]!, id) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const known = (id: string) => {
+    if (id !== audienceId) throw new CampaignKitError("NOT_FOUND", `No audience '${id}'.`);
+  };
+  return {
+    distinctMembers: true,
+    async *members({ audienceId: id, pageSize = 500, range }) {
+      known(id);
+      const from = firstAfter(range?.after);
+      const to = range?.until === undefined ? ids.length : firstAfter(range.until);
+      for (let i = from; i < to; i += pageSize) {
+        yield ids.slice(i, Math.min(to, i + pageSize)).map((pid) => profile(pid));
+      }
+    },
+    async *ranges({ audienceId: id, size }) {
+      known(id);
+      let after: string | undefined;
+      for (let end = size - 1; end < ids.length - 1; end += size) {
+        yield after === undefined ? { until: ids[end]! } : { after, until: ids[end]! };
+        after = ids[end]!;
+      }
+      if (ids.length > 0) yield after === undefined ? {} : { after };
+    },
+    findProfiles: async () => new Map(),
+    saveProfile: async () => {},
+  };
 }

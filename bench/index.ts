@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   trigger: () => import("./trigger.js"),
   http: () => import("./http.js"),
   pg: () => import("./pg.js"),
+  workers: () => import("./workers.js"),
 };
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

@@ -18,7 +18,13 @@ export { createDispatcher, Dispatcher } from "./dispatch/dispatcher.js";
 export type { DispatcherEvents } from "./dispatch/events.js";
 // Content experiments: which treatment a recipient gets, computed anywhere.
 export { assignTreatment, type ExperimentSplit } from "./dispatch/experiment.js";
-export type { DispatcherOptions, DispatchReport, DispatchRequest } from "./dispatch/types.js";
+export type {
+  DispatchClaims,
+  DispatcherOptions,
+  DispatchReport,
+  DispatchRequest,
+  InDoubtPolicy,
+} from "./dispatch/types.js";
 // The embedded drivers.
 export {
   type MemoryAudiences,
@@ -28,6 +34,10 @@ export {
 export { type MemoryChannel, type MemoryChannelOptions, memoryChannel } from "./drivers/memory/channel.js";
 export { type MemoryLedger, memoryLedger } from "./drivers/memory/ledger.js";
 export { memoryStorage } from "./drivers/memory/storage.js";
+export {
+  type MemoryWorkQueueOptions,
+  memoryWorkQueue,
+} from "./drivers/memory/work-queue.js";
 export { type WebhookChannelOptions, webhookChannel } from "./drivers/webhook.js";
 // Errors.
 export {
@@ -87,6 +97,12 @@ export type {
 } from "./kit/prerequisites/problems.js";
 export type { DeliveryReport, ReportsApi } from "./kit/reports.js";
 export type { RoleAssignmentResult, RolesApi, UserAccess } from "./kit/roles.js";
+export {
+  type RunWorkerOptions,
+  runWorker,
+  type Worker,
+  type WorkerHealth,
+} from "./kit/worker.js";
 // The domain's types (their schemas are at `campaign-kit/model`).
 export type { ApprovalPolicy, ApprovalPolicyInput, ApprovalRequest } from "./model/approval.js";
 export type { Audience, AudienceInput } from "./model/audience.js";
@@ -140,8 +156,9 @@ export type {
   SendResult,
 } from "./ports/channel.js";
 export type { Clock } from "./ports/clock.js";
-export type { DeliveryLedger, LedgerSummary } from "./ports/ledger.js";
+export type { ClaimResult, DeliveryLedger, LedgerSummary, MessageClaim } from "./ports/ledger.js";
 export type { LogFn, Logger } from "./ports/logger.js";
+export type { RateBudget } from "./ports/rate-budget.js";
 // With the helpers their TSDoc offers to implementations: a custom store needs them from the package.
 export {
   COLLECTIONS,
@@ -166,3 +183,14 @@ export type {
   TelemetrySpan,
   TelemetrySpanName,
 } from "./ports/telemetry.js";
+export {
+  type ChunkDelivery,
+  type ChunkHandler,
+  type ChunkOutcome,
+  chunkId,
+  type WorkChunk,
+  type WorkLane,
+  type WorkQueue,
+  type WorkServer,
+  workChunk,
+} from "./ports/work-queue.js";

@@ -15,11 +15,13 @@ import { concurrentVersions } from "./concurrent-versions.js";
 import { faults } from "./faults.js";
 import { httpFuzz } from "./http-fuzz.js";
 import { killResume } from "./kill-resume.js";
+import { killWorker } from "./kill-worker.js";
 import { type Figure, type Scenario, show, type TortureOptions } from "./support.js";
 import { twoKits } from "./two-kits.js";
 
 const scenarios: Scenario[] = [
   killResume,
+  killWorker,
   faults,
   httpFuzz,
   twoKits,

@@ -18,7 +18,10 @@ export interface Delivery {
 const line = (message: OutboundMessage, key: string) => `${message.id}\t${key}\t${message.recipientId}\n`;
 
 /** An email adapter recording to `path`; `close` releases the file. */
-export async function providerLogChannel(path: string): Promise<ChannelAdapter & { close(): Promise<void> }> {
+export async function providerLogChannel(
+  path: string,
+  idempotencyKeys = false,
+): Promise<ChannelAdapter & { close(): Promise<void> }> {
   const file = await open(path, "a");
   // Appends of one batch are one write: O_APPEND keeps writes of concurrent batches whole.
   const append = async (text: string) => {
@@ -28,7 +31,9 @@ export async function providerLogChannel(path: string): Promise<ChannelAdapter &
   return {
     name: "provider-log",
     channel: "email",
-    capabilities: { batch: true, idempotencyKeys: false, maxBatchSize: 100 },
+    // With `idempotencyKeys`, it stands for a provider that drops a second delivery of a key: the log still
+    // records both, and the scenario counts unique message ids as what was delivered.
+    capabilities: { batch: true, idempotencyKeys, maxBatchSize: 100 },
     async send(message, context) {
       await append(line(message, context.idempotencyKey));
       return undefined;

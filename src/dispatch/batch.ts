@@ -3,6 +3,7 @@ import type { DeliveryRecord, ExclusionReason } from "../model/execution.js";
 import { HOLDOUT_TREATMENT_ID } from "../model/experiment.js";
 import type { Profile } from "../model/profile.js";
 import type { OutboundMessage } from "../ports/channel.js";
+import { IN_DOUBT_REASON, type MessageClaim } from "../ports/ledger.js";
 import { type BatchTally, deliver, flush } from "./deliver.js";
 import { frequencyCapSince, resolveAddress, staticExclusion } from "./exclusions.js";
 import { assignTreatment } from "./experiment.js";
@@ -56,15 +57,42 @@ export async function runBatch(
   const tally: BatchTally | undefined = span ? { sent: 0, failed: 0, excluded: 0 } : undefined;
   const work = async () => {
     const { ledger } = run;
-    const records = await lane(async () => {
-      const alreadySent = run.fresh
-        ? NOTHING_SENT
-        : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
-      return processBatch(run, action, profiles, ids, alreadySent, mine, planned, tally);
-    });
-    // Written once the batch has left its lane: a slow commit holds no provider slot, and the batch stays
-    // claimed (and counted in the pump's bound) until it is durable.
-    await flush(run, records, action, tally);
+    let unused: Set<string> | undefined;
+    try {
+      const records = await lane(async () => {
+        if (run.claims) {
+          const claimed = await claimBatch(run, action, profiles, ids, mine);
+          unused = claimed.unused;
+          return processBatch(
+            run,
+            action,
+            profiles,
+            ids,
+            claimed.sent,
+            mine,
+            planned,
+            tally,
+            claimed.earlier,
+            unused,
+          );
+        }
+        const alreadySent = run.fresh
+          ? NOTHING_SENT
+          : await ledgerCall("findSent", () => ledger.findSent({ messageIds: ids }));
+        return processBatch(run, action, profiles, ids, alreadySent, mine, planned, tally);
+      });
+      // Written once the batch has left its lane: a slow commit holds no provider slot, and the batch stays
+      // claimed (and counted in the pump's bound) until it is durable.
+      await flush(run, records, action, tally, unused);
+    } finally {
+      // A worker lets go of the claims it never used (a stop or shutdown before their send): only messages
+      // handed to a provider can be left in doubt.
+      const release = unused === undefined ? [] : [...unused];
+      const owner = run.claims?.owner;
+      if (release.length > 0 && owner !== undefined) {
+        await ledgerCall("release", () => ledger.release!({ messageIds: release, owner }));
+      }
+    }
   };
   try {
     await (span && telemetry?.withSpan ? telemetry.withSpan(span, work) : work());
@@ -84,6 +112,64 @@ export async function runBatch(
   }
 }
 
+/**
+ * A worker's batch: claims its messages in the ledger (one call, in place of the read of what was sent) and
+ * handles those found in doubt as the policy says. Returns what was sent already, the records of messages in
+ * doubt failed by the policy, and the claims not yet used, which the caller lets go of once done.
+ */
+async function claimBatch(
+  run: Run,
+  action: PreparedAction,
+  profiles: readonly Profile[],
+  ids: readonly string[],
+  mine: boolean[],
+): Promise<{ sent: ReadonlySet<string>; earlier: DeliveryRecord[]; unused: Set<string> }> {
+  const claims = run.claims!;
+  const ledger = run.ledger;
+  const mineIds: MessageClaim[] = [];
+  for (let i = 0; i < profiles.length; i++) {
+    if (!mine[i]) continue;
+    mineIds.push({
+      messageId: ids[i]!,
+      campaignId: run.campaignId,
+      executionId: run.executionId,
+      recipientId: profiles[i]!.id,
+      channel: action.channel,
+    });
+  }
+  const at = new Date(run.clock.now());
+  const { sent, inDoubt } = await ledgerCall("claim", () =>
+    ledger.claim!({ claims: mineIds, owner: claims.owner, at }),
+  );
+  const unused = new Set<string>();
+  for (const claim of mineIds) {
+    if (!sent.has(claim.messageId) && !inDoubt.has(claim.messageId)) unused.add(claim.messageId);
+  }
+  const earlier: DeliveryRecord[] = [];
+  if (inDoubt.size > 0) {
+    run.report.inDoubt += inDoubt.size;
+    const resend =
+      claims.inDoubt === "resend" ||
+      (claims.inDoubt === "resend-if-idempotent" && action.adapter.capabilities.idempotencyKeys);
+    if (!resend) {
+      for (let i = 0; i < profiles.length; i++) {
+        if (!mine[i] || !inDoubt.has(ids[i]!)) continue;
+        mine[i] = false;
+        const record = makeRecord(run, action, ids[i]!, profiles[i]!.id, "failed", 0, at, IN_DOUBT_REASON);
+        earlier.push(record);
+        if (run.emitter.listenerCount("failed") > 0) {
+          run.emitter.emit(
+            "failed",
+            record,
+            new Error("The message may have been sent by a worker that died."),
+          );
+        }
+      }
+    }
+  }
+  return { sent, earlier, unused };
+}
+
 async function processBatch(
   run: Run,
   action: PreparedAction,
@@ -93,10 +179,12 @@ async function processBatch(
   mine: readonly boolean[],
   planned: ReadonlyMap<string, ExclusionReason> | undefined,
   tally: BatchTally | undefined,
+  earlier: DeliveryRecord[] = [],
+  unused?: Set<string>,
 ): Promise<DeliveryRecord[]> {
   const now = run.clock.now();
   const at = new Date(now);
-  const records: DeliveryRecord[] = [];
+  const records: DeliveryRecord[] = earlier;
   const { channel, experiment } = action;
   const namespace = run.campaign.identityNamespace;
   let kept: number[] = [];
@@ -110,7 +198,15 @@ async function processBatch(
   for (let i = 0; i < profiles.length; i++) {
     const profile = profiles[i]!;
     const id = ids[i]!;
-    if (!mine[i] || (alreadySent.size > 0 && alreadySent.has(id))) {
+    if (!mine[i]) {
+      // Not this batch's: listed twice, or (a worker's) found in doubt and recorded failed above.
+      if (unused === undefined || earlier.every((r) => r.messageId !== id)) {
+        run.report.skippedAlreadySent++;
+        action.counts.skippedAlreadySent++;
+      }
+      continue;
+    }
+    if (alreadySent.size > 0 && alreadySent.has(id)) {
       run.report.skippedAlreadySent++;
       action.counts.skippedAlreadySent++;
       continue;
@@ -203,7 +299,7 @@ async function processBatch(
     );
     if (message) messages.push(message);
   }
-  return deliver(run, action, messages, records, tally);
+  return deliver(run, action, messages, records, tally, unused);
 }
 
 function render(

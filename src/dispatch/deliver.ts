@@ -41,6 +41,7 @@ export async function deliver(
   messages: OutboundMessage[],
   earlier: DeliveryRecord[],
   tally?: BatchTally,
+  unused?: Set<string>,
 ): Promise<DeliveryRecord[]> {
   if (messages.length === 0) return earlier;
   let records = earlier;
@@ -109,7 +110,8 @@ export async function deliver(
         run.report.interrupted += round.length - start;
         break;
       }
-      const wait = run.bucket.reserve(slice.length);
+      const reserved = run.bucket.reserve(slice.length);
+      const wait = typeof reserved === "number" ? reserved : await reserved;
       if (run.clock.now() + wait > run.windowEnd) {
         run.bucket.refund(slice.length);
         const at = new Date(run.clock.now());
@@ -141,6 +143,8 @@ export async function deliver(
           break;
         }
       }
+      // Handed to the provider: from here on a worker's claim is kept until recorded (in doubt if it dies).
+      if (unused) for (const message of slice) unused.delete(message.id);
       const results = await call(run, action, slice, attempt);
       const at = new Date(run.clock.now());
       for (let i = 0; i < slice.length; i++) {
@@ -218,7 +222,7 @@ export async function deliver(
       }
     }
     if (next.length === 0) return records;
-    await flush(run, records, action, tally);
+    await flush(run, records, action, tally, unused);
     records = [];
     if (run.signal.aborted) {
       run.report.interrupted += next.length;
@@ -297,15 +301,20 @@ async function call(
   return results;
 }
 
-/** Writes records in one ledger call, then counts them and tells listeners about the sent ones. */
+/**
+ * Writes records in one ledger call, then counts them and tells listeners about the sent ones. `unused`: a
+ * worker's claims not yet recorded; the ones written leave it.
+ */
 export async function flush(
   run: Run,
   records: DeliveryRecord[],
   action: PreparedAction,
   tally: BatchTally | undefined,
+  unused?: Set<string>,
 ): Promise<void> {
   if (records.length === 0) return;
   await ledgerCall("record", () => run.ledger.record({ records }));
+  if (unused) for (const record of records) unused.delete(record.messageId);
   if (run.telemetry) count(run, records, action, tally);
   if (run.emitter.listenerCount("sent") > 0) {
     for (const record of records) if (record.outcome === "sent") run.emitter.emit("sent", record);

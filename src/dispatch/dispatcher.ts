@@ -13,7 +13,7 @@ import { safeTelemetry, type Telemetry } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
 import { experimentIdOf } from "./experiment.js";
 import { pump } from "./pump.js";
-import { TokenBucket } from "./rate.js";
+import { type RateGate, TokenBucket } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import { compileAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
@@ -86,12 +86,19 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const { campaign, executionId } = request;
     const startedAt = this.clock.now();
     const report = emptyReport(campaign.id, executionId, new Date(startedAt));
-    const bucket = this.acquireBucket(campaign);
+    if (request.claims && (!this.options.ledger.claim || !this.options.ledger.release)) {
+      throw new CampaignKitError(
+        "VALIDATION_FAILED",
+        "Workers claim messages in the ledger before sending them, and this ledger has no `claim` and `release`: use memoryStorage(), postgresStorage() or a storage that implements them.",
+      );
+    }
+    const shared = request.rate;
+    const bucket: RateGate = shared ?? this.acquireBucket(campaign);
     let actions: PreparedAction[];
     try {
       actions = this.prepare(request, report, bucket);
     } catch (error) {
-      this.releaseBucket(campaign.id);
+      if (!shared) this.releaseBucket(campaign.id);
       throw error;
     }
     const controller = new AbortController();
@@ -109,6 +116,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       clock: this.clock,
       emitter: this,
       bucket,
+      claims: request.claims,
       retry: this.retry,
       random: this.random,
       context: request.context ?? {},
@@ -141,7 +149,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       });
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
-      this.releaseBucket(campaign.id);
+      if (!shared) this.releaseBucket(campaign.id);
     }
     if (failure !== undefined) throw failure;
     const finishedAt = this.clock.now();
@@ -152,7 +160,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     return snapshot(report);
   }
 
-  private prepare(request: DispatchRequest, report: DispatchReport, bucket: TokenBucket): PreparedAction[] {
+  private prepare(request: DispatchRequest, report: DispatchReport, bucket: RateGate): PreparedAction[] {
     const { campaign, executionId, configurations } = request;
     return campaign.actions.map((action) => {
       const adapter = this.adapters.get(action.channel);

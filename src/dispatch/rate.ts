@@ -1,6 +1,22 @@
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 
+/**
+ * What the dispatcher takes tokens from: a campaign's own {@link TokenBucket}, or a budget shared by every
+ * worker sending the campaign (`runWorker` passes one kept in storage). `reserve` may answer later when the
+ * budget lives elsewhere.
+ */
+export interface RateGate {
+  /** The largest single reservation; `Infinity` when unlimited. */
+  readonly burst: number;
+  /** Takes `count` tokens now and says how many ms to wait before using them. */
+  reserve(count: number): number | Promise<number>;
+  /** Gives back tokens reserved but not used. */
+  refund(count: number): void;
+  /** The provider throttled: hand out nothing for `retryAfterMs` and slow down. */
+  slowDown(retryAfterMs: number): void;
+}
+
 /** Options for {@link TokenBucket}. */
 export interface TokenBucketOptions {
   /** Messages per second; `undefined` or `Infinity` means unlimited (the bucket then only honours pauses). */
@@ -26,7 +42,7 @@ export interface TokenBucketOptions {
  * await bucket.take(10); // resolves once 10 tokens are available
  * ```
  */
-export class TokenBucket {
+export class TokenBucket implements RateGate {
   /** The configured rate, in tokens per second (`Infinity` when unlimited). */
   readonly ratePerSecond: number;
   /** The most tokens that can accumulate, and the largest single reservation (`Infinity` when unlimited). */

@@ -13,10 +13,16 @@ import type { Logger } from "../ports/logger.js";
 import type { Telemetry, TelemetrySpan } from "../ports/telemetry.js";
 import type { DispatcherEvents } from "./events.js";
 import type { ExperimentSplit } from "./experiment.js";
-import type { TokenBucket } from "./rate.js";
+import type { RateGate } from "./rate.js";
 import type { CompiledAction } from "./render/compile.js";
 import type { ResolvedRetryOptions } from "./retry.js";
-import type { ChannelCounts, DispatchReport, RecipientOverride, SuppressionList } from "./types.js";
+import type {
+  ChannelCounts,
+  DispatchClaims,
+  DispatchReport,
+  RecipientOverride,
+  SuppressionList,
+} from "./types.js";
 
 /** One action of a campaign, ready to send: its adapter, configuration, compiled content and counters. */
 export interface PreparedAction {
@@ -49,7 +55,9 @@ export interface Run {
   ledger: DeliveryLedger;
   clock: Clock;
   emitter: EventEmitter<DispatcherEvents>;
-  bucket: TokenBucket;
+  bucket: RateGate;
+  /** Set for a worker's dispatch: messages are claimed in the ledger before they are sent. */
+  claims: DispatchClaims | undefined;
   retry: ResolvedRetryOptions;
   random: () => number;
   context: Record<string, unknown>;
@@ -86,6 +94,7 @@ export function emptyReport(campaignId: string, executionId: string, startedAt: 
     retries: 0,
     rateLimited: 0,
     skippedAlreadySent: 0,
+    inDoubt: 0,
     deferred: 0,
     interrupted: 0,
     aborted: false,

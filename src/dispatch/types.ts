@@ -8,7 +8,25 @@ import type { Clock } from "../ports/clock.js";
 import type { DeliveryLedger } from "../ports/ledger.js";
 import type { Logger } from "../ports/logger.js";
 import type { Telemetry, TelemetrySpan } from "../ports/telemetry.js";
+import type { RateGate } from "./rate.js";
 import type { RetryOptions } from "./retry.js";
+
+/**
+ * What to do with a message found in doubt: claimed by a worker that vanished, maybe sent, never recorded.
+ * `resend-if-idempotent` (the default) sends it again to adapters that declare `idempotencyKeys` (the
+ * provider drops the second copy) and records it `failed` with reason `in-doubt` on the others; `fail`
+ * never sends it again; `resend` always does (at least once: a provider without idempotency keys may
+ * deliver it twice).
+ */
+export type InDoubtPolicy = "resend-if-idempotent" | "fail" | "resend";
+
+/** How a worker's dispatch claims its messages; see {@link DispatchRequest.claims}. */
+export interface DispatchClaims {
+  /** Who claims: unique per worker and chunk delivery. */
+  owner: string;
+  /** What to do with messages found in doubt. */
+  inDoubt: InDoubtPolicy;
+}
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {
@@ -136,6 +154,17 @@ export interface DispatchRequest {
    */
   fresh?: boolean;
   /**
+   * A worker's dispatch (`runWorker` sets it): each batch's messages are claimed in the ledger (which must
+   * have `claim` and `release`) before they are sent, so a worker killed mid-send leaves them `pending`,
+   * and messages another worker left pending are handled as {@link DispatchClaims.inDoubt} says.
+   */
+  claims?: DispatchClaims;
+  /**
+   * Where tokens come from instead of the campaign's bucket in this process: a budget shared by every
+   * worker (`runWorker` passes one kept in storage).
+   */
+  rate?: RateGate;
+  /**
    * When messages may go out. Defaults to now until now + the campaign's `deliveryWindowHours`. What can't be
    * sent before `end` is excluded as `outside-window` and reported.
    */
@@ -176,6 +205,11 @@ export interface DispatchReport {
   rateLimited: number;
   /** Messages the ledger already held as sent (a resumed run), or already in flight in this run. */
   skippedAlreadySent: number;
+  /**
+   * Messages found in doubt (claimed by a worker that vanished before recording them): sent again or
+   * recorded `failed` with reason `in-doubt`, as the {@link InDoubtPolicy} says.
+   */
+  inDoubt: number;
   /** Recipients the plan held back for a later dispatch (each counts once, whatever the actions). */
   deferred: number;
   /** Messages left unsent and unrecorded because the dispatch was aborted; a resume sends them. */

@@ -8,8 +8,10 @@ import type { ExecutionProgressEvent } from "../observe/events.js";
 import type { AudienceSource } from "../ports/audience-source.js";
 import { errorFields } from "../ports/logger.js";
 import type { TelemetrySpan } from "../ports/telemetry.js";
+import type { WorkQueue } from "../ports/work-queue.js";
 import { configurationsOf, getCampaign, isRunning } from "../repositories/campaigns.js";
 import type { Context } from "../repositories/context.js";
+import { planChunks, sharedByWorkers } from "./chunks.js";
 import { claim, claimed, type Held, write } from "./claims.js";
 import { planExecution } from "./plan.js";
 import { dueSlices, nextSliceAt, sliceWriter } from "./slices.js";
@@ -27,6 +29,14 @@ export interface RunnerOptions {
   owner: string;
   /** How long a claim on a running execution lasts before another process may take it over, in ms. */
   claimMs: number;
+  /**
+   * Where executions are handed to workers (`runWorker`); without one, this process sends everything itself.
+   * With one, unitary executions and audience first passes (without waves, from a source that cuts ranges)
+   * are enqueued as chunks, and this process only watches them to the end.
+   */
+  queue?: WorkQueue | undefined;
+  /** Members per chunk when planning an execution for workers. */
+  chunkSize?: number;
 }
 
 /**
@@ -382,6 +392,61 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     return { reports, targeted, nextDueAt: await nextSliceAt(ctx, execution.id) };
   }
 
+  /**
+   * Hands the execution to the workers: plans its chunks (idempotent, so a process taking over an expired
+   * claim plans again harmlessly), then waits, renewing its claim, until the queue holds none of them. A
+   * stop cancels the chunks not served yet; the workers drop those they hold within a second.
+   */
+  async function sharedPass(
+    campaign: Campaign,
+    execution: Execution,
+    signal: AbortSignal,
+    queue: WorkQueue,
+  ): Promise<PassOutcome> {
+    const unitary = execution.kind === "unitary";
+    const audienceId = execution.audienceId ?? campaign.audienceId;
+    if (!unitary && !audienceId) {
+      throw new CampaignKitError("NOT_FOUND", `Campaign '${campaign.id}' has no audience to send to.`);
+    }
+    const plan = unitary ? undefined : planExecution(campaign, execution, undefined);
+    await planChunks({
+      queue,
+      audiences: options.audiences,
+      execution,
+      audienceId,
+      chunkSize: options.chunkSize ?? 500,
+      signal,
+    });
+    // Poll quickly at first (a unitary execution is done in milliseconds), then once a second.
+    let delay = 5;
+    while (!signal.aborted && (await queue.outstanding({ executionId: execution.id })) > 0) {
+      await ctx.clock.sleep(delay, signal).catch(() => {});
+      delay = Math.min(delay * 2, 1000);
+    }
+    if (signal.aborted) {
+      if (signal.reason instanceof Halt && signal.reason.reason === "stopped") {
+        await queue.cancel({ executionId: execution.id });
+      }
+      return { reports: [], targeted: execution.targetedProfileCount };
+    }
+    const { byChannel } = await ctx.storage.summarize({
+      campaignId: execution.campaignId,
+      executionId: execution.id,
+    });
+    // Every recipient has one record per action, so the busiest channel counts the recipients considered.
+    let targeted = unitary ? (execution.recipients?.length ?? 0) : 0;
+    for (const counts of Object.values(byChannel)) {
+      targeted = Math.max(targeted, counts.sent + counts.failed + counts.excluded);
+    }
+    if (!plan?.slices) return { reports: [], targeted };
+    return {
+      reports: [],
+      targeted,
+      nextDueAt: await nextSliceAt(ctx, execution.id),
+      changes: { streamed: true },
+    };
+  }
+
   async function runPass(
     campaign: Campaign,
     execution: Execution,
@@ -389,6 +454,9 @@ export function createRunner(ctx: Context, options: RunnerOptions): Runner {
     fresh: boolean,
     span: TelemetrySpan | undefined,
   ): Promise<PassOutcome> {
+    if (sharedByWorkers(options.queue, options.audiences, campaign, execution)) {
+      return sharedPass(campaign, execution, signal, options.queue);
+    }
     if (execution.kind === "unitary") return unitaryPass(campaign, execution, signal, fresh, span);
     return execution.streamed
       ? slicePass(campaign, execution, signal, span)

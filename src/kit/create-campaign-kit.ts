@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import type { EventEmitter } from "eventemitter3";
 import { createDispatcher, type Dispatcher } from "../dispatch/dispatcher.js";
-import type { DispatcherOptions } from "../dispatch/types.js";
+import { sharedRateGate } from "../dispatch/shared-rate.js";
+import type { DispatcherOptions, InDoubtPolicy } from "../dispatch/types.js";
 import { memoryStorage } from "../drivers/memory/storage.js";
 import { createRunner } from "../executions/runner.js";
 import { createScheduler, type Scheduler } from "../executions/scheduler.js";
@@ -14,6 +15,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Page, PageParams, Storage, Where } from "../ports/storage.js";
 import type { Telemetry } from "../ports/telemetry.js";
+import type { WorkQueue } from "../ports/work-queue.js";
 import { createContext } from "../repositories/context.js";
 import { type ActivationApi, activationApi } from "./activation.js";
 import { type ApprovalPoliciesApi, approvalPoliciesApi } from "./approval-policies.js";
@@ -30,6 +32,7 @@ import { type LifecycleApi, lifecycleApi } from "./lifecycle.js";
 import { checkKitOptions } from "./options.js";
 import { type ReportsApi, reportsApi } from "./reports.js";
 import { type RolesApi, rolesApi } from "./roles.js";
+import { type KitWorkerParts, WORKER_PARTS } from "./worker.js";
 
 /** Filters for {@link CampaignKit.audit}; every given filter must hold. */
 export interface AuditFilter {
@@ -77,6 +80,21 @@ export interface CampaignKitOptions {
    * process's change is seen once its report arrives: on PostgreSQL, milliseconds after its commit.
    */
   readCache?: boolean;
+  /**
+   * Hands sends to workers (`runWorker`) in any number of processes instead of sending them in this one:
+   * unitary executions go to the queue's transactional lane, audience sends are cut into chunks of
+   * `chunkSize` members (a source with `ranges` is needed; campaigns with waves still send from one
+   * process). See the "Scaling out" guide.
+   */
+  workQueue?: WorkQueue;
+  /** Members per chunk handed to a worker (a positive whole number, default 500). */
+  chunkSize?: number;
+  /**
+   * What a worker does with a message a dead worker left in doubt (claimed, maybe sent, never recorded):
+   * default `resend-if-idempotent`, which resends it to adapters that honour idempotency keys and records it
+   * `failed` with reason `in-doubt` elsewhere. See {@link InDoubtPolicy}.
+   */
+  inDoubt?: InDoubtPolicy;
   /**
    * A pino-compatible logger (`{ debug, info, warn, error, child? }`, called as `(fields, message)`); silent
    * by default. The kit logs executions starting, finishing and failing, campaign status changes and
@@ -236,6 +254,8 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     audiences: options.audiences,
     owner: `${hostname()}:${process.pid}:${ctx.newId()}`,
     claimMs: options.claimMs ?? 60_000,
+    queue: options.workQueue,
+    chunkSize: options.chunkSize ?? 500,
   });
   const DAY_MS = 86_400_000;
   const retention = options.lifecycle?.archiveRetentionDays ?? 30;
@@ -243,7 +263,18 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
     completeAfterMs: (options.lifecycle?.completeAfterDays ?? 3) * DAY_MS,
     archiveRetentionMs: retention === false ? undefined : retention * DAY_MS,
   });
-  return {
+  const workerParts: KitWorkerParts = {
+    ctx,
+    dispatcher,
+    audiences: options.audiences,
+    queue: options.workQueue,
+    inDoubt: options.inDoubt ?? "resend-if-idempotent",
+    rateGate: ctx.storage.rateBudget
+      ? (campaign) => sharedRateGate(ctx.storage.rateBudget!, campaign)
+      : undefined,
+    stopCheckMs: 250,
+  };
+  const kit: CampaignKit = {
     roles: rolesApi(ctx, createInviter(ctx, dispatcher, options.invitations)),
     audiences: audiencesApi(ctx),
     configurations: configurationsApi(ctx),
@@ -288,4 +319,6 @@ export async function createCampaignKit(options: CampaignKitOptions = {}): Promi
       await ctx.cache.close();
     },
   };
+  Object.defineProperty(kit, WORKER_PARTS, { value: workerParts, enumerable: false });
+  return kit;
 }

@@ -100,6 +100,9 @@ const optionsSchema = z.looseObject({
       previousSecrets: z.array(z.string().min(1)).optional(),
     })
     .optional(),
+  workQueue: withMethods("A work queue", ["enqueue", "serve", "outstanding", "cancel", "close"]).optional(),
+  chunkSize: positive.optional(),
+  inDoubt: z.enum(["resend-if-idempotent", "fail", "resend"]).optional(),
 });
 
 /** Throws `VALIDATION_FAILED`, naming each bad option, unless `options` can build a kit. */

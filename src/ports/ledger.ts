@@ -75,7 +75,49 @@ export interface DeliveryLedger {
   }): Promise<DeliveryRecord[]>;
   /** Counts by outcome and exclusion reason for a campaign, or one of its executions. */
   summarize(params: { campaignId: string; executionId?: string }): Promise<LedgerSummary>;
+  /**
+   * Optional, needed by workers (`runWorker`): claims messages for `owner` before they are sent, so that a
+   * worker that dies between the provider's answer and {@link DeliveryLedger.record} leaves a trace. Atomic
+   * per message: a message nobody holds (absent, `failed` or `excluded`) becomes `pending`, held by `owner`
+   * (as does one `owner` already holds); of concurrent claims of one message exactly one holds it. Pending
+   * messages count in no summary, and `record` replaces them as it replaces any outcome but `sent`.
+   *
+   * @returns the messages already `sent` (skip them) and those `pending` for another owner: in doubt, since
+   * that owner may have sent them before it died. Every other message is now held by `owner`.
+   */
+  claim?(params: { claims: readonly MessageClaim[]; owner: string; at: Date }): Promise<ClaimResult>;
+  /**
+   * Optional, with `claim`: lets go of messages `owner` claimed but never handed to a provider (a stop, a
+   * shutdown), so whoever sends them next finds them free rather than in doubt. Messages held by another
+   * owner, or recorded since, are left alone.
+   */
+  release?(params: { messageIds: readonly string[]; owner: string }): Promise<void>;
 }
+
+/** One message to claim: its id and what a ledger row needs. */
+export interface MessageClaim {
+  /** The deterministic message id. */
+  messageId: string;
+  /** Its campaign. */
+  campaignId: string;
+  /** Its execution. */
+  executionId: string;
+  /** Its recipient. */
+  recipientId: string;
+  /** Its channel. */
+  channel: Channel;
+}
+
+/** What {@link DeliveryLedger.claim} found. */
+export interface ClaimResult {
+  /** Already recorded `sent`: not to be sent again. */
+  sent: Set<string>;
+  /** `pending` for another owner: maybe sent, never recorded. */
+  inDoubt: Set<string>;
+}
+
+/** The reason recorded for a message found in doubt and not sent again (see `runWorker`'s `inDoubt`). */
+export const IN_DOUBT_REASON = "in-doubt";
 
 /** Adds `count` messages of `outcome` on `channel` to a summary being built: for ledger implementations. */
 export function countByChannel(

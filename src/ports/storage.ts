@@ -21,6 +21,7 @@
  * `runStorageSuite` from `campaign-kit/testing`: run it on yours.
  */
 import type { DeliveryLedger } from "./ledger.js";
+import type { RateBudget } from "./rate-budget.js";
 
 /**
  * The collections campaign-kit keeps documents in. A store may hold them in one table or one each; ids are
@@ -183,7 +184,13 @@ export interface StoreWatch {
 }
 
 /** Everything campaign-kit keeps: the documents and the delivery ledger. */
-export interface Storage extends Store, DeliveryLedger {}
+export interface Storage extends Store, DeliveryLedger {
+  /**
+   * Optional: rate budgets shared by every process using this storage, so a campaign's `rateLimit` holds
+   * across all its workers (`runWorker`). Without it each worker keeps its own bucket.
+   */
+  rateBudget?: RateBudget;
+}
 
 /**
  * The page size `params` asks for: 50 by default, truncated and clamped to 1..500. For implementations.

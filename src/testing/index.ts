@@ -21,3 +21,4 @@ export {
 } from "./channel-suite.js";
 export { runStorageSuite, type StorageSuiteOptions } from "./storage-suite.js";
 export { type VirtualClock, type VirtualClockOptions, virtualClock } from "./virtual-clock.js";
+export { runWorkQueueSuite, type WorkQueueSuiteOptions } from "./work-queue-suite.js";

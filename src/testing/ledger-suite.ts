@@ -258,4 +258,72 @@ export function ledgerTests(storage: () => DeliveryLedger): void {
       expect((await storage().findSent({ messageIds: ids })).size).toBe(ids.length);
     });
   });
+
+  describe("delivery ledger claims (workers)", () => {
+    const claimOf = (id: string) => ({
+      messageId: id,
+      campaignId: "c1",
+      executionId: "e1",
+      recipientId: `r-${id}`,
+      channel: "email" as const,
+    });
+    const claim = (owner: string, ...ids: string[]) =>
+      storage().claim!({ claims: ids.map(claimOf), owner, at: at(1) });
+    const skip = () => storage().claim === undefined;
+
+    it("claims free messages, reports sent ones and another owner's pending ones as in doubt", async (t) => {
+      if (skip()) return t.skip();
+      await storage().record({
+        records: [delivery("sent"), delivery("failed", { outcome: "failed", reason: "x" })],
+      });
+      expect(await claim("w1", "sent", "failed", "new")).toEqual({
+        sent: new Set(["sent"]),
+        inDoubt: new Set(),
+      });
+      // Claiming again is harmless for the same owner; another owner finds them in doubt.
+      expect(await claim("w1", "failed", "new")).toEqual({ sent: new Set(), inDoubt: new Set() });
+      expect(await claim("w2", "sent", "failed", "new", "free")).toEqual({
+        sent: new Set(["sent"]),
+        inDoubt: new Set(["failed", "new"]),
+      });
+      // Pending messages are counted nowhere and are not sent.
+      expect(await storage().findSent({ messageIds: ["failed", "new", "free"] })).toEqual(new Set());
+      expect((await storage().summarize({ campaignId: "c1" })).outcomes).toEqual({
+        sent: 1,
+        failed: 0,
+        excluded: 0,
+      });
+    });
+
+    it("record replaces a claim; release frees only the owner's unrecorded claims", async (t) => {
+      if (skip()) return t.skip();
+      await claim("w1", "a", "b", "c");
+      await storage().record({
+        records: [delivery("a"), delivery("b", { outcome: "excluded", reason: "no-consent", attempts: 0 })],
+      });
+      await storage().release!({ messageIds: ["a", "b", "c"], owner: "w2" });
+      expect((await claim("w3", "c")).inDoubt).toEqual(new Set(["c"]));
+      await storage().release!({ messageIds: ["a", "b", "c"], owner: "w1" });
+      expect(await claim("w3", "a", "b", "c")).toEqual({ sent: new Set(["a"]), inDoubt: new Set() });
+      expect((await storage().summarize({ campaignId: "c1" })).outcomes).toEqual({
+        sent: 1,
+        failed: 0,
+        excluded: 0,
+      });
+      await storage().release!({ messageIds: [], owner: "w3" });
+      expect(await claim("w3")).toEqual({ sent: new Set(), inDoubt: new Set() });
+    });
+
+    it("of 10 concurrent claimers of overlapping batches, each message is held by exactly one", async (t) => {
+      if (skip()) return t.skip();
+      const ids = Array.from({ length: 40 }, (_, i) => `m${i}`);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, w) => claim(`w${w}`, ...(w % 2 ? [...ids].reverse() : ids))),
+      );
+      for (const id of ids) {
+        const holders = results.filter((r) => !r.inDoubt.has(id) && !r.sent.has(id)).length;
+        expect(holders).toBe(1);
+      }
+    });
+  });
 }

@@ -4,12 +4,17 @@ import {
   countByTreatment,
   type DeliveryLedger,
   type LedgerSummary,
+  type MessageClaim,
 } from "../../ports/ledger.js";
 
 /** A {@link DeliveryLedger} that lives in memory, with a way to look inside for tests. */
 export interface MemoryLedger extends DeliveryLedger {
   /** The record held for a message id (a copy), or `undefined`. */
   get(messageId: string): DeliveryRecord | undefined;
+  /** Claims (see {@link DeliveryLedger.claim}). */
+  claim: NonNullable<DeliveryLedger["claim"]>;
+  /** Releases (see {@link DeliveryLedger.release}). */
+  release: NonNullable<DeliveryLedger["release"]>;
   /** How many records it holds. */
   readonly size: number;
 }
@@ -30,6 +35,8 @@ class Stored {
   readonly reason: string | undefined;
   readonly providerMessageId: string | undefined;
   readonly treatmentId: string | undefined;
+  /** Who holds a `pending` message (see {@link DeliveryLedger.claim}). */
+  owner: string | undefined;
 
   constructor(record: DeliveryRecord) {
     this.campaignId = record.campaignId;
@@ -42,6 +49,14 @@ class Stored {
     this.reason = record.reason;
     this.providerMessageId = record.providerMessageId;
     this.treatmentId = record.treatmentId;
+    this.owner = undefined;
+  }
+
+  /** A `pending` claim of a message by `owner`: not a delivery outcome, counted nowhere. */
+  static pending(claim: MessageClaim, owner: string, at: Date): Stored {
+    const stored = new Stored({ ...claim, outcome: "pending" as DeliveryRecord["outcome"], attempts: 0, at });
+    stored.owner = owner;
+    return stored;
   }
 
   toRecord(messageId: string): DeliveryRecord {
@@ -101,7 +116,30 @@ export function memoryLedger(): MemoryLedger {
     get size() {
       return records.size;
     },
-    get: (messageId) => records.get(messageId)?.toRecord(messageId),
+    get: (messageId) => {
+      const stored = records.get(messageId);
+      return stored === undefined || (stored.outcome as string) === "pending"
+        ? undefined
+        : stored.toRecord(messageId);
+    },
+    async claim({ claims, owner, at }) {
+      const sent = new Set<string>();
+      const inDoubt = new Set<string>();
+      for (const claim of claims) {
+        const stored = records.get(claim.messageId);
+        if (stored?.outcome === "sent") sent.add(claim.messageId);
+        else if ((stored?.outcome as string) === "pending" && stored?.owner !== owner)
+          inDoubt.add(claim.messageId);
+        else records.set(claim.messageId, Stored.pending(claim, owner, at));
+      }
+      return { sent, inDoubt };
+    },
+    async release({ messageIds, owner }) {
+      for (const id of messageIds) {
+        const stored = records.get(id);
+        if ((stored?.outcome as string) === "pending" && stored?.owner === owner) records.delete(id);
+      }
+    },
     findSent: async ({ messageIds }) => matching(messageIds, (record) => record.outcome === "sent"),
     async record({ records: incoming }) {
       let written = 0;
@@ -157,6 +195,7 @@ export function memoryLedger(): MemoryLedger {
       for (const record of records.values()) {
         if (record.campaignId !== campaignId) continue;
         if (executionId !== undefined && record.executionId !== executionId) continue;
+        if ((record.outcome as string) === "pending") continue;
         summary.outcomes[record.outcome]++;
         countByChannel(summary, record.channel, record.outcome);
         if (record.treatmentId !== undefined) countByTreatment(summary, record.treatmentId, record.outcome);

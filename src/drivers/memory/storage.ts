@@ -1,3 +1,4 @@
+import { memoryRateBudget } from "../../ports/rate-budget.js";
 import {
   type Collection,
   compareIds,
@@ -54,6 +55,9 @@ export function memoryStorage(): Storage {
     countSentSince: (params) => ledger.countSentSince(params),
     summarize: (params) => ledger.summarize(params),
     find: (params) => ledger.find(params),
+    claim: (params) => ledger.claim(params),
+    rateBudget: memoryRateBudget(),
+    release: (params) => ledger.release(params),
 
     async insert({ collection, document }) {
       const map = documents(collection);

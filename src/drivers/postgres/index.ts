@@ -8,6 +8,7 @@
 import type { Pool } from "pg";
 import type { Storage } from "../../ports/storage.js";
 import { ledgerMethods } from "./ledger.js";
+import { postgresRateBudget } from "./rate-budget.js";
 import { createDb, DEFAULT_SCHEMA } from "./sql.js";
 import { documentStore } from "./store.js";
 
@@ -50,7 +51,7 @@ export interface PostgresStorageOptions {
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
   const db = createDb(options.pool, options.schema ?? DEFAULT_SCHEMA);
-  return { ...documentStore(db), ...ledgerMethods(db) };
+  return { ...documentStore(db), ...ledgerMethods(db), rateBudget: postgresRateBudget(db) };
 }
 
 export {

@@ -105,7 +105,7 @@ export function ledgerMethods(db: Db): DeliveryLedger {
              recipient_id = excluded.recipient_id, channel = excluded.channel, outcome = excluded.outcome,
              reason = excluded.reason, attempts = excluded.attempts,
              provider_message_id = excluded.provider_message_id, treatment_id = excluded.treatment_id,
-             at = excluded.at
+             at = excluded.at, claimed_by = NULL
            WHERE ${ledger}.outcome <> 'sent'
            RETURNING message_id)
          SELECT count(*)::integer AS count,
@@ -140,6 +140,59 @@ export function ledgerMethods(db: Db): DeliveryLedger {
   });
 
   return {
+    claim: ({ claims, owner, at }) =>
+      guard("claim messages in the delivery ledger", async () => {
+        const sent = new Set<string>();
+        const inDoubt = new Set<string>();
+        if (claims.length === 0) return { sent, inDoubt };
+        const sorted = [...claims].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+        const rows = JSON.stringify(
+          sorted.map((c) => ({
+            message_id: c.messageId,
+            campaign_id: c.campaignId,
+            execution_id: c.executionId,
+            recipient_id: c.recipientId,
+            channel: c.channel,
+          })),
+        );
+        // One statement: take what nobody holds, in message-id order (so two claimers lock alike), and say
+        // why the rest was not taken. A row committed by a concurrent claimer after this statement's snapshot
+        // is neither taken nor seen: it is another's claim (or a sent record), so it counts as in doubt.
+        const result = await db.pool.query<{ message_id: string; taken: boolean; outcome: string | null }>(
+          `WITH input AS (
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(message_id text, campaign_id text,
+               execution_id text, recipient_id text, channel text)
+           ), taken AS (
+             INSERT INTO ${ledger} (message_id, campaign_id, execution_id, recipient_id, channel, outcome,
+               attempts, at, claimed_by)
+             SELECT message_id, campaign_id, execution_id, recipient_id, channel, 'pending', 0, $2, $3 FROM input
+             ON CONFLICT (message_id) DO UPDATE SET outcome = 'pending', claimed_by = $3, reason = NULL,
+               attempts = 0, provider_message_id = NULL, at = $2
+             WHERE ${ledger}.outcome IN ('failed', 'excluded')
+               OR (${ledger}.outcome = 'pending' AND ${ledger}.claimed_by = $3)
+             RETURNING message_id
+           )
+           SELECT i.message_id, (t.message_id IS NOT NULL) AS taken, l.outcome
+           FROM input i LEFT JOIN taken t USING (message_id) LEFT JOIN ${ledger} l USING (message_id)`,
+          [rows, at, owner],
+        );
+        for (const row of result.rows) {
+          if (row.taken) continue;
+          if (row.outcome === "sent") sent.add(row.message_id);
+          else inDoubt.add(row.message_id);
+        }
+        return { sent, inDoubt };
+      }),
+
+    release: ({ messageIds, owner }) =>
+      guard("release claims in the delivery ledger", async () => {
+        if (messageIds.length === 0) return;
+        await db.pool.query(
+          `DELETE FROM ${ledger} WHERE message_id = ANY($1::text[]) AND outcome = 'pending' AND claimed_by = $2`,
+          [messageIds, owner],
+        );
+      }),
+
     findSent: ({ messageIds }) =>
       guard("read the delivery ledger", async () => {
         if (messageIds.length === 0) return new Set<string>();
@@ -230,7 +283,7 @@ export function ledgerMethods(db: Db): DeliveryLedger {
           `SELECT outcome, channel, reason, treatment_id, count(*)::integer AS count, sum(greatest(attempts - 1, 0)) AS retries,
              min(at) FILTER (WHERE outcome = 'sent') AS first_sent_at,
              max(at) FILTER (WHERE outcome = 'sent') AS last_sent_at
-           FROM ${ledger} WHERE campaign_id = $1 ${executionId === undefined ? "" : "AND execution_id = $2"}
+           FROM ${ledger} WHERE campaign_id = $1 AND outcome <> 'pending' ${executionId === undefined ? "" : "AND execution_id = $2"}
            GROUP BY outcome, channel, reason, treatment_id`,
           values,
         );

@@ -116,6 +116,19 @@ const MIGRATIONS: readonly Migration[] = [
     `;
     },
   },
+  {
+    version: 6,
+    name: "pending claims in the delivery ledger, and shared rate budgets",
+    // A `pending` row is a message a worker claimed before sending; `claimed_by` names the worker. The rate
+    // budget is one GCRA row per key (a campaign): its theoretical arrival time, in ms since the epoch.
+    sql: ({ table }) => `
+      ALTER TABLE ${table("delivery_ledger")} ADD COLUMN claimed_by text;
+      CREATE TABLE ${table("rate_budgets")} (
+        key text COLLATE "C" PRIMARY KEY,
+        tat double precision NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

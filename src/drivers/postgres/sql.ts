@@ -15,7 +15,7 @@ export interface Db {
 }
 
 /** Every table the driver owns. */
-export type TableName = "schema_migrations" | "documents" | "delivery_ledger";
+export type TableName = "schema_migrations" | "documents" | "delivery_ledger" | "rate_budgets";
 
 /** The schema used when the host names none: its own, so our tables never meet the host's. */
 export const DEFAULT_SCHEMA = "campaign_kit";

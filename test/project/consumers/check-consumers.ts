@@ -141,10 +141,17 @@ async function main(): Promise<void> {
     const { devDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
     };
-    // jiti: the optional peer the CLI loads a TypeScript config with.
-    const tools = ["typescript", "@types/node", "@types/pg", "@opentelemetry/api", "jiti"].map(
-      (name) => `${name}@${devDependencies[name]}`,
-    );
+    // jiti: the optional peer the CLI loads a TypeScript config with; pg-boss and BullMQ for
+    // campaign-kit/pg-boss and campaign-kit/bullmq (their own types).
+    const tools = [
+      "typescript",
+      "@types/node",
+      "@types/pg",
+      "@opentelemetry/api",
+      "jiti",
+      "pg-boss",
+      "bullmq",
+    ].map((name) => `${name}@${devDependencies[name]}`);
     writeFileSync(join(folder, "package.json"), JSON.stringify({ private: true }));
     await must(
       "npm install",
