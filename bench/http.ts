@@ -32,6 +32,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Session } from "node:inspector";
 import { connect, type Socket } from "node:net";
 import { basename, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Handlebars from "handlebars";
 import pg from "pg";
@@ -352,6 +353,8 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
   // BENCH_HTTP_DEBUG=1: the server's CPU use (of one core), heap and pool, every second, on stderr.
   if (process.env.BENCH_HTTP_DEBUG) {
     let cpu = process.cpuUsage();
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
     setInterval(() => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
@@ -359,8 +362,10 @@ async function serve(kind: Kind, poolSize: number): Promise<void> {
       const clients = pool
         ? `, pool ${pool.totalCount} (${pool.idleCount} idle, ${pool.waitingCount} waiting)`
         : "";
+      const lag = `event-loop delay p99 ${Math.round(delay.percentile(99) / 1e6)} ms, max ${Math.round(delay.max / 1e6)} ms`;
+      delay.reset();
       console.error(
-        `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}`,
+        `[${kind}] cpu ${Math.round((used.user + used.system) / 1e4)} %, heap ${heap} MB${clients}, ${lag}`,
       );
       const calls = [...storageCalls].map(([key, n]) => `${key} ${n}`).join(", ");
       storageCalls.clear();

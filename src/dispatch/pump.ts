@@ -6,8 +6,49 @@ import { runBatch } from "./batch.js";
 import type { PreparedAction, Run } from "./run.js";
 import type { DispatchPlan, DispatchRequest } from "./types.js";
 
-/** The longest the dispatcher holds the event loop before letting timers and I/O run, in ms of CPU time. */
+/** The longest dispatches hold the event loop before letting timers and I/O run, in ms. */
 const YIELD_AFTER_MS = 20;
+
+/**
+ * How many batches a slice starts without waiting: enough for every lane's concurrency to fill at once (the
+ * default lane is 32 batches, the look-ahead twice that), few enough that a burst of them stays short.
+ */
+const STARTS_PER_SLICE = 64;
+
+// When the current slice of the event loop started (`undefined` once the loop has turned since), and how
+// many batches started in it without waiting.
+let sliceStart: number | undefined;
+let startedInSlice = 0;
+const turned = () => {
+  sliceStart = undefined;
+};
+
+/**
+ * Lets a batch start once the event loop can spare it. With storage, audience and adapter all in memory
+ * every await resolves at once, so dispatches would run as one chain of microtasks: no timer, claim renewal,
+ * HTTP request or new connection would get a turn until the last was done. The slice is shared by every
+ * dispatch of the thread, not counted per dispatch: a thousand unitary sends, each far shorter than a slice,
+ * held the loop for seconds. The first {@link STARTS_PER_SLICE} batches of a slice start at once (they run
+ * interleaved, so the clock can't tell yet what they cost); the others each wait for a `setImmediate` of their
+ * own (Node drains microtasks between them, so what started before has run as far as it could when the next
+ * checks the clock), and once the slice is spent they wait for the loop's next turn.
+ */
+async function shareEventLoop(): Promise<void> {
+  for (let waited = false; ; waited = true) {
+    if (sliceStart === undefined) {
+      // A probe on the loop's next check phase: the slice ends when the loop has turned.
+      sliceStart = performance.now();
+      startedInSlice = 0;
+      setImmediate(turned);
+    }
+    const fresh = performance.now() - sliceStart < YIELD_AFTER_MS;
+    if (fresh && (waited || startedInSlice < STARTS_PER_SLICE)) {
+      startedInSlice++;
+      return;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
 
 /** How one dispatch pulls its recipients: the lane it sends in, its batch size, its plan. */
 export interface PumpOptions {
@@ -101,16 +142,10 @@ export async function pump(
     });
     pulled += chunk.length;
   };
-  // With storage, audience and adapter all in memory, every await resolves at once and the whole send
-  // would run as one chain of microtasks: no timer, claim renewal or HTTP request would get a turn. Give the
-  // event loop a turn whenever the dispatch has held it for a slice.
-  let heldSince = performance.now();
+  // No timer, claim renewal or HTTP request gets a turn while dispatches hold the loop: see shareEventLoop.
   const room = async () => {
     while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
-    if (performance.now() - heldSince >= YIELD_AFTER_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      heldSince = performance.now();
-    }
+    await shareEventLoop();
   };
   let buffer: Profile[] = [];
   const flush = async () => {
@@ -144,7 +179,11 @@ export async function pump(
         if (run.signal.aborted) break;
       }
     }
-    if (buffer.length > 0 && !run.signal.aborted) launch(buffer);
+    if (buffer.length > 0 && !run.signal.aborted) {
+      // The last, partial batch is the only one of a unitary send: it waits its turn like any other.
+      await room();
+      if (!run.signal.aborted) launch(buffer);
+    }
   }
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   return failure;

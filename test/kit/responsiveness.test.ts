@@ -7,7 +7,7 @@ import { memoryAudiences } from "../../src/drivers/memory/audiences.js";
 import { memoryChannel } from "../../src/drivers/memory/channel.js";
 import { createCampaignKit } from "../../src/kit/create-campaign-kit.js";
 import type { Profile } from "../../src/model/profile.js";
-import { ADMIN, emailConfiguration, promotion } from "./fixtures.js";
+import { ADMIN, emailConfiguration, people, promotion, resetKit } from "./fixtures.js";
 
 const SIZE = 300_000;
 
@@ -61,5 +61,41 @@ describe("a large send on memory storage", () => {
     expect(longest, `longest stall ${Math.round(longest)} ms in a ${Math.round(took)} ms send`).toBeLessThan(
       Math.min(500, took / 3),
     );
+  });
+});
+
+describe("many concurrent unitary triggers on memory storage", () => {
+  it("give the event loop a turn while their sends run", async () => {
+    const count = 1500;
+    const { kit, email } = await resetKit({}, people(100));
+    let sentWhenTimerRan: number | undefined;
+    // A host's timer, set as the burst arrives: each send is far shorter than the dispatcher's slice of the
+    // event loop, but together they are not, so the timer must run before the last of them is done.
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        sentWhenTimerRan = email.sent.length;
+        resolve();
+      }, 0),
+    );
+    const accepted = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        kit.executions.triggerUnitary({
+          actor: ADMIN,
+          request: {
+            requestId: `burst-${i}`,
+            campaignId: "reset",
+            recipients: [
+              { type: "aep", namespace: "email", userId: `p${i % 100}@example.com`, context: { link: "x" } },
+            ],
+          },
+        }),
+      ),
+    );
+    await Promise.all(accepted.map(({ executionId }) => kit.executions.wait({ id: executionId })));
+    await timer;
+    expect(email.sent).toHaveLength(count);
+    expect(sentWhenTimerRan, "the timer ran only once every send was done").toBeLessThan(count);
+    const report = await kit.reports.campaign({ actor: ADMIN, id: "reset" });
+    expect(report.outcomes.sent).toBe(count);
   });
 });
