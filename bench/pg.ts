@@ -19,11 +19,10 @@ import pg from "pg";
 import { memoryChannel } from "../src/drivers/memory/channel.js";
 import { migrate, postgresAudiences, postgresStorage } from "../src/drivers/postgres/index.js";
 import { createCampaignKit } from "../src/kit/create-campaign-kit.js";
-import { channelConfigurationSchema } from "../src/model/channel-configuration.js";
 import { messageIdPrefix } from "../src/model/message-id.js";
 import type { OutboundMessage } from "../src/ports/channel.js";
 import { executionIdFor } from "../src/repositories/index.js";
-import { median } from "./fixtures.js";
+import { benchConfiguration, median } from "./fixtures.js";
 
 const URL_ = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -44,14 +43,7 @@ const SUBJECT = "Hi {{profile.firstName}}";
 const TEXT =
   "Hello {{profile.firstName}}, our winter sale starts now. Your member id is {{profile.memberId}}.";
 
-const configuration = channelConfigurationSchema.parse({
-  id: "news",
-  name: "Newsletter",
-  channel: "email",
-  purpose: "marketing",
-  status: "active",
-  settings: { fromName: "Acme", fromAddress: "news@mail.acme.example", subdomain: "mail.acme.example" },
-});
+const configuration = benchConfiguration;
 
 /** The id of the `i`-th profile: zero-padded, so code-point order is numeric order. */
 const profileId = (i: number) => `p${String(i).padStart(7, "0")}`;

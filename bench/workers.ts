@@ -16,7 +16,7 @@ import { pgBossWorkQueue } from "../src/drivers/pg-boss.js";
 import { migrate, postgresStorage } from "../src/drivers/postgres/index.js";
 import { createCampaignKit, memoryChannel } from "../src/index.js";
 import type { WorkQueue } from "../src/ports/work-queue.js";
-import { rangedBenchAudience } from "./fixtures.js";
+import { benchConfiguration, rangedBenchAudience } from "./fixtures.js";
 
 const CHILD = fileURLToPath(new URL("./workers-child.ts", import.meta.url));
 const ADMIN = "root";
@@ -42,14 +42,7 @@ async function sendOnce(
   });
   await kit.configurations.register({
     actor: ADMIN,
-    configuration: {
-      id: "news",
-      name: "News",
-      channel: "email",
-      purpose: "marketing",
-      status: "active",
-      settings: { fromName: "Acme", fromAddress: "news@mail.acme.example", subdomain: "mail.acme.example" },
-    },
+    configuration: benchConfiguration,
   });
   await kit.campaigns.create({
     actor: ADMIN,
